@@ -1,1 +1,12 @@
-//! telephony
+//! Telephony: the Twilio Media Streams protocol, the per-call session, the
+//! live-call registry and the axum server that ties them together.
+
+pub mod call;
+pub mod config;
+pub mod metrics;
+pub mod registry;
+pub mod server;
+pub mod twilio;
+
+pub use config::{CallMode, ServerConfig};
+pub use server::{AppState, ReadinessCheck, router, serve};

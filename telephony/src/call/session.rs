@@ -1,0 +1,405 @@
+//! The sans-IO state machine of one media stream: text frames and timeouts in,
+//! frames to send and call events out. The async loop in [`super::run`] only
+//! moves bytes and sleeps until [`CallSession::poll_timeout`].
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use media::dtmf::DtmfDigit;
+use media::level::{EnergyGate, GateConfig, GateEvent};
+use media::mulaw;
+use media::playout::{Interrupted, MarkOutcome, Playout, Transmit};
+use media::sequence::{Sequencer, Verdict};
+use metrics::{counter, histogram};
+
+use crate::config::{CallMode, ServerConfig};
+use crate::metrics as m;
+use crate::registry::CallState;
+use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck, StreamStart};
+
+use super::echo::Echo;
+
+/// Why a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Twilio sent `stop`.
+    Stopped,
+    /// The socket closed or failed without `stop`.
+    Disconnected,
+    /// No `start` in time.
+    NoStart,
+    /// Nothing received for too long.
+    Idle,
+    /// Too many invalid or excess messages.
+    Abuse,
+    /// The stream's format cannot be handled.
+    Unsupported,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+impl EndReason {
+    /// Metrics label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Stopped => "stopped",
+            Self::Disconnected => "disconnected",
+            Self::NoStart => "no_start",
+            Self::Idle => "idle",
+            Self::Abuse => "abuse",
+            Self::Unsupported => "unsupported",
+            Self::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// Something the call reports to its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    /// The stream started.
+    Started(StreamStart),
+    /// The caller pressed a key.
+    Dtmf(DtmfDigit),
+    /// The caller spoke over the bot; playback was cleared.
+    BargeIn(Vec<Interrupted>),
+    /// The call's state changed.
+    State(CallState),
+    /// The call is over.
+    Ended(EndReason),
+}
+
+/// What the I/O loop must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send a text frame.
+    Send(String),
+    /// Close the socket with this code and reason, then stop.
+    Close(u16, &'static str),
+    /// Report an event.
+    Event(CallEvent),
+}
+
+/// Simple token bucket for inbound message policing.
+#[derive(Debug, Clone)]
+struct Bucket {
+    rate: f64,
+    cap: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self, now: Instant) -> bool {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + dt * self.rate).min(self.cap);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct Live {
+    encoder: OutboundEncoder,
+    sequencer: Sequencer,
+    playout: Playout,
+    gate: EnergyGate,
+    echo: Option<Echo>,
+    pcm: Vec<i16>,
+    speaking_reported: bool,
+}
+
+/// One media stream.
+pub struct CallSession {
+    cfg: ServerConfig,
+    codec: InboundCodec,
+    live: Option<Live>,
+    bucket: Bucket,
+    bad: u32,
+    connected_at: Instant,
+    last_rx: Instant,
+    out: VecDeque<Output>,
+    ended: bool,
+}
+
+impl CallSession {
+    /// A session for a freshly accepted socket.
+    pub fn new(cfg: ServerConfig, now: Instant) -> Self {
+        let p = cfg.policing;
+        Self {
+            codec: InboundCodec::new(cfg.limits),
+            bucket: Bucket { rate: p.messages_per_sec as f64, cap: p.burst as f64, tokens: p.burst as f64, at: now },
+            cfg,
+            live: None,
+            bad: 0,
+            connected_at: now,
+            last_rx: now,
+            out: VecDeque::new(),
+            ended: false,
+        }
+    }
+
+    /// Whether the session has ended (after its outputs are drained).
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Next output, in order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// A text frame arrived.
+    pub fn handle_text(&mut self, text: &str, now: Instant) {
+        if self.ended {
+            return;
+        }
+        self.last_rx = now;
+        if !self.bucket.take(now) {
+            self.drop_message("rate_limited", None);
+            return;
+        }
+        match self.codec.decode(text) {
+            Ok(d) => {
+                match d.sequence {
+                    SequenceCheck::InOrder => {}
+                    SequenceCheck::Gap(n) => counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_gap").increment(n),
+                    SequenceCheck::Reordered => counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_reorder").increment(1),
+                }
+                self.on_event(d.event, now);
+            }
+            Err(e) => {
+                let fatal = e.is_fatal();
+                self.drop_message(e.label(), Some(&e));
+                if fatal {
+                    self.end(EndReason::Unsupported, 1003, "unsupported media format");
+                }
+            }
+        }
+        self.after(now);
+    }
+
+    /// A binary frame arrived (the protocol has none).
+    pub fn handle_binary(&mut self, len: usize, now: Instant) {
+        self.last_rx = now;
+        tracing::debug!(len, "binary frame dropped");
+        self.drop_message("binary_frame", None);
+    }
+
+    /// The peer closed the socket, or it failed.
+    pub fn handle_disconnect(&mut self) {
+        if !self.ended {
+            self.ended = true;
+            self.finish(EndReason::Disconnected);
+        }
+    }
+
+    /// The server is shutting down: close now.
+    pub fn handle_shutdown(&mut self) {
+        self.end(EndReason::Shutdown, 1001, "server shutting down");
+    }
+
+    /// When [`CallSession::handle_timeout`] should next run.
+    pub fn poll_timeout(&self, now: Instant) -> Instant {
+        let p = self.cfg.policing;
+        let mut t = self.last_rx + p.idle_timeout;
+        if self.live.is_none() {
+            t = t.min(self.connected_at + p.start_timeout);
+        }
+        if let Some(l) = &self.live {
+            if let Some(d) = l.playout.poll_timeout(now) {
+                t = t.min(d);
+            }
+            if let Some(d) = l.echo.as_ref().and_then(Echo::next_due) {
+                t = t.min(d);
+            }
+        }
+        t
+    }
+
+    /// Runs timers: pacing, echo release, start and idle timeouts.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.ended {
+            return;
+        }
+        let p = self.cfg.policing;
+        if self.live.is_none() && now >= self.connected_at + p.start_timeout {
+            self.end(EndReason::NoStart, 1008, "no start message");
+            return;
+        }
+        if now >= self.last_rx + p.idle_timeout {
+            self.end(EndReason::Idle, 1001, "idle timeout");
+            return;
+        }
+        self.after(now);
+    }
+
+    fn on_event(&mut self, event: Inbound, now: Instant) {
+        match event {
+            Inbound::Connected { .. } => {}
+            Inbound::Start(start) => {
+                let mode = self.cfg.mode;
+                self.live = Some(Live {
+                    encoder: OutboundEncoder::new(start.stream_sid.clone()),
+                    sequencer: Sequencer::new(),
+                    playout: Playout::new(self.cfg.playout),
+                    gate: EnergyGate::new(GateConfig::default()),
+                    echo: (mode == CallMode::Echo).then(|| Echo::new(self.cfg.echo_delay)),
+                    pcm: Vec::with_capacity(320),
+                    speaking_reported: false,
+                });
+                self.out.push_back(Output::Event(CallEvent::Started(start)));
+            }
+            Inbound::Media(chunk) => {
+                let Some(live) = self.live.as_mut() else { return };
+                if !chunk.track.is_empty() && chunk.track != "inbound" {
+                    return;
+                }
+                match live.sequencer.push(chunk.chunk, chunk.timestamp_ms, chunk.ulaw.len()) {
+                    Verdict::Play { conceal_samples } => {
+                        if conceal_samples > 0 {
+                            counter!(m::MEDIA_ANOMALIES, "kind" => "gap").increment(1);
+                            counter!(m::FRAMES_CONCEALED).increment(conceal_samples.div_ceil(media::FRAME_8K) as u64);
+                            let silence = vec![mulaw::SILENCE; media::FRAME_8K];
+                            let mut left = conceal_samples;
+                            while left > 0 {
+                                let n = left.min(media::FRAME_8K);
+                                Self::on_audio(live, &mut self.out, &silence[..n], now);
+                                left -= n;
+                            }
+                        }
+                        counter!(m::FRAMES_IN).increment(1);
+                        Self::on_audio(live, &mut self.out, &chunk.ulaw, now);
+                    }
+                    Verdict::Late => counter!(m::MEDIA_ANOMALIES, "kind" => "late").increment(1),
+                    Verdict::Duplicate => counter!(m::MEDIA_ANOMALIES, "kind" => "duplicate").increment(1),
+                }
+            }
+            Inbound::Dtmf(digit) => {
+                counter!(m::DTMF).increment(1);
+                if let Some(echo) = self.live.as_mut().and_then(|l| l.echo.as_mut()) {
+                    echo.on_dtmf(now, digit);
+                }
+                self.out.push_back(Output::Event(CallEvent::Dtmf(digit)));
+            }
+            Inbound::Mark(name) => {
+                let Some(live) = self.live.as_mut() else { return };
+                let state = match live.playout.on_mark(&name) {
+                    MarkOutcome::Progress { .. } | MarkOutcome::Finished { .. } => "current",
+                    MarkOutcome::Stale => "stale",
+                    MarkOutcome::Unknown => "unknown",
+                };
+                counter!(m::MARKS, "state" => state).increment(1);
+            }
+            Inbound::Stop => self.end(EndReason::Stopped, 1000, "stream stopped"),
+        }
+    }
+
+    /// One frame of caller audio (real or concealment).
+    fn on_audio(live: &mut Live, out: &mut VecDeque<Output>, ulaw: &[u8], now: Instant) {
+        live.pcm.clear();
+        mulaw::decode_into(ulaw, &mut live.pcm);
+        let ev = live.gate.push(&live.pcm);
+        if let Some(GateEvent::SpeechStarted { began_ms_ago }) = ev
+            && live.playout.is_active(now)
+        {
+            // Barge-in: the caller talks over the bot.
+            let cut = live.playout.clear(now);
+            out.push_back(Output::Send(live.encoder.clear()));
+            if let Some(echo) = live.echo.as_mut() {
+                echo.drop_all_but_current();
+            }
+            counter!(m::BARGE_INS).increment(1);
+            histogram!(m::BARGE_IN_LATENCY).record(began_ms_ago as f64 / 1000.0);
+            out.push_back(Output::Event(CallEvent::BargeIn(cut)));
+        }
+        if let Some(echo) = live.echo.as_mut() {
+            echo.on_frame(now, ulaw, ev, live.gate.is_speaking());
+        }
+    }
+
+    /// Releases due audio and paces it out; reports state flips.
+    fn after(&mut self, now: Instant) {
+        let Some(live) = self.live.as_mut() else { return };
+        if let Some(echo) = live.echo.as_mut() {
+            echo.release(now, &mut live.playout);
+        }
+        let late_before = live.playout.stats().late_sends;
+        while let Some(t) = live.playout.poll_transmit(now) {
+            match t {
+                Transmit::Media(audio) => {
+                    counter!(m::FRAMES_OUT).increment(1);
+                    self.out.push_back(Output::Send(live.encoder.media(&audio)));
+                }
+                Transmit::Mark(mark) => self.out.push_back(Output::Send(live.encoder.mark(&mark.name()))),
+            }
+        }
+        let late = live.playout.stats().late_sends - late_before;
+        if late > 0 {
+            counter!(m::LATE_FRAMES).increment(late);
+        }
+        let speaking = live.playout.is_active(now);
+        if speaking != live.speaking_reported {
+            live.speaking_reported = speaking;
+            let s = if speaking { CallState::Speaking } else { CallState::Listening };
+            self.out.push_back(Output::Event(CallEvent::State(s)));
+        }
+    }
+
+    fn drop_message(&mut self, reason: &'static str, err: Option<&ProtocolError>) {
+        counter!(m::PROTOCOL_DROPS, "reason" => reason).increment(1);
+        self.bad += 1;
+        // The first few drops of a call are logged in full, then every 100th.
+        if self.bad <= 5 || self.bad % 100 == 0 {
+            match err {
+                Some(e) => tracing::warn!(reason, error = %e, dropped = self.bad, "inbound message dropped"),
+                None => tracing::warn!(reason, dropped = self.bad, "inbound message dropped"),
+            }
+        }
+        if self.bad > self.cfg.policing.max_bad_messages {
+            self.end(EndReason::Abuse, 1008, "too many invalid messages");
+        }
+    }
+
+    fn end(&mut self, reason: EndReason, code: u16, text: &'static str) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        self.out.push_back(Output::Close(code, text));
+        self.finish(reason);
+    }
+
+    fn finish(&mut self, reason: EndReason) {
+        if let Some(live) = &self.live {
+            let s = live.sequencer.stats();
+            let p = live.playout.stats();
+            tracing::info!(
+                end = reason.label(),
+                frames_in = s.played,
+                gaps = s.gaps,
+                concealed_samples = s.concealed_samples,
+                late_in = s.late,
+                duplicates = s.duplicates,
+                sends = p.sends,
+                late_sends = p.late_sends,
+                clears = p.clears,
+                stale_marks = p.stale_marks,
+                "call ended"
+            );
+        }
+        counter!(m::CALLS, "end" => reason.label()).increment(1);
+        self.out.push_back(Output::Event(CallEvent::Ended(reason)));
+    }
+
+    /// How long the stream has been connected.
+    pub fn age(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.connected_at)
+    }
+}
+
+#[cfg(test)]
+mod tests;

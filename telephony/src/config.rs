@@ -1,0 +1,98 @@
+//! Server settings (loaded from file and environment by the binary).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use media::playout::PlayoutConfig;
+
+use crate::twilio::codec::Limits;
+
+/// What a call does with the caller's audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CallMode {
+    /// Diagnostic: the caller's speech (and key presses, as tones) played back
+    /// after a delay; talking over the playback clears it (barge-in).
+    #[default]
+    Echo,
+    /// Listen only: the bot never speaks.
+    Silent,
+}
+
+impl std::str::FromStr for CallMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "echo" => Ok(Self::Echo),
+            "silent" => Ok(Self::Silent),
+            other => Err(format!("unknown call mode {other:?} (expected echo or silent)")),
+        }
+    }
+}
+
+/// Inbound traffic policing per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policing {
+    /// Sustained messages per second allowed (Twilio sends ~50).
+    pub messages_per_sec: u32,
+    /// Burst allowance above the sustained rate.
+    pub burst: u32,
+    /// Dropped or invalid messages tolerated before the socket is closed.
+    pub max_bad_messages: u32,
+    /// Close if no `start` arrives within this time.
+    pub start_timeout: Duration,
+    /// Close if nothing arrives for this long.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Policing {
+    fn default() -> Self {
+        Self {
+            messages_per_sec: 200,
+            burst: 400,
+            max_bad_messages: 500,
+            start_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything the HTTP/WebSocket server needs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Public base URL (e.g. `https://voice.example.com`) used for TwiML and
+    /// signature validation; derived from the `Host` header when absent.
+    pub public_url: Option<String>,
+    /// Twilio auth token; when set, webhook signatures are enforced.
+    pub twilio_auth_token: Option<String>,
+    /// Call behaviour.
+    pub mode: CallMode,
+    /// Echo mode delay.
+    pub echo_delay: Duration,
+    /// How long live calls may run on after a shutdown signal.
+    pub shutdown_grace: Duration,
+    /// Outbound pacing.
+    pub playout: PlayoutConfig,
+    /// Inbound message limits.
+    pub limits: Limits,
+    /// Inbound policing.
+    pub policing: Policing,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            twilio_auth_token: None,
+            mode: CallMode::Echo,
+            echo_delay: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(10),
+            playout: PlayoutConfig::default(),
+            limits: Limits::default(),
+            policing: Policing::default(),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Metric names and the Prometheus recorder.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Calls in progress (gauge).
+pub const ACTIVE_CALLS: &str = "switchboard_active_calls";
+/// Calls ended, by `end` reason.
+pub const CALLS: &str = "switchboard_calls_total";
+/// Inbound media frames played.
+pub const FRAMES_IN: &str = "switchboard_frames_in_total";
+/// Outbound media messages sent.
+pub const FRAMES_OUT: &str = "switchboard_frames_out_total";
+/// Missing inbound frames concealed with silence.
+pub const FRAMES_CONCEALED: &str = "switchboard_frames_concealed_total";
+/// Inbound ordering anomalies, by `kind` (gap, late, duplicate, sequence_gap, sequence_reorder).
+pub const MEDIA_ANOMALIES: &str = "switchboard_media_anomalies_total";
+/// Inbound messages dropped, by `reason`.
+pub const PROTOCOL_DROPS: &str = "switchboard_protocol_drops_total";
+/// Outbound sends made late (the call loop woke late).
+pub const LATE_FRAMES: &str = "switchboard_late_frames_total";
+/// Marks echoed, by `state` (current, stale, unknown).
+pub const MARKS: &str = "switchboard_marks_total";
+/// DTMF digits received.
+pub const DTMF: &str = "switchboard_dtmf_digits_total";
+/// Barge-ins (clear sent).
+pub const BARGE_INS: &str = "switchboard_barge_ins_total";
+/// Caller speech onset to `clear` sent, seconds.
+pub const BARGE_IN_LATENCY: &str = "switchboard_barge_in_latency_seconds";
+/// Call length, seconds.
+pub const CALL_DURATION: &str = "switchboard_call_duration_seconds";
+/// Webhook requests refused for a bad signature.
+pub const SIGNATURE_REJECTS: &str = "switchboard_webhook_signature_rejects_total";
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 30.0, 300.0];
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .expect("bucket list is non-empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by an embedding
+            // program); the handle then renders only what this one sees.
+            let _ = metrics::set_global_recorder(recorder);
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(ACTIVE_CALLS, "Calls in progress");
+    describe_counter!(CALLS, "Calls ended, by end reason");
+    describe_counter!(FRAMES_IN, "Inbound media frames played");
+    describe_counter!(FRAMES_OUT, "Outbound media messages sent");
+    describe_counter!(FRAMES_CONCEALED, "Missing inbound 20 ms frames concealed with silence");
+    describe_counter!(MEDIA_ANOMALIES, "Inbound media ordering anomalies");
+    describe_counter!(PROTOCOL_DROPS, "Inbound messages dropped, by reason");
+    describe_counter!(LATE_FRAMES, "Outbound sends made after their deadline");
+    describe_counter!(MARKS, "Marks echoed by the far end, by state");
+    describe_counter!(DTMF, "DTMF digits received");
+    describe_counter!(BARGE_INS, "Barge-ins: bot playback cleared because the caller spoke");
+    describe_histogram!(BARGE_IN_LATENCY, Unit::Seconds, "Caller speech onset to clear sent");
+    describe_histogram!(CALL_DURATION, Unit::Seconds, "Call length");
+    describe_counter!(SIGNATURE_REJECTS, "Webhook requests refused for a bad or missing signature");
+}

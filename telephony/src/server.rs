@@ -1,0 +1,189 @@
+//! The HTTP server: Twilio webhook and media WebSocket, health, metrics and
+//! the live-call API, with graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics::counter;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::ServerConfig;
+use crate::registry::CallRegistry;
+use crate::twilio::{signature, twiml};
+use crate::{call, metrics as m};
+
+/// Largest WebSocket message accepted at the transport level; the codec
+/// applies the protocol's own, smaller limits and counts violations.
+const WS_MAX_MESSAGE: usize = 64 * 1024;
+
+/// A readiness probe for `/readyz` (models loaded, database reachable, ...).
+pub trait ReadinessCheck: Send + Sync {
+    /// Short name shown in the `/readyz` body.
+    fn name(&self) -> &'static str;
+    /// Whether the dependency is usable now.
+    fn ready(&self) -> bool;
+}
+
+/// State shared by all handlers and calls.
+pub struct AppState {
+    /// Settings.
+    pub config: ServerConfig,
+    /// Live calls.
+    pub registry: CallRegistry,
+    /// Prometheus renderer.
+    pub metrics: PrometheusHandle,
+    /// Cancelled when live calls must hang up (end of the shutdown grace).
+    pub hangup: CancellationToken,
+    /// Tracks call tasks, to wait for them at shutdown.
+    pub calls: TaskTracker,
+    /// Dependencies that must be usable for `/readyz`.
+    pub checks: Vec<Box<dyn ReadinessCheck>>,
+    draining: AtomicBool,
+}
+
+impl AppState {
+    /// State for a server with these settings and readiness checks.
+    pub fn new(config: ServerConfig, checks: Vec<Box<dyn ReadinessCheck>>) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            registry: CallRegistry::new(),
+            metrics: crate::metrics::handle(),
+            hangup: CancellationToken::new(),
+            calls: TaskTracker::new(),
+            checks,
+            draining: AtomicBool::new(false),
+        })
+    }
+}
+
+/// The router with every endpoint.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/api/calls", get(list_calls))
+        .route("/twilio/voice", post(voice_webhook))
+        .route("/twilio/media", get(media_socket))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then drains: stops accepting, lets live
+/// calls run up to the grace period, then closes them cleanly.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let upkeep = {
+        let handle = state.metrics.clone();
+        let stop = state.hangup.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => handle.run_upkeep(),
+                    _ = stop.cancelled() => break,
+                }
+            }
+        })
+    };
+    let drain_state = state.clone();
+    let app = router(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            drain_state.draining.store(true, Ordering::SeqCst);
+            tracing::info!(live_calls = drain_state.registry.live_count(), "shutting down: no new connections");
+        })
+        .await?;
+    state.calls.close();
+    let grace = state.config.shutdown_grace;
+    if tokio::time::timeout(grace, state.calls.wait()).await.is_err() {
+        tracing::warn!(live_calls = state.registry.live_count(), "grace period over: closing live calls");
+    }
+    state.hangup.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), state.calls.wait()).await;
+    upkeep.abort();
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+async fn readyz(State(s): State<Arc<AppState>>) -> Response {
+    if s.draining.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response();
+    }
+    let failing: Vec<&str> = s.checks.iter().filter(|c| !c.ready()).map(|c| c.name()).collect();
+    if failing.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {}\n", failing.join(", "))).into_response()
+    }
+}
+
+async fn metrics_text(State(s): State<Arc<AppState>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+async fn list_calls(State(s): State<Arc<AppState>>) -> Response {
+    axum::Json(s.registry.list()).into_response()
+}
+
+/// Base URL as Twilio sees this server.
+fn public_base(s: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &s.config.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
+async fn voice_webhook(State(s): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: String) -> Response {
+    let params: Vec<(String, String)> = match serde_urlencoded::from_str(&body) {
+        Ok(p) => p,
+        Err(_) => return (StatusCode::BAD_REQUEST, "malformed form body\n").into_response(),
+    };
+    let base = public_base(&s, &headers);
+    if let Some(token) = &s.config.twilio_auth_token {
+        let url = format!("{base}{}", uri.path_and_query().map_or("/twilio/voice", |p| p.as_str()));
+        let sig = headers.get("x-twilio-signature").and_then(|h| h.to_str().ok());
+        if !sig.is_some_and(|sig| signature::validate(token, &url, &params, sig)) {
+            counter!(m::SIGNATURE_REJECTS).increment(1);
+            tracing::warn!("inbound webhook refused: bad or missing X-Twilio-Signature");
+            return (StatusCode::FORBIDDEN, "invalid signature\n").into_response();
+        }
+    }
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let call_sid = get("CallSid").unwrap_or_default();
+    // Warm the call before its stream arrives: register it now so the stream
+    // finds its state ready (later: model sessions, database connection).
+    if !call_sid.is_empty() {
+        s.registry.prepare(call_sid, get("From").map(str::to_owned), get("To").map(str::to_owned), Instant::now());
+    }
+    let ws_base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    let stream_url = format!("{ws_base}/twilio/media");
+    let mut tw_params = Vec::new();
+    for k in ["From", "To", "CallSid"] {
+        if let Some(v) = get(k) {
+            tw_params.push((k, v));
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/xml")], twiml::connect_stream(&stream_url, &tw_params)).into_response()
+}
+
+async fn media_socket(State(s): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
+    if s.draining.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response();
+    }
+    let tracker = s.calls.clone();
+    ws.max_message_size(WS_MAX_MESSAGE)
+        .max_frame_size(WS_MAX_MESSAGE)
+        .on_upgrade(move |socket| tracker.track_future(call::run(socket, s)))
+}

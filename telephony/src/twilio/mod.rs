@@ -1,0 +1,6 @@
+//! Twilio: the Media Streams protocol, request signatures and TwiML.
+
+pub mod codec;
+pub mod message;
+pub mod signature;
+pub mod twiml;
