@@ -22,7 +22,7 @@ enum Item {
 pub struct Echo {
     delay: Duration,
     pending: VecDeque<(Instant, Item)>,
-    preroll: VecDeque<Vec<u8>>,
+    preroll: VecDeque<(Instant, Vec<u8>)>,
     current: Option<UtteranceId>,
     next_id: u64,
 }
@@ -51,11 +51,13 @@ impl Echo {
             Some(GateEvent::SpeechStarted { began_ms_ago }) => {
                 let id = self.new_id();
                 self.current = Some(id);
-                self.preroll.push_back(ulaw.to_vec());
+                self.preroll.push_back((now, ulaw.to_vec()));
                 let keep = (began_ms_ago as usize / 20 + 2).min(self.preroll.len());
                 let skip = self.preroll.len() - keep;
-                for frame in self.preroll.drain(..).skip(skip) {
-                    self.pending.push_back((due, Item::Audio(id, frame)));
+                // Each frame keeps its own capture time: the echo starts one
+                // delay after the speech did, not after it was detected.
+                for (captured, frame) in self.preroll.drain(..).skip(skip) {
+                    self.pending.push_back((captured + self.delay, Item::Audio(id, frame)));
                 }
             }
             Some(GateEvent::SpeechEnded) => {
@@ -70,7 +72,7 @@ impl Echo {
                 }
             }
             None => {
-                self.preroll.push_back(ulaw.to_vec());
+                self.preroll.push_back((now, ulaw.to_vec()));
                 if self.preroll.len() > PREROLL_FRAMES {
                     self.preroll.pop_front();
                 }

@@ -1,1 +1,229 @@
+use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+
+use super::*;
+
+const START: &str = r#"{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"MZ1","callSid":"CA1","tracks":["inbound"],"customParameters":{},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ1"}"#;
+
+/// A fake caller: sends 20 ms frames on a fake clock and collects outputs.
+struct Rig {
+    s: CallSession,
+    t0: Instant,
+    now: Instant,
+    seq: u64,
+    chunk: u64,
+    sent: Vec<(Duration, serde_json::Value)>,
+    closes: Vec<(u16, &'static str)>,
+    events: Vec<CallEvent>,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let t0 = Instant::now();
+        let mut r = Self {
+            s: CallSession::new(ServerConfig::default(), t0),
+            t0,
+            now: t0,
+            seq: 1,
+            chunk: 0,
+            sent: vec![],
+            closes: vec![],
+            events: vec![],
+        };
+        r.text(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#);
+        r.text(START);
+        r
+    }
+
+    fn text(&mut self, t: &str) {
+        self.s.handle_text(t, self.now);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(o) = self.s.poll_output() {
+            match o {
+                Output::Send(t) => self.sent.push((self.now - self.t0, serde_json::from_str(&t).unwrap())),
+                Output::Close(c, r) => self.closes.push((c, r)),
+                Output::Event(e) => self.events.push(e),
+            }
+        }
+    }
+
+    /// Advances the clock to `until`, running timers as the I/O loop would.
+    fn advance(&mut self, until: Instant) {
+        loop {
+            let t = self.s.poll_timeout(self.now);
+            if t > until {
+                break;
+            }
+            self.now = t.max(self.now);
+            self.s.handle_timeout(self.now);
+            self.drain();
+            if self.s.is_ended() {
+                return;
+            }
+        }
+        self.now = until;
+    }
+
+    /// Sends `ms` of audio: a 300 Hz tone at `amp`, or silence.
+    fn audio(&mut self, ms: u64, amp: f32) {
+        for _ in 0..ms / 20 {
+            self.chunk += 1;
+            self.seq += 1;
+            let ulaw: Vec<u8> = (0..160)
+                .map(|i| {
+                    let n = (self.chunk * 160 + i) as f32;
+                    media::mulaw::encode((amp * (2.0 * std::f32::consts::PI * 300.0 * n / 8000.0).sin()) as i16)
+                })
+                .collect();
+            let payload = base64::engine::general_purpose::STANDARD.encode(&ulaw);
+            let msg = format!(
+                r#"{{"event":"media","sequenceNumber":"{}","media":{{"track":"inbound","chunk":"{}","timestamp":"{}","payload":"{payload}"}},"streamSid":"MZ1"}}"#,
+                self.seq,
+                self.chunk,
+                (self.chunk - 1) * 20
+            );
+            self.text(&msg);
+            let next = self.now + Duration::from_millis(20);
+            self.advance(next);
+        }
+    }
+
+    fn sent_of(&self, event: &str) -> Vec<&(Duration, serde_json::Value)> {
+        self.sent.iter().filter(|(_, v)| v["event"] == event).collect()
+    }
+}
+
+#[test]
+fn speech_is_echoed_after_the_delay_paced_and_marked() {
+    let mut r = Rig::new();
+    r.audio(400, 0.0);
+    r.audio(1000, 8000.0);
+    r.audio(2500, 0.0);
+    let media = r.sent_of("media");
+    // 1 s of speech, a little pre-roll and the hangover tail come back.
+    assert!((55..=80).contains(&media.len()), "{} frames echoed", media.len());
+    let first = media[0].0.as_millis();
+    assert!((1350..=1500).contains(&first), "echo began at {first} ms");
+    for w in media.windows(2).skip(3) {
+        let gap = (w[1].0 - w[0].0).as_millis();
+        assert!(gap <= 21, "frames {gap} ms apart");
+    }
+    assert!(media.iter().all(|(_, v)| v["streamSid"] == "MZ1"));
+    let marks = r.sent_of("mark");
+    let names: Vec<String> = marks.iter().map(|(_, v)| v["mark"]["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names.last().map(String::as_str), Some("g1.u1.end"));
+    assert!(r.events.contains(&CallEvent::State(CallState::Speaking)));
+    assert_eq!(r.events.last(), Some(&CallEvent::State(CallState::Listening)));
+    assert!(r.sent_of("clear").is_empty(), "no clear without barge-in");
+}
+
+#[test]
+fn talking_over_the_echo_clears_it_and_reports_what_was_heard() {
+    let mut r = Rig::new();
+    r.audio(200, 0.0);
+    r.audio(2000, 8000.0);
+    r.audio(600, 0.0); // echo of the first utterance plays from ~1.2 s
+    r.audio(600, 8000.0); // barge in while it plays
+    let clears: Vec<Duration> = r.sent_of("clear").iter().map(|(t, _)| *t).collect();
+    assert_eq!(clears.len(), 1);
+    let cut = r.events.iter().find_map(|e| match e {
+        CallEvent::BargeIn(c) => Some(c.clone()),
+        _ => None,
+    });
+    let cut = cut.expect("barge-in event");
+    assert_eq!(cut.len(), 1);
+    // Heard from ~1.2 s (echo start) to the clear at ~3.0 s, less than its length.
+    assert!(cut[0].heard_ms >= 1500 && cut[0].heard_ms < cut[0].total_ms, "{:?}", cut[0]);
+    // The end mark of the cleared utterance, echoed late, is stale.
+    let before = r.s.live.as_ref().unwrap().playout.stats().stale_marks;
+    r.text(r#"{"event":"mark","sequenceNumber":"9999","streamSid":"MZ1","mark":{"name":"g1.u1.end"}}"#);
+    assert_eq!(r.s.live.as_ref().unwrap().playout.stats().stale_marks, before + 1);
+    // Media sent after the clear belongs to the new generation's utterance.
+    r.audio(2500, 0.0);
+    let clear_at = clears[0];
+    let names: Vec<String> = r
+        .sent_of("mark")
+        .iter()
+        .filter(|(t, _)| *t > clear_at)
+        .map(|(_, v)| v["mark"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.starts_with("g2.u2.")), "{names:?}");
+    assert!(names.iter().any(|n| n == "g2.u2.end"));
+}
+
+#[test]
+fn a_gap_in_chunks_is_concealed_and_the_call_goes_on() {
+    let mut r = Rig::new();
+    r.audio(100, 0.0);
+    r.chunk += 3; // three chunks lost in transit
+    r.seq += 3;
+    r.audio(100, 0.0);
+    let st = r.s.live.as_ref().unwrap().sequencer.stats();
+    assert_eq!((st.gaps, st.missing_chunks, st.concealed_samples), (1, 3, 480));
+    assert!(!r.s.is_ended());
+}
+
+#[test]
+fn bad_input_is_dropped_without_ending_the_call() {
+    let mut r = Rig::new();
+    r.text("{not json");
+    r.text(r#"{"event":"media","media":{"chunk":"1","timestamp":"0","payload":"%%%"},"streamSid":"MZ1"}"#);
+    r.text(r#"{"event":"whatever"}"#);
+    r.text(&"x".repeat(70_000));
+    r.s.handle_binary(10, r.now);
+    r.drain();
+    assert!(!r.s.is_ended());
+    assert_eq!(r.s.bad, 5);
+    r.audio(100, 0.0);
+    assert_eq!(r.s.live.as_ref().unwrap().sequencer.stats().played, 5);
+}
+
+#[test]
+fn media_before_start_is_dropped() {
+    let t0 = Instant::now();
+    let mut s = CallSession::new(ServerConfig::default(), t0);
+    s.handle_text(r#"{"event":"media","media":{"chunk":"1","timestamp":"0","payload":""},"streamSid":"MZ1"}"#, t0);
+    assert_eq!(s.bad, 1);
+    assert!(s.live.is_none());
+}
+
+#[test]
+fn a_flood_is_policed_then_closed() {
+    let mut r = Rig::new();
+    let junk = r#"{"event":"mark","streamSid":"MZ1","mark":{"name":"x"}}"#;
+    for _ in 0..2000 {
+        r.text(junk);
+        if r.s.is_ended() {
+            break;
+        }
+    }
+    assert_eq!(r.closes, vec![(1008, "too many invalid messages")]);
+    assert!(r.events.contains(&CallEvent::Ended(EndReason::Abuse)));
+}
+
+#[test]
+fn no_start_and_idle_streams_are_closed() {
+    let t0 = Instant::now();
+    let mut s = CallSession::new(ServerConfig::default(), t0);
+    let t = s.poll_timeout(t0);
+    assert_eq!(t, t0 + Duration::from_secs(10));
+    s.handle_timeout(t);
+    assert_eq!(s.poll_output(), Some(Output::Close(1008, "no start message")));
+
+    let mut r = Rig::new();
+    let quiet_until = r.now + Duration::from_secs(31);
+    r.advance(quiet_until);
+    assert_eq!(r.closes, vec![(1001, "idle timeout")]);
+}
+
+#[test]
+fn stop_ends_the_call_cleanly() {
+    let mut r = Rig::new();
+    r.text(r#"{"event":"stop","sequenceNumber":"2","streamSid":"MZ1","stop":{"accountSid":"AC1","callSid":"CA1"}}"#);
+    assert_eq!(r.closes, vec![(1000, "stream stopped")]);
+    assert_eq!(r.events.last(), Some(&CallEvent::Ended(EndReason::Stopped)));
+}
