@@ -54,11 +54,16 @@ pub struct Config {
 }
 
 /// Loads the file (if given) and applies `env` on top.
-pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config> {
     let mut values: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
-        let f: FileConfig = toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let f: FileConfig = toml::from_str(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?;
         let file_pairs = [
             ("listen", f.listen),
             ("public_url", f.public_url),
@@ -66,7 +71,10 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("database_url", f.database_url),
             ("mode", f.mode),
             ("echo_delay_ms", f.echo_delay_ms.map(|v| v.to_string())),
-            ("shutdown_grace_secs", f.shutdown_grace_secs.map(|v| v.to_string())),
+            (
+                "shutdown_grace_secs",
+                f.shutdown_grace_secs.map(|v| v.to_string()),
+            ),
             ("send_ms", f.send_ms.map(|v| v.to_string())),
             ("lead_ms", f.lead_ms.map(|v| v.to_string())),
             ("log", f.log),
@@ -81,28 +89,47 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
         if let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| *n == name) {
             values.insert(key, (value, name));
         } else if name.starts_with("SWITCHBOARD_") && !OTHER_ENV.contains(&name.as_str()) {
-            let known: Vec<&str> = ENV_KEYS.iter().map(|(n, _)| *n).filter(|n| n.starts_with("SWITCHBOARD_")).collect();
-            bail!("unknown environment variable {name} (known: {})", known.join(", "));
+            let known: Vec<&str> = ENV_KEYS
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| n.starts_with("SWITCHBOARD_"))
+                .collect();
+            bail!(
+                "unknown environment variable {name} (known: {})",
+                known.join(", ")
+            );
         }
     }
     build(&values)
 }
 
 fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
-    fn parse<T: std::str::FromStr>(values: &BTreeMap<&'static str, (String, String)>, key: &str) -> Result<Option<T>>
+    fn parse<T: std::str::FromStr>(
+        values: &BTreeMap<&'static str, (String, String)>,
+        key: &str,
+    ) -> Result<Option<T>>
     where
         T::Err: std::fmt::Display,
     {
         match values.get(key) {
             None => Ok(None),
-            Some((v, origin)) => v.trim().parse::<T>().map(Some).map_err(|e| anyhow::anyhow!("invalid {origin}: {e} (value {v:?})")),
+            Some((v, origin)) => v
+                .trim()
+                .parse::<T>()
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("invalid {origin}: {e} (value {v:?})")),
         }
     }
     let mut server = ServerConfig::default();
     if let Some(a) = parse(values, "listen")? {
         server.listen = a;
     }
-    let text = |k: &str| values.get(k).map(|(v, _)| v.clone()).filter(|v| !v.is_empty());
+    let text = |k: &str| {
+        values
+            .get(k)
+            .map(|(v, _)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
     server.public_url = text("public_url");
     if let Some((url, origin)) = values.get("public_url")
         && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -121,17 +148,27 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     }
     if let Some(ms) = parse::<u32>(values, "send_ms")? {
         if ![20, 40, 60].contains(&ms) {
-            bail!("invalid {}: must be 20, 40 or 60 (value {ms})", values["send_ms"].1);
+            bail!(
+                "invalid {}: must be 20, 40 or 60 (value {ms})",
+                values["send_ms"].1
+            );
         }
         server.playout.send_ms = ms;
     }
     if let Some(ms) = parse::<u32>(values, "lead_ms")? {
         if !(20..=100).contains(&ms) {
-            bail!("invalid {}: must be 20..=100 ms (value {ms})", values["lead_ms"].1);
+            bail!(
+                "invalid {}: must be 20..=100 ms (value {ms})",
+                values["lead_ms"].1
+            );
         }
         server.playout.lead_ms = ms;
     }
-    Ok(Config { server, database_url: text("database_url"), log: text("log").unwrap_or_else(|| "info".into()) })
+    Ok(Config {
+        server,
+        database_url: text("database_url"),
+        log: text("log").unwrap_or_else(|| "info".into()),
+    })
 }
 
 #[cfg(test)]
@@ -139,27 +176,46 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults_and_env_overrides() {
         let c = load(None, env(&[])).unwrap();
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
-        let c = load(None, env(&[("SWITCHBOARD_LISTEN", "0.0.0.0:9000"), ("SWITCHBOARD_MODE", "silent"), ("PATH", "/bin")])).unwrap();
+        let c = load(
+            None,
+            env(&[
+                ("SWITCHBOARD_LISTEN", "0.0.0.0:9000"),
+                ("SWITCHBOARD_MODE", "silent"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.server.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(c.server.mode, CallMode::Silent);
     }
 
     #[test]
     fn errors_name_the_bad_key() {
-        let e = load(None, env(&[("SWITCHBOARD_LISTEN", "nope")])).unwrap_err().to_string();
+        let e = load(None, env(&[("SWITCHBOARD_LISTEN", "nope")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("SWITCHBOARD_LISTEN"), "{e}");
-        let e = load(None, env(&[("SWITCHBOARD_LISTN", "x")])).unwrap_err().to_string();
+        let e = load(None, env(&[("SWITCHBOARD_LISTN", "x")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("SWITCHBOARD_LISTN"), "{e}");
-        let e = load(None, env(&[("SWITCHBOARD_SEND_MS", "30")])).unwrap_err().to_string();
+        let e = load(None, env(&[("SWITCHBOARD_SEND_MS", "30")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("SWITCHBOARD_SEND_MS"), "{e}");
-        let e = load(None, env(&[("PUBLIC_URL", "example.com")])).unwrap_err().to_string();
+        let e = load(None, env(&[("PUBLIC_URL", "example.com")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("PUBLIC_URL"), "{e}");
     }
 
@@ -168,11 +224,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sb-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
-        std::fs::write(&good, "listen = \"127.0.0.1:7000\"\nmode = \"echo\"\necho_delay_ms = 500\n").unwrap();
+        std::fs::write(
+            &good,
+            "listen = \"127.0.0.1:7000\"\nmode = \"echo\"\necho_delay_ms = 500\n",
+        )
+        .unwrap();
         let c = load(Some(&good), env(&[])).unwrap();
         assert_eq!(c.server.listen.port(), 7000);
         assert_eq!(c.server.echo_delay, Duration::from_millis(500));
-        let c = load(Some(&good), env(&[("SWITCHBOARD_LISTEN", "127.0.0.1:7001")])).unwrap();
+        let c = load(
+            Some(&good),
+            env(&[("SWITCHBOARD_LISTEN", "127.0.0.1:7001")]),
+        )
+        .unwrap();
         assert_eq!(c.server.listen.port(), 7001);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "lisen = \"127.0.0.1:7000\"\n").unwrap();

@@ -32,27 +32,55 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let cfg = config::load(cli.config.as_deref(), std::env::vars())?;
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&cfg.log).with_context(|| format!("invalid log filter {:?}", cfg.log))?)
+        .with_env_filter(
+            EnvFilter::try_new(&cfg.log)
+                .with_context(|| format!("invalid log filter {:?}", cfg.log))?,
+        )
         .init();
     match cli.command {
-        Command::Serve => tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(cfg)),
+        Command::Serve => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(serve(cfg)),
         Command::CheckConfig => {
             let s = &cfg.server;
             println!("listen = {}", s.listen);
-            println!("public_url = {}", s.public_url.as_deref().unwrap_or("(from Host header)"));
-            println!("twilio_auth_token = {}", if s.twilio_auth_token.is_some() { "(set)" } else { "(unset: signatures not checked)" });
-            println!("database_url = {}", if cfg.database_url.is_some() { "(set)" } else { "(unset)" });
+            println!(
+                "public_url = {}",
+                s.public_url.as_deref().unwrap_or("(from Host header)")
+            );
+            println!(
+                "twilio_auth_token = {}",
+                if s.twilio_auth_token.is_some() {
+                    "(set)"
+                } else {
+                    "(unset: signatures not checked)"
+                }
+            );
+            println!(
+                "database_url = {}",
+                if cfg.database_url.is_some() {
+                    "(set)"
+                } else {
+                    "(unset)"
+                }
+            );
             println!("mode = {:?}", s.mode);
             println!("echo_delay_ms = {}", s.echo_delay.as_millis());
             println!("shutdown_grace_secs = {}", s.shutdown_grace.as_secs());
-            println!("send_ms = {}, lead_ms = {}", s.playout.send_ms, s.playout.lead_ms);
+            println!(
+                "send_ms = {}, lead_ms = {}",
+                s.playout.send_ms, s.playout.lead_ms
+            );
             Ok(())
         }
     }
 }
 
 async fn serve(cfg: config::Config) -> Result<()> {
-    let listener = TcpListener::bind(cfg.server.listen).await.with_context(|| format!("binding {}", cfg.server.listen))?;
+    let listener = TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.server.listen))?;
     tracing::info!(addr = %listener.local_addr()?, mode = ?cfg.server.mode, "switchboard listening");
     let state = telephony::AppState::new(cfg.server, Vec::new());
     telephony::serve(listener, state, shutdown_signal()).await?;

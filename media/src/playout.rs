@@ -241,7 +241,7 @@ impl Playout {
             let before = self.enqueued - start;
             let after = before + audio.len() as u64;
             let mut k = before / step + 1;
-            while k * step < after {
+            while k * step <= after {
                 let point = MarkPoint::Progress((k * step / BYTES_PER_MS) as u32);
                 self.marks.push_back((
                     start + k * step,

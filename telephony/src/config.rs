@@ -25,7 +25,9 @@ impl std::str::FromStr for CallMode {
         match s.to_ascii_lowercase().as_str() {
             "echo" => Ok(Self::Echo),
             "silent" => Ok(Self::Silent),
-            other => Err(format!("unknown call mode {other:?} (expected echo or silent)")),
+            other => Err(format!(
+                "unknown call mode {other:?} (expected echo or silent)"
+            )),
         }
     }
 }

@@ -80,7 +80,11 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Serves until `shutdown` resolves, then drains: stops accepting, lets live
 /// calls run up to the grace period, then closes them cleanly.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let upkeep = {
         let handle = state.metrics.clone();
         let stop = state.hangup.clone();
@@ -100,13 +104,22 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl F
         .with_graceful_shutdown(async move {
             shutdown.await;
             drain_state.draining.store(true, Ordering::SeqCst);
-            tracing::info!(live_calls = drain_state.registry.live_count(), "shutting down: no new connections");
+            tracing::info!(
+                live_calls = drain_state.registry.live_count(),
+                "shutting down: no new connections"
+            );
         })
         .await?;
     state.calls.close();
     let grace = state.config.shutdown_grace;
-    if tokio::time::timeout(grace, state.calls.wait()).await.is_err() {
-        tracing::warn!(live_calls = state.registry.live_count(), "grace period over: closing live calls");
+    if tokio::time::timeout(grace, state.calls.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            live_calls = state.registry.live_count(),
+            "grace period over: closing live calls"
+        );
     }
     state.hangup.cancel();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), state.calls.wait()).await;
@@ -119,16 +132,29 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     if s.draining.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response();
     }
-    let failing: Vec<&str> = s.checks.iter().filter(|c| !c.ready()).map(|c| c.name()).collect();
+    let failing: Vec<&str> = s
+        .checks
+        .iter()
+        .filter(|c| !c.ready())
+        .map(|c| c.name())
+        .collect();
     if failing.is_empty() {
         (StatusCode::OK, "ready\n").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {}\n", failing.join(", "))).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}\n", failing.join(", ")),
+        )
+            .into_response()
     }
 }
 
 async fn metrics_text(State(s): State<Arc<AppState>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn list_calls(State(s): State<Arc<AppState>>) -> Response {
@@ -140,20 +166,36 @@ fn public_base(s: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &s.config.public_url {
         return u.trim_end_matches('/').to_owned();
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
     format!("{proto}://{host}")
 }
 
-async fn voice_webhook(State(s): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: String) -> Response {
+async fn voice_webhook(
+    State(s): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let params: Vec<(String, String)> = match serde_urlencoded::from_str(&body) {
         Ok(p) => p,
         Err(_) => return (StatusCode::BAD_REQUEST, "malformed form body\n").into_response(),
     };
     let base = public_base(&s, &headers);
     if let Some(token) = &s.config.twilio_auth_token {
-        let url = format!("{base}{}", uri.path_and_query().map_or("/twilio/voice", |p| p.as_str()));
-        let sig = headers.get("x-twilio-signature").and_then(|h| h.to_str().ok());
+        let url = format!(
+            "{base}{}",
+            uri.path_and_query().map_or("/twilio/voice", |p| p.as_str())
+        );
+        let sig = headers
+            .get("x-twilio-signature")
+            .and_then(|h| h.to_str().ok());
         if !sig.is_some_and(|sig| signature::validate(token, &url, &params, sig)) {
             counter!(m::SIGNATURE_REJECTS).increment(1);
             tracing::warn!("inbound webhook refused: bad or missing X-Twilio-Signature");
@@ -165,9 +207,16 @@ async fn voice_webhook(State(s): State<Arc<AppState>>, uri: Uri, headers: Header
     // Warm the call before its stream arrives: register it now so the stream
     // finds its state ready (later: model sessions, database connection).
     if !call_sid.is_empty() {
-        s.registry.prepare(call_sid, get("From").map(str::to_owned), get("To").map(str::to_owned), Instant::now());
+        s.registry.prepare(
+            call_sid,
+            get("From").map(str::to_owned),
+            get("To").map(str::to_owned),
+            Instant::now(),
+        );
     }
-    let ws_base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    let ws_base = base
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1);
     let stream_url = format!("{ws_base}/twilio/media");
     let mut tw_params = Vec::new();
     for k in ["From", "To", "CallSid"] {
@@ -175,7 +224,11 @@ async fn voice_webhook(State(s): State<Arc<AppState>>, uri: Uri, headers: Header
             tw_params.push((k, v));
         }
     }
-    ([(header::CONTENT_TYPE, "text/xml")], twiml::connect_stream(&stream_url, &tw_params)).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/xml")],
+        twiml::connect_stream(&stream_url, &tw_params),
+    )
+        .into_response()
 }
 
 async fn media_socket(State(s): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {

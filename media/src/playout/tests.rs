@@ -126,7 +126,10 @@ fn sends_of_60ms_are_supported() {
 #[test]
 fn marks_follow_their_audio_and_are_confirmed_when_echoed() {
     let t0 = Instant::now();
-    let mut p = Playout::new(PlayoutConfig::default());
+    let mut p = Playout::new(PlayoutConfig {
+        checkpoint_ms: 1000,
+        ..Default::default()
+    });
     p.push_audio(t0, U1, &[1; 12_000]); // 1.5 s
     p.finish_utterance(U1);
     p.push_audio(t0, U2, &[2; 800]);
@@ -231,4 +234,26 @@ fn marker_names_round_trip() {
     for bad in ["", "g1", "g1.u2", "gx.u1.end", "g1.u1.end.x", "g1.v1.end"] {
         assert_eq!(Marker::parse(bad), None, "{bad}");
     }
+}
+
+#[test]
+fn checkpoints_land_when_audio_arrives_frame_by_frame() {
+    let t0 = Instant::now();
+    let mut p = Playout::new(PlayoutConfig {
+        checkpoint_ms: 500,
+        ..Default::default()
+    });
+    for _ in 0..60 {
+        p.push_audio(t0, U1, &[0; 160]); // 1.2 s in 20 ms pieces
+    }
+    p.finish_utterance(U1);
+    let tx = drive(&mut p, t0, t0 + Duration::from_secs(2), |_| Duration::ZERO);
+    let names: Vec<String> = tx
+        .iter()
+        .filter_map(|(_, t)| match t {
+            Transmit::Mark(m) => Some(m.name()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, vec!["g1.u1.500", "g1.u1.1000", "g1.u1.end"]);
 }

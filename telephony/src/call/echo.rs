@@ -30,7 +30,13 @@ pub struct Echo {
 impl Echo {
     /// Echo with the given delay.
     pub fn new(delay: Duration) -> Self {
-        Self { delay, pending: VecDeque::new(), preroll: VecDeque::new(), current: None, next_id: 1 }
+        Self {
+            delay,
+            pending: VecDeque::new(),
+            preroll: VecDeque::new(),
+            current: None,
+            next_id: 1,
+        }
     }
 
     /// The utterance being captured now (the caller's current speech).
@@ -57,18 +63,21 @@ impl Echo {
                 // Each frame keeps its own capture time: the echo starts one
                 // delay after the speech did, not after it was detected.
                 for (captured, frame) in self.preroll.drain(..).skip(skip) {
-                    self.pending.push_back((captured + self.delay, Item::Audio(id, frame)));
+                    self.pending
+                        .push_back((captured + self.delay, Item::Audio(id, frame)));
                 }
             }
             Some(GateEvent::SpeechEnded) => {
                 if let Some(id) = self.current.take() {
-                    self.pending.push_back((due, Item::Audio(id, ulaw.to_vec())));
+                    self.pending
+                        .push_back((due, Item::Audio(id, ulaw.to_vec())));
                     self.pending.push_back((due, Item::End(id)));
                 }
             }
             None if speaking => {
                 if let Some(id) = self.current {
-                    self.pending.push_back((due, Item::Audio(id, ulaw.to_vec())));
+                    self.pending
+                        .push_back((due, Item::Audio(id, ulaw.to_vec())));
                 }
             }
             None => {
@@ -84,7 +93,10 @@ impl Echo {
     pub fn on_dtmf(&mut self, now: Instant, digit: DtmfDigit) {
         let id = self.new_id();
         let due = now + self.delay;
-        self.pending.push_back((due, Item::Audio(id, DtmfGenerator::default().render(&[digit]))));
+        self.pending.push_back((
+            due,
+            Item::Audio(id, DtmfGenerator::default().render(&[digit])),
+        ));
         self.pending.push_back((due, Item::End(id)));
     }
 

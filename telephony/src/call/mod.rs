@@ -30,7 +30,10 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     }
                 }
                 Output::Close(code, reason) => {
-                    let frame = CloseFrame { code, reason: reason.into() };
+                    let frame = CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    };
                     let _ = tx.send(Message::Close(Some(frame))).await;
                 }
                 Output::Event(ev) => on_event(&app, &mut call_id, ev, &session),
@@ -62,7 +65,12 @@ fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session
     match ev {
         CallEvent::Started(start) => {
             let p = &start.custom_parameters;
-            app.registry.attach(&start.call_sid, &start.stream_sid, p.get("From").cloned(), p.get("To").cloned());
+            app.registry.attach(
+                &start.call_sid,
+                &start.stream_sid,
+                p.get("From").cloned(),
+                p.get("To").cloned(),
+            );
             gauge!(m::ACTIVE_CALLS).increment(1.0);
             tracing::info!(call_id = %start.call_sid, stream_id = %start.stream_sid, "stream started");
             *call_id = Some(start.call_sid);
@@ -75,8 +83,14 @@ fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session
         CallEvent::Dtmf(_) => tracing::debug!(call_id = call_id.as_deref(), "dtmf digit"),
         CallEvent::BargeIn(cut) => {
             for c in cut {
-                tracing::info!(call_id = call_id.as_deref(), utterance = c.utterance.0, heard_ms = c.heard_ms,
-                    confirmed_ms = c.confirmed_ms, total_ms = c.total_ms, "barge-in: playback cleared");
+                tracing::info!(
+                    call_id = call_id.as_deref(),
+                    utterance = c.utterance.0,
+                    heard_ms = c.heard_ms,
+                    confirmed_ms = c.confirmed_ms,
+                    total_ms = c.total_ms,
+                    "barge-in: playback cleared"
+                );
             }
         }
         CallEvent::Ended(reason) => {

@@ -15,7 +15,9 @@ use metrics::{counter, histogram};
 use crate::config::{CallMode, ServerConfig};
 use crate::metrics as m;
 use crate::registry::CallState;
-use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck, StreamStart};
+use crate::twilio::codec::{
+    Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck, StreamStart,
+};
 
 use super::echo::Echo;
 
@@ -131,7 +133,12 @@ impl CallSession {
         let p = cfg.policing;
         Self {
             codec: InboundCodec::new(cfg.limits),
-            bucket: Bucket { rate: p.messages_per_sec as f64, cap: p.burst as f64, tokens: p.burst as f64, at: now },
+            bucket: Bucket {
+                rate: p.messages_per_sec as f64,
+                cap: p.burst as f64,
+                tokens: p.burst as f64,
+                at: now,
+            },
             cfg,
             live: None,
             bad: 0,
@@ -166,8 +173,12 @@ impl CallSession {
             Ok(d) => {
                 match d.sequence {
                     SequenceCheck::InOrder => {}
-                    SequenceCheck::Gap(n) => counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_gap").increment(n),
-                    SequenceCheck::Reordered => counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_reorder").increment(1),
+                    SequenceCheck::Gap(n) => {
+                        counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_gap").increment(n)
+                    }
+                    SequenceCheck::Reordered => {
+                        counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_reorder").increment(1)
+                    }
                 }
                 self.on_event(d.event, now);
             }
@@ -254,15 +265,21 @@ impl CallSession {
                 self.out.push_back(Output::Event(CallEvent::Started(start)));
             }
             Inbound::Media(chunk) => {
-                let Some(live) = self.live.as_mut() else { return };
+                let Some(live) = self.live.as_mut() else {
+                    return;
+                };
                 if !chunk.track.is_empty() && chunk.track != "inbound" {
                     return;
                 }
-                match live.sequencer.push(chunk.chunk, chunk.timestamp_ms, chunk.ulaw.len()) {
+                match live
+                    .sequencer
+                    .push(chunk.chunk, chunk.timestamp_ms, chunk.ulaw.len())
+                {
                     Verdict::Play { conceal_samples } => {
                         if conceal_samples > 0 {
                             counter!(m::MEDIA_ANOMALIES, "kind" => "gap").increment(1);
-                            counter!(m::FRAMES_CONCEALED).increment(conceal_samples.div_ceil(media::FRAME_8K) as u64);
+                            counter!(m::FRAMES_CONCEALED)
+                                .increment(conceal_samples.div_ceil(media::FRAME_8K) as u64);
                             let silence = vec![mulaw::SILENCE; media::FRAME_8K];
                             let mut left = conceal_samples;
                             while left > 0 {
@@ -275,7 +292,9 @@ impl CallSession {
                         Self::on_audio(live, &mut self.out, &chunk.ulaw, now);
                     }
                     Verdict::Late => counter!(m::MEDIA_ANOMALIES, "kind" => "late").increment(1),
-                    Verdict::Duplicate => counter!(m::MEDIA_ANOMALIES, "kind" => "duplicate").increment(1),
+                    Verdict::Duplicate => {
+                        counter!(m::MEDIA_ANOMALIES, "kind" => "duplicate").increment(1)
+                    }
                 }
             }
             Inbound::Dtmf(digit) => {
@@ -286,7 +305,9 @@ impl CallSession {
                 self.out.push_back(Output::Event(CallEvent::Dtmf(digit)));
             }
             Inbound::Mark(name) => {
-                let Some(live) = self.live.as_mut() else { return };
+                let Some(live) = self.live.as_mut() else {
+                    return;
+                };
                 let state = match live.playout.on_mark(&name) {
                     MarkOutcome::Progress { .. } | MarkOutcome::Finished { .. } => "current",
                     MarkOutcome::Stale => "stale",
@@ -323,7 +344,9 @@ impl CallSession {
 
     /// Releases due audio and paces it out; reports state flips.
     fn after(&mut self, now: Instant) {
-        let Some(live) = self.live.as_mut() else { return };
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
         if let Some(echo) = live.echo.as_mut() {
             echo.release(now, &mut live.playout);
         }
@@ -334,7 +357,9 @@ impl CallSession {
                     counter!(m::FRAMES_OUT).increment(1);
                     self.out.push_back(Output::Send(live.encoder.media(&audio)));
                 }
-                Transmit::Mark(mark) => self.out.push_back(Output::Send(live.encoder.mark(&mark.name()))),
+                Transmit::Mark(mark) => self
+                    .out
+                    .push_back(Output::Send(live.encoder.mark(&mark.name()))),
             }
         }
         let late = live.playout.stats().late_sends - late_before;
@@ -344,7 +369,11 @@ impl CallSession {
         let speaking = live.playout.is_active(now);
         if speaking != live.speaking_reported {
             live.speaking_reported = speaking;
-            let s = if speaking { CallState::Speaking } else { CallState::Listening };
+            let s = if speaking {
+                CallState::Speaking
+            } else {
+                CallState::Listening
+            };
             self.out.push_back(Output::Event(CallEvent::State(s)));
         }
     }
@@ -355,7 +384,9 @@ impl CallSession {
         // The first few drops of a call are logged in full, then every 100th.
         if self.bad <= 5 || self.bad % 100 == 0 {
             match err {
-                Some(e) => tracing::warn!(reason, error = %e, dropped = self.bad, "inbound message dropped"),
+                Some(e) => {
+                    tracing::warn!(reason, error = %e, dropped = self.bad, "inbound message dropped")
+                }
                 None => tracing::warn!(reason, dropped = self.bad, "inbound message dropped"),
             }
         }

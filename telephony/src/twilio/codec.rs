@@ -21,7 +21,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_message_bytes: 16 * 1024, max_payload_bytes: 4 * 1024 }
+        Self {
+            max_message_bytes: 16 * 1024,
+            max_payload_bytes: 4 * 1024,
+        }
     }
 }
 
@@ -166,7 +169,10 @@ pub struct InboundCodec {
 impl InboundCodec {
     /// A codec awaiting `connected` / `start`.
     pub fn new(limits: Limits) -> Self {
-        Self { limits, ..Self::default() }
+        Self {
+            limits,
+            ..Self::default()
+        }
     }
 
     /// The stream id once `start` has arrived.
@@ -181,13 +187,22 @@ impl InboundCodec {
         }
         let raw: RawInbound = serde_json::from_str(text).map_err(malformed)?;
         let (seq, sid, event) = match raw {
-            RawInbound::Connected { protocol, version } => (None, None, Inbound::Connected { protocol, version }),
-            RawInbound::Start { sequence_number, start, .. } => {
+            RawInbound::Connected { protocol, version } => {
+                (None, None, Inbound::Connected { protocol, version })
+            }
+            RawInbound::Start {
+                sequence_number,
+                start,
+                ..
+            } => {
                 if self.stream_sid.is_some() {
                     return Err(ProtocolError::DuplicateStart);
                 }
                 let f = &start.media_format;
-                if !f.encoding.eq_ignore_ascii_case("audio/x-mulaw") || f.sample_rate != 8000 || f.channels != 1 {
+                if !f.encoding.eq_ignore_ascii_case("audio/x-mulaw")
+                    || f.sample_rate != 8000
+                    || f.channels != 1
+                {
                     return Err(ProtocolError::UnsupportedFormat(format!(
                         "{} {} Hz x{}",
                         f.encoding, f.sample_rate, f.channels
@@ -203,29 +218,54 @@ impl InboundCodec {
                 };
                 (sequence_number, None, Inbound::Start(s))
             }
-            RawInbound::Media { sequence_number, media, stream_sid } => {
+            RawInbound::Media {
+                sequence_number,
+                media,
+                stream_sid,
+            } => {
                 self.require_started("media")?;
                 if media.payload.len() > self.limits.max_payload_bytes {
                     return Err(ProtocolError::PayloadTooLarge(media.payload.len()));
                 }
-                let ulaw = B64.decode(media.payload.as_bytes()).map_err(|_| ProtocolError::BadBase64)?;
-                let m = MediaChunk { track: media.track, chunk: media.chunk, timestamp_ms: media.timestamp, ulaw };
+                let ulaw = B64
+                    .decode(media.payload.as_bytes())
+                    .map_err(|_| ProtocolError::BadBase64)?;
+                let m = MediaChunk {
+                    track: media.track,
+                    chunk: media.chunk,
+                    timestamp_ms: media.timestamp,
+                    ulaw,
+                };
                 (sequence_number, stream_sid, Inbound::Media(m))
             }
-            RawInbound::Dtmf { sequence_number, dtmf, stream_sid } => {
+            RawInbound::Dtmf {
+                sequence_number,
+                dtmf,
+                stream_sid,
+            } => {
                 self.require_started("dtmf")?;
                 let mut chars = dtmf.digit.chars();
                 let digit = match (chars.next(), chars.next()) {
-                    (Some(c), None) => DtmfDigit::from_char(c).map_err(|_| ProtocolError::BadDigit)?,
+                    (Some(c), None) => {
+                        DtmfDigit::from_char(c).map_err(|_| ProtocolError::BadDigit)?
+                    }
                     _ => return Err(ProtocolError::BadDigit),
                 };
                 (sequence_number, stream_sid, Inbound::Dtmf(digit))
             }
-            RawInbound::Mark { sequence_number, mark, stream_sid } => {
+            RawInbound::Mark {
+                sequence_number,
+                mark,
+                stream_sid,
+            } => {
                 self.require_started("mark")?;
                 (sequence_number, stream_sid, Inbound::Mark(mark.name))
             }
-            RawInbound::Stop { sequence_number, stream_sid, .. } => {
+            RawInbound::Stop {
+                sequence_number,
+                stream_sid,
+                ..
+            } => {
                 self.stopped = true;
                 (sequence_number, stream_sid, Inbound::Stop)
             }
@@ -243,15 +283,24 @@ impl InboundCodec {
         {
             return Err(ProtocolError::WrongStream);
         }
-        Ok(Decoded { event, sequence: self.check_sequence(seq) })
+        Ok(Decoded {
+            event,
+            sequence: self.check_sequence(seq),
+        })
     }
 
     fn require_started(&self, what: &'static str) -> Result<(), ProtocolError> {
-        if self.stream_sid.is_none() { Err(ProtocolError::BeforeStart(what)) } else { Ok(()) }
+        if self.stream_sid.is_none() {
+            Err(ProtocolError::BeforeStart(what))
+        } else {
+            Ok(())
+        }
     }
 
     fn check_sequence(&mut self, seq: Option<u64>) -> SequenceCheck {
-        let Some(seq) = seq else { return SequenceCheck::InOrder };
+        let Some(seq) = seq else {
+            return SequenceCheck::InOrder;
+        };
         let check = match self.last_seq {
             None => SequenceCheck::InOrder,
             Some(last) if seq == last + 1 => SequenceCheck::InOrder,
@@ -285,25 +334,39 @@ pub struct OutboundEncoder {
 impl OutboundEncoder {
     /// An encoder for the stream `stream_sid`.
     pub fn new(stream_sid: impl Into<String>) -> Self {
-        Self { stream_sid: stream_sid.into() }
+        Self {
+            stream_sid: stream_sid.into(),
+        }
     }
 
     /// A `media` message carrying µ-law audio.
     pub fn media(&self, ulaw: &[u8]) -> String {
-        let m = RawOutbound::Media { stream_sid: &self.stream_sid, media: OutboundMedia { payload: B64.encode(ulaw) } };
+        let m = RawOutbound::Media {
+            stream_sid: &self.stream_sid,
+            media: OutboundMedia {
+                payload: B64.encode(ulaw),
+            },
+        };
         serde_json::to_string(&m).expect("serialising plain strings cannot fail")
     }
 
     /// A `mark` message.
     pub fn mark(&self, name: &str) -> String {
-        let m = RawOutbound::Mark { stream_sid: &self.stream_sid, mark: MarkBody { name: name.to_owned() } };
+        let m = RawOutbound::Mark {
+            stream_sid: &self.stream_sid,
+            mark: MarkBody {
+                name: name.to_owned(),
+            },
+        };
         serde_json::to_string(&m).expect("serialising plain strings cannot fail")
     }
 
     /// A `clear` message.
     pub fn clear(&self) -> String {
-        serde_json::to_string(&RawOutbound::Clear { stream_sid: &self.stream_sid })
-            .expect("serialising plain strings cannot fail")
+        serde_json::to_string(&RawOutbound::Clear {
+            stream_sid: &self.stream_sid,
+        })
+        .expect("serialising plain strings cannot fail")
     }
 }
 

@@ -22,7 +22,11 @@ pub fn connect_stream(stream_url: &str, parameters: &[(&str, &str)]) -> String {
     let mut x = String::from(r#"<?xml version="1.0" encoding="UTF-8"?><Response><Connect>"#);
     x.push_str(&format!(r#"<Stream url="{}">"#, escape(stream_url)));
     for (name, value) in parameters {
-        x.push_str(&format!(r#"<Parameter name="{}" value="{}"/>"#, escape(name), escape(value)));
+        x.push_str(&format!(
+            r#"<Parameter name="{}" value="{}"/>"#,
+            escape(name),
+            escape(value)
+        ));
     }
     x.push_str("</Stream></Connect></Response>");
     x

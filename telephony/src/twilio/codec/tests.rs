@@ -18,20 +18,48 @@ fn started() -> InboundCodec {
 #[test]
 fn decodes_every_inbound_event_in_twilio_format() {
     let mut c = InboundCodec::new(Limits::default());
-    let d = c.decode(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#).unwrap();
-    assert_eq!(d.event, Inbound::Connected { protocol: "Call".into(), version: "1.0.0".into() });
-    let Inbound::Start(s) = c.decode(START).unwrap().event else { panic!("not start") };
-    assert_eq!((s.stream_sid.as_str(), s.call_sid.as_str(), s.account_sid.as_str()), ("MZ1", "CA1", "AC123"));
+    let d = c
+        .decode(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#)
+        .unwrap();
+    assert_eq!(
+        d.event,
+        Inbound::Connected {
+            protocol: "Call".into(),
+            version: "1.0.0".into()
+        }
+    );
+    let Inbound::Start(s) = c.decode(START).unwrap().event else {
+        panic!("not start")
+    };
+    assert_eq!(
+        (
+            s.stream_sid.as_str(),
+            s.call_sid.as_str(),
+            s.account_sid.as_str()
+        ),
+        ("MZ1", "CA1", "AC123")
+    );
     assert_eq!(s.tracks, vec!["inbound"]);
-    assert_eq!(s.custom_parameters.get("From").map(String::as_str), Some("+15550100"));
+    assert_eq!(
+        s.custom_parameters.get("From").map(String::as_str),
+        Some("+15550100")
+    );
     let d = c.decode(&media(2, 1, 5, "/39/fw==")).unwrap();
     assert_eq!(
         d.event,
-        Inbound::Media(MediaChunk { track: "inbound".into(), chunk: 1, timestamp_ms: 5, ulaw: vec![0xFF, 0x7F, 0x7F, 0x7F] })
+        Inbound::Media(MediaChunk {
+            track: "inbound".into(),
+            chunk: 1,
+            timestamp_ms: 5,
+            ulaw: vec![0xFF, 0x7F, 0x7F, 0x7F]
+        })
     );
     assert_eq!(d.sequence, SequenceCheck::InOrder);
     let d = c.decode(r#"{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"3","dtmf":{"track":"inbound_track","digit":"5"}}"#).unwrap();
-    assert_eq!(d.event, Inbound::Dtmf(media::dtmf::DtmfDigit::from_char('5').unwrap()));
+    assert_eq!(
+        d.event,
+        Inbound::Dtmf(media::dtmf::DtmfDigit::from_char('5').unwrap())
+    );
     let d = c.decode(r#"{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"g1.u1.end"}}"#).unwrap();
     assert_eq!(d.event, Inbound::Mark("g1.u1.end".into()));
     let d = c.decode(r#"{"event":"stop","sequenceNumber":"5","streamSid":"MZ1","stop":{"accountSid":"AC123","callSid":"CA1"}}"#).unwrap();
@@ -42,23 +70,43 @@ fn decodes_every_inbound_event_in_twilio_format() {
 fn numbers_may_be_json_numbers() {
     let mut c = started();
     let msg = r#"{"event":"media","sequenceNumber":2,"media":{"track":"inbound","chunk":7,"timestamp":120,"payload":""},"streamSid":"MZ1"}"#;
-    let Inbound::Media(m) = c.decode(msg).unwrap().event else { panic!() };
+    let Inbound::Media(m) = c.decode(msg).unwrap().event else {
+        panic!()
+    };
     assert_eq!((m.chunk, m.timestamp_ms), (7, 120));
 }
 
 #[test]
 fn bad_input_is_a_typed_error() {
     let mut c = InboundCodec::new(Limits::default());
-    assert_eq!(c.decode(&media(1, 1, 0, "AAAA")), Err(ProtocolError::BeforeStart("media")));
-    assert!(matches!(c.decode("{not json"), Err(ProtocolError::Malformed(_))));
-    assert!(matches!(c.decode(r#"{"event":"media"}"#), Err(ProtocolError::Malformed(_))));
+    assert_eq!(
+        c.decode(&media(1, 1, 0, "AAAA")),
+        Err(ProtocolError::BeforeStart("media"))
+    );
+    assert!(matches!(
+        c.decode("{not json"),
+        Err(ProtocolError::Malformed(_))
+    ));
+    assert!(matches!(
+        c.decode(r#"{"event":"media"}"#),
+        Err(ProtocolError::Malformed(_))
+    ));
     assert!(matches!(c.decode("[]"), Err(ProtocolError::Malformed(_))));
-    assert_eq!(c.decode(r#"{"event":"bogus","x":1}"#), Err(ProtocolError::UnknownEvent("bogus".into())));
+    assert_eq!(
+        c.decode(r#"{"event":"bogus","x":1}"#),
+        Err(ProtocolError::UnknownEvent("bogus".into()))
+    );
     let mut c = started();
     assert_eq!(c.decode(START), Err(ProtocolError::DuplicateStart));
-    assert_eq!(c.decode(&media(2, 1, 0, "!!!!")), Err(ProtocolError::BadBase64));
+    assert_eq!(
+        c.decode(&media(2, 1, 0, "!!!!")),
+        Err(ProtocolError::BadBase64)
+    );
     let big = "A".repeat(4100);
-    assert_eq!(c.decode(&media(3, 2, 20, &big)), Err(ProtocolError::PayloadTooLarge(4100)));
+    assert_eq!(
+        c.decode(&media(3, 2, 20, &big)),
+        Err(ProtocolError::PayloadTooLarge(4100))
+    );
     let huge = "x".repeat(20_000);
     assert_eq!(c.decode(&huge), Err(ProtocolError::MessageTooLarge(20_000)));
     let other = media(4, 3, 40, "AAAA").replace("MZ1", "MZ2");
@@ -73,19 +121,37 @@ fn bad_input_is_a_typed_error() {
 #[test]
 fn sequence_numbers_reveal_gaps_and_reordering() {
     let mut c = started();
-    assert_eq!(c.decode(&media(2, 1, 0, "")).unwrap().sequence, SequenceCheck::InOrder);
-    assert_eq!(c.decode(&media(5, 2, 20, "")).unwrap().sequence, SequenceCheck::Gap(2));
-    assert_eq!(c.decode(&media(4, 3, 40, "")).unwrap().sequence, SequenceCheck::Reordered);
-    assert_eq!(c.decode(&media(6, 4, 60, "")).unwrap().sequence, SequenceCheck::InOrder);
+    assert_eq!(
+        c.decode(&media(2, 1, 0, "")).unwrap().sequence,
+        SequenceCheck::InOrder
+    );
+    assert_eq!(
+        c.decode(&media(5, 2, 20, "")).unwrap().sequence,
+        SequenceCheck::Gap(2)
+    );
+    assert_eq!(
+        c.decode(&media(4, 3, 40, "")).unwrap().sequence,
+        SequenceCheck::Reordered
+    );
+    assert_eq!(
+        c.decode(&media(6, 4, 60, "")).unwrap().sequence,
+        SequenceCheck::InOrder
+    );
 }
 
 #[test]
 fn outbound_messages_match_twilio_format() {
     let e = OutboundEncoder::new("MZ1");
     let v: serde_json::Value = serde_json::from_str(&e.media(&[0xFF, 0x7F])).unwrap();
-    assert_eq!(v, serde_json::json!({"event":"media","streamSid":"MZ1","media":{"payload":"/38="}}));
+    assert_eq!(
+        v,
+        serde_json::json!({"event":"media","streamSid":"MZ1","media":{"payload":"/38="}})
+    );
     let v: serde_json::Value = serde_json::from_str(&e.mark("g1.u2.end")).unwrap();
-    assert_eq!(v, serde_json::json!({"event":"mark","streamSid":"MZ1","mark":{"name":"g1.u2.end"}}));
+    assert_eq!(
+        v,
+        serde_json::json!({"event":"mark","streamSid":"MZ1","mark":{"name":"g1.u2.end"}})
+    );
     let v: serde_json::Value = serde_json::from_str(&e.clear()).unwrap();
     assert_eq!(v, serde_json::json!({"event":"clear","streamSid":"MZ1"}));
 }
