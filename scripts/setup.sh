@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up of a fresh machine: system packages and crates.
+# Called by scripts/run.sh and scripts/test.sh; safe to run again (it then does nothing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the build and tests need (none beyond the Rust toolchain yet;
+# the models work adds cmake, clang, libclang-dev, espeak-ng, libespeak-ng-dev).
+APT_PACKAGES=(pkg-config)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo not found: install the Rust toolchain (rustup)" >&2; exit 1; }
+cargo fetch --locked -q 2>/dev/null || cargo fetch -q
