@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{Server, Twilio, drain, frame};
+use common::{Server, Twilio, drain, frame, get_json, get_text};
 use futures_util::StreamExt;
 use telephony::ServerConfig;
 use tokio::time::Instant;
@@ -41,7 +41,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
                     tw.dtmf('5').await;
                 }
                 if i == 120 {
-                    let list: serde_json::Value = reqwest::get(server.http("/api/calls")).await.unwrap().json().await.unwrap();
+                    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
                     calls_seen = Some(list);
                 }
                 i += 1;
@@ -168,12 +168,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
     assert!(found, "DTMF 5 echoed as a tone");
 
     // Counters moved, and the call is gone from the registry.
-    let text = reqwest::get(server.http("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(server.http("/metrics")).await;
     for name in [
         "switchboard_barge_ins_total",
         "switchboard_dtmf_digits_total",
@@ -191,12 +186,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
         "stale marks counted"
     );
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let list: serde_json::Value = reqwest::get(server.http("/api/calls"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
     assert_eq!(list, serde_json::json!([]));
 }
 
@@ -247,12 +237,7 @@ async fn inbound_webhook_validates_twilio_signatures() {
         "{twiml}"
     );
     // The call is announced (ringing) before its stream connects.
-    let list: serde_json::Value = reqwest::get(server.http("/api/calls"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
     assert_eq!(list[0]["state"], "ringing");
     assert_eq!(post(None).await.unwrap().status(), 403);
     assert_eq!(
@@ -308,12 +293,7 @@ async fn bad_input_is_dropped_and_never_affects_another_call() {
     let (got_good, close_good) = drain(&mut good, Duration::from_millis(300)).await;
     assert_eq!(close_good, None);
     assert!(got_good.iter().filter(|v| v["event"] == "media").count() >= 30);
-    let text = reqwest::get(server.http("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(server.http("/metrics")).await;
     for reason in [
         "malformed_json",
         "bad_base64",
@@ -330,12 +310,7 @@ async fn bad_input_is_dropped_and_never_affects_another_call() {
         );
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let list: serde_json::Value = reqwest::get(server.http("/api/calls"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
     let ids: Vec<&str> = list
         .as_array()
         .unwrap()

@@ -174,3 +174,23 @@ pub async fn drain(
         }
     }
 }
+
+/// GET a URL and parse its JSON body.
+pub async fn get_json(url: String) -> serde_json::Value {
+    reqwest::get(url)
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
+/// GET a URL and return its body.
+pub async fn get_text(url: String) -> String {
+    reqwest::get(url)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text body")
+}
