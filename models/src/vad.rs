@@ -1,0 +1,209 @@
+//! Voice activity detection: Silero VAD (ONNX) on 8 kHz call audio, and an
+//! endpointer that turns per-window speech probabilities into speech start
+//! and end events with thresholds and hangover.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ort::session::Session;
+use ort::value::Tensor;
+
+use crate::ModelError;
+use crate::assets::{Assets, files};
+
+/// Samples per Silero window at 8 kHz (32 ms).
+pub const WINDOW_8K: usize = 256;
+/// Context samples prepended to each window at 8 kHz.
+const CONTEXT_8K: usize = 32;
+const STATE_LEN: usize = 2 * 128;
+
+/// The loaded Silero model: a few sessions shared by all calls. Inference is
+/// ~0.1 ms a window, so calls run it inline and take any free session.
+pub struct SileroModel {
+    sessions: Vec<Mutex<Session>>,
+    next: AtomicUsize,
+}
+
+impl SileroModel {
+    /// Loads `silero_vad.onnx` into `pool` single-threaded sessions.
+    pub fn load(assets: &Assets, pool: usize) -> Result<Arc<Self>, ModelError> {
+        let path = assets.require(files::SILERO_VAD)?;
+        let sessions = (0..pool.max(1))
+            .map(|_| crate::onnx::session(assets, &path, 1).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new(Self { sessions, next: AtomicUsize::new(0) }))
+    }
+
+    /// Runs one window (context + samples); updates `state`; returns P(speech).
+    fn infer(&self, input: &[f32], state: &mut [f32; STATE_LEN]) -> Result<f32, ModelError> {
+        let n = self.sessions.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        // Take a free session if there is one, else wait on ours.
+        let mut guard = (0..n)
+            .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+        let outputs = guard.run(ort::inputs![
+            "input" => Tensor::from_array(([1usize, input.len()], input.to_vec()))?,
+            "state" => Tensor::from_array(([2usize, 1, 128], state.to_vec()))?,
+            "sr" => Tensor::from_array(((), vec![8000i64]))?,
+        ])?;
+        let (_, prob) = outputs["output"].try_extract_tensor::<f32>()?;
+        let (_, next) = outputs["stateN"].try_extract_tensor::<f32>()?;
+        if next.len() != STATE_LEN || prob.is_empty() {
+            return Err(ModelError::Onnx("unexpected Silero output shapes".into()));
+        }
+        state.copy_from_slice(next);
+        Ok(prob[0])
+    }
+}
+
+/// Per-call Silero state over a stream of 8 kHz PCM.
+pub struct SileroVad {
+    model: Arc<SileroModel>,
+    state: [f32; STATE_LEN],
+    window: Vec<f32>,
+}
+
+impl SileroVad {
+    /// A fresh stream.
+    pub fn new(model: Arc<SileroModel>) -> Self {
+        Self { model, state: [0.0; STATE_LEN], window: vec![0.0; CONTEXT_8K] }
+    }
+
+    /// Feeds 8 kHz PCM; returns P(speech) for every completed 32 ms window.
+    pub fn push(&mut self, pcm: &[i16]) -> Result<Vec<f32>, ModelError> {
+        let mut probs = Vec::new();
+        for &s in pcm {
+            self.window.push(s as f32 / 32768.0);
+            if self.window.len() == CONTEXT_8K + WINDOW_8K {
+                probs.push(self.model.infer(&self.window, &mut self.state)?);
+                // The window's last samples are the next window's context.
+                self.window.drain(..WINDOW_8K);
+            }
+        }
+        Ok(probs)
+    }
+}
+
+/// Endpointing settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EndpointConfig {
+    /// Probability above which a window is speech.
+    pub start_threshold: f32,
+    /// Probability below which a window is silence (hysteresis).
+    pub end_threshold: f32,
+    /// Speech needed before a start is declared, ms (a cough is shorter).
+    pub min_speech_ms: u32,
+    /// Silence needed before an end is declared, ms.
+    pub hangover_ms: u32,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self { start_threshold: 0.5, end_threshold: 0.35, min_speech_ms: 160, hangover_ms: 480 }
+    }
+}
+
+/// A speech boundary, with its position in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VadEvent {
+    /// Speech began at this stream position (ms).
+    SpeechStart {
+        /// Stream position of the first speech window, ms.
+        at_ms: u64,
+    },
+    /// Speech ended at this stream position (ms, end of the last speech window).
+    SpeechEnd {
+        /// Stream position just after the last speech window, ms.
+        at_ms: u64,
+    },
+}
+
+/// Turns per-window probabilities into start/end events.
+#[derive(Debug, Clone)]
+pub struct Endpointer {
+    cfg: EndpointConfig,
+    window_ms: u32,
+    pos_ms: u64,
+    speaking: bool,
+    run_start: Option<u64>,
+    speech_ms: u32,
+    silence_ms: u32,
+    last_speech_end: u64,
+}
+
+impl Endpointer {
+    /// An endpointer for windows of `window_ms`.
+    pub fn new(cfg: EndpointConfig, window_ms: u32) -> Self {
+        Self { cfg, window_ms, pos_ms: 0, speaking: false, run_start: None, speech_ms: 0, silence_ms: 0, last_speech_end: 0 }
+    }
+
+    /// Whether speech is in progress.
+    pub fn is_speaking(&self) -> bool {
+        self.speaking
+    }
+
+    /// Feeds one window's probability.
+    pub fn push(&mut self, p: f32) -> Option<VadEvent> {
+        let start = self.pos_ms;
+        self.pos_ms += self.window_ms as u64;
+        if !self.speaking {
+            if p >= self.cfg.start_threshold {
+                let run_start = *self.run_start.get_or_insert(start);
+                self.speech_ms += self.window_ms;
+                if self.speech_ms >= self.cfg.min_speech_ms {
+                    self.speaking = true;
+                    self.silence_ms = 0;
+                    self.last_speech_end = self.pos_ms;
+                    return Some(VadEvent::SpeechStart { at_ms: run_start });
+                }
+            } else {
+                self.run_start = None;
+                self.speech_ms = 0;
+            }
+            return None;
+        }
+        if p < self.cfg.end_threshold {
+            self.silence_ms += self.window_ms;
+            if self.silence_ms >= self.cfg.hangover_ms {
+                self.speaking = false;
+                self.run_start = None;
+                self.speech_ms = 0;
+                return Some(VadEvent::SpeechEnd { at_ms: self.last_speech_end });
+            }
+        } else {
+            self.silence_ms = 0;
+            self.last_speech_end = self.pos_ms;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(probs: &[f32]) -> Vec<VadEvent> {
+        let mut e = Endpointer::new(EndpointConfig::default(), 32);
+        probs.iter().filter_map(|&p| e.push(p)).collect()
+    }
+
+    #[test]
+    fn endpointer_declares_start_after_min_speech_and_end_after_hangover() {
+        let mut p = vec![0.05; 10];
+        p.extend(vec![0.9; 30]);
+        p.extend(vec![0.1; 20]);
+        assert_eq!(run(&p), vec![VadEvent::SpeechStart { at_ms: 320 }, VadEvent::SpeechEnd { at_ms: 1280 }]);
+    }
+
+    #[test]
+    fn short_blips_and_brief_dips_do_not_flip_state() {
+        let mut p = vec![0.9; 3]; // 96 ms: a click or cough
+        p.extend(vec![0.1; 10]);
+        assert!(run(&p).is_empty());
+        let mut p = vec![0.9; 20];
+        p.extend(vec![0.2; 5]); // 160 ms pause between words
+        p.extend(vec![0.9; 10]);
+        assert_eq!(run(&p), vec![VadEvent::SpeechStart { at_ms: 0 }]);
+    }
+}

@@ -1,0 +1,87 @@
+//! Silero VAD on telephone audio: finds speech in speech, none in silence,
+//! line noise or DTMF tones. Real model (installed by ./scripts/models.sh);
+//! speech synthesised by espeak-ng, a voice other than the bot's.
+
+use std::process::Command;
+
+use media::dtmf::{DtmfDigit, DtmfGenerator};
+use media::mulaw;
+use media::resample::StreamResampler;
+use models::assets::Assets;
+use models::vad::{EndpointConfig, Endpointer, SileroModel, SileroVad, VadEvent};
+
+/// Speech as a phone call carries it: espeak-ng → 8 kHz → µ-law → PCM.
+fn phone_speech(text: &str) -> Vec<i16> {
+    let path = std::env::temp_dir().join(format!("vad-{}-{}.wav", std::process::id(), text.len()));
+    let ok = Command::new("espeak-ng").args(["-v", "en-us", "-s", "160", "-w"]).arg(&path).arg(text).status();
+    assert!(ok.is_ok_and(|s| s.success()), "espeak-ng is required (./scripts/setup.sh installs it)");
+    let mut reader = hound::WavReader::open(&path).unwrap();
+    let rate = reader.spec().sample_rate;
+    let samples: Vec<f32> = reader.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect();
+    std::fs::remove_file(&path).ok();
+    let mut r = StreamResampler::new(rate, 8000).unwrap();
+    let mut out = Vec::new();
+    r.push(&samples, &mut out).unwrap();
+    r.flush(&mut out).unwrap();
+    out.iter().map(|&s| mulaw::decode(mulaw::encode(media::resample::f32_to_i16(s)))).collect()
+}
+
+fn events(model: &std::sync::Arc<SileroModel>, pcm: &[i16]) -> Vec<VadEvent> {
+    let mut vad = SileroVad::new(model.clone());
+    let mut ep = Endpointer::new(EndpointConfig::default(), 32);
+    let mut out = Vec::new();
+    for frame in pcm.chunks(160) {
+        for p in vad.push(frame).unwrap() {
+            out.extend(ep.push(p));
+        }
+    }
+    out
+}
+
+fn model() -> std::sync::Arc<SileroModel> {
+    SileroModel::load(&Assets::discover(), 2).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn finds_speech_with_sensible_boundaries() {
+    let model = model();
+    let mut pcm = vec![0i16; 8000]; // 1 s of silence first
+    let speech = phone_speech("Hello, I would like to check whether my prescription needs prior authorization.");
+    let speech_ms = speech.len() as u64 / 8;
+    pcm.extend(&speech);
+    pcm.extend(vec![0i16; 8000]);
+    let ev = events(&model, &pcm);
+    let VadEvent::SpeechStart { at_ms: start } = ev[0] else { panic!("{ev:?}") };
+    assert!((900..=1400).contains(&start), "speech start at {start} ms: {ev:?}");
+    let end = ev.iter().rev().find_map(|e| match e {
+        VadEvent::SpeechEnd { at_ms } => Some(*at_ms),
+        _ => None,
+    });
+    let end = end.expect("speech ends");
+    let true_end = 1000 + speech_ms;
+    assert!(end + 400 >= true_end && end <= true_end + 300, "end at {end} ms, speech ends ~{true_end} ms: {ev:?}");
+}
+
+#[test]
+fn finds_no_speech_in_silence_line_noise_or_dtmf() {
+    let model = model();
+    assert_eq!(events(&model, &vec![0i16; 24_000]), vec![], "silence");
+    // Line noise: white hiss at -40 dBFS plus 60 Hz hum, 3 s.
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    let noise: Vec<i16> = (0..24_000)
+        .map(|i| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let white = ((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0 * 330.0 * 1.7;
+            let hum = 500.0 * (2.0 * std::f32::consts::PI * 60.0 * i as f32 / 8000.0).sin();
+            mulaw::decode(mulaw::encode((white + hum) as i16))
+        })
+        .collect();
+    assert_eq!(events(&model, &noise), vec![], "line noise");
+    // A dialled number as in-band DTMF.
+    let digits: Vec<DtmfDigit> = "18005550100#".chars().map(|c| DtmfDigit::from_char(c).unwrap()).collect();
+    let mut tones = Vec::new();
+    mulaw::decode_into(&DtmfGenerator::default().render(&digits), &mut tones);
+    assert_eq!(events(&model, &tones), vec![], "DTMF");
+}
