@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the build and tests need: whisper.cpp builds with cmake and
-# clang; espeak-ng phonemises for the TTS and voices the test callers.
-APT_PACKAGES=(pkg-config cmake clang libclang-dev espeak-ng libespeak-ng-dev)
+# clang; espeak-ng phonemises for the TTS; espeak-ng and flite voice the test callers.
+APT_PACKAGES=(pkg-config cmake clang libclang-dev espeak-ng libespeak-ng-dev flite)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

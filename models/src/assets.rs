@@ -62,8 +62,14 @@ impl Assets {
         let path = self.dir.join(name);
         match std::fs::metadata(&path) {
             Ok(m) if m.is_file() && m.len() > 0 => Ok(path),
-            Ok(_) => Err(ModelError::Asset { path, problem: "empty or not a file".into() }),
-            Err(_) => Err(ModelError::Asset { path, problem: "missing".into() }),
+            Ok(_) => Err(ModelError::Asset {
+                path,
+                problem: "empty or not a file".into(),
+            }),
+            Err(_) => Err(ModelError::Asset {
+                path,
+                problem: "missing".into(),
+            }),
         }
     }
 }

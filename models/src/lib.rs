@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod onnx;
+pub mod stt;
 pub mod vad;
 
 use std::path::PathBuf;

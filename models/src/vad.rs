@@ -31,7 +31,10 @@ impl SileroModel {
         let sessions = (0..pool.max(1))
             .map(|_| crate::onnx::session(assets, &path, 1).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Arc::new(Self { sessions, next: AtomicUsize::new(0) }))
+        Ok(Arc::new(Self {
+            sessions,
+            next: AtomicUsize::new(0),
+        }))
     }
 
     /// Runs one window (context + samples); updates `state`; returns P(speech).
@@ -41,7 +44,11 @@ impl SileroModel {
         // Take a free session if there is one, else wait on ours.
         let mut guard = (0..n)
             .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
-            .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+            .unwrap_or_else(|| {
+                self.sessions[start % n]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+            });
         let outputs = guard.run(ort::inputs![
             "input" => Tensor::from_array(([1usize, input.len()], input.to_vec()))?,
             "state" => Tensor::from_array(([2usize, 1, 128], state.to_vec()))?,
@@ -67,7 +74,11 @@ pub struct SileroVad {
 impl SileroVad {
     /// A fresh stream.
     pub fn new(model: Arc<SileroModel>) -> Self {
-        Self { model, state: [0.0; STATE_LEN], window: vec![0.0; CONTEXT_8K] }
+        Self {
+            model,
+            state: [0.0; STATE_LEN],
+            window: vec![0.0; CONTEXT_8K],
+        }
     }
 
     /// Feeds 8 kHz PCM; returns P(speech) for every completed 32 ms window.
@@ -100,7 +111,12 @@ pub struct EndpointConfig {
 
 impl Default for EndpointConfig {
     fn default() -> Self {
-        Self { start_threshold: 0.5, end_threshold: 0.35, min_speech_ms: 160, hangover_ms: 480 }
+        Self {
+            start_threshold: 0.5,
+            end_threshold: 0.35,
+            min_speech_ms: 160,
+            hangover_ms: 480,
+        }
     }
 }
 
@@ -135,7 +151,16 @@ pub struct Endpointer {
 impl Endpointer {
     /// An endpointer for windows of `window_ms`.
     pub fn new(cfg: EndpointConfig, window_ms: u32) -> Self {
-        Self { cfg, window_ms, pos_ms: 0, speaking: false, run_start: None, speech_ms: 0, silence_ms: 0, last_speech_end: 0 }
+        Self {
+            cfg,
+            window_ms,
+            pos_ms: 0,
+            speaking: false,
+            run_start: None,
+            speech_ms: 0,
+            silence_ms: 0,
+            last_speech_end: 0,
+        }
     }
 
     /// Whether speech is in progress.
@@ -169,7 +194,9 @@ impl Endpointer {
                 self.speaking = false;
                 self.run_start = None;
                 self.speech_ms = 0;
-                return Some(VadEvent::SpeechEnd { at_ms: self.last_speech_end });
+                return Some(VadEvent::SpeechEnd {
+                    at_ms: self.last_speech_end,
+                });
             }
         } else {
             self.silence_ms = 0;
@@ -193,7 +220,13 @@ mod tests {
         let mut p = vec![0.05; 10];
         p.extend(vec![0.9; 30]);
         p.extend(vec![0.1; 20]);
-        assert_eq!(run(&p), vec![VadEvent::SpeechStart { at_ms: 320 }, VadEvent::SpeechEnd { at_ms: 1280 }]);
+        assert_eq!(
+            run(&p),
+            vec![
+                VadEvent::SpeechStart { at_ms: 320 },
+                VadEvent::SpeechEnd { at_ms: 1280 }
+            ]
+        );
     }
 
     #[test]

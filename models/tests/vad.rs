@@ -2,29 +2,13 @@
 //! line noise or DTMF tones. Real model (installed by ./scripts/models.sh);
 //! speech synthesised by espeak-ng, a voice other than the bot's.
 
-use std::process::Command;
+mod common;
 
+use common::phone_speech;
 use media::dtmf::{DtmfDigit, DtmfGenerator};
 use media::mulaw;
-use media::resample::StreamResampler;
 use models::assets::Assets;
 use models::vad::{EndpointConfig, Endpointer, SileroModel, SileroVad, VadEvent};
-
-/// Speech as a phone call carries it: espeak-ng → 8 kHz → µ-law → PCM.
-fn phone_speech(text: &str) -> Vec<i16> {
-    let path = std::env::temp_dir().join(format!("vad-{}-{}.wav", std::process::id(), text.len()));
-    let ok = Command::new("espeak-ng").args(["-v", "en-us", "-s", "160", "-w"]).arg(&path).arg(text).status();
-    assert!(ok.is_ok_and(|s| s.success()), "espeak-ng is required (./scripts/setup.sh installs it)");
-    let mut reader = hound::WavReader::open(&path).unwrap();
-    let rate = reader.spec().sample_rate;
-    let samples: Vec<f32> = reader.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect();
-    std::fs::remove_file(&path).ok();
-    let mut r = StreamResampler::new(rate, 8000).unwrap();
-    let mut out = Vec::new();
-    r.push(&samples, &mut out).unwrap();
-    r.flush(&mut out).unwrap();
-    out.iter().map(|&s| mulaw::decode(mulaw::encode(media::resample::f32_to_i16(s)))).collect()
-}
 
 fn events(model: &std::sync::Arc<SileroModel>, pcm: &[i16]) -> Vec<VadEvent> {
     let mut vad = SileroVad::new(model.clone());
@@ -46,20 +30,31 @@ fn model() -> std::sync::Arc<SileroModel> {
 fn finds_speech_with_sensible_boundaries() {
     let model = model();
     let mut pcm = vec![0i16; 8000]; // 1 s of silence first
-    let speech = phone_speech("Hello, I would like to check whether my prescription needs prior authorization.");
+    let speech = phone_speech(
+        "Hello, I would like to check whether my prescription needs prior authorization.",
+        "espeak:en-us",
+    );
     let speech_ms = speech.len() as u64 / 8;
     pcm.extend(&speech);
     pcm.extend(vec![0i16; 8000]);
     let ev = events(&model, &pcm);
-    let VadEvent::SpeechStart { at_ms: start } = ev[0] else { panic!("{ev:?}") };
-    assert!((900..=1400).contains(&start), "speech start at {start} ms: {ev:?}");
+    let VadEvent::SpeechStart { at_ms: start } = ev[0] else {
+        panic!("{ev:?}")
+    };
+    assert!(
+        (900..=1400).contains(&start),
+        "speech start at {start} ms: {ev:?}"
+    );
     let end = ev.iter().rev().find_map(|e| match e {
         VadEvent::SpeechEnd { at_ms } => Some(*at_ms),
         _ => None,
     });
     let end = end.expect("speech ends");
     let true_end = 1000 + speech_ms;
-    assert!(end + 400 >= true_end && end <= true_end + 300, "end at {end} ms, speech ends ~{true_end} ms: {ev:?}");
+    assert!(
+        end + 400 >= true_end && end <= true_end + 300,
+        "end at {end} ms, speech ends ~{true_end} ms: {ev:?}"
+    );
 }
 
 #[test]
@@ -80,7 +75,10 @@ fn finds_no_speech_in_silence_line_noise_or_dtmf() {
         .collect();
     assert_eq!(events(&model, &noise), vec![], "line noise");
     // A dialled number as in-band DTMF.
-    let digits: Vec<DtmfDigit> = "18005550100#".chars().map(|c| DtmfDigit::from_char(c).unwrap()).collect();
+    let digits: Vec<DtmfDigit> = "18005550100#"
+        .chars()
+        .map(|c| DtmfDigit::from_char(c).unwrap())
+        .collect();
     let mut tones = Vec::new();
     mulaw::decode_into(&DtmfGenerator::default().render(&digits), &mut tones);
     assert_eq!(events(&model, &tones), vec![], "DTMF");

@@ -1,0 +1,287 @@
+//! Speech recognition: Whisper (whisper.cpp through `whisper-rs`), one model
+//! shared by all calls, decoded on a bounded pool of dedicated threads.
+//!
+//! Finals always run; partials are skipped when the pool is busy, so an
+//! overloaded box degrades by showing fewer interim hypotheses, never by
+//! losing what the caller said.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use crate::ModelError;
+
+/// Sample rate Whisper takes.
+pub const STT_RATE: u32 = 16_000;
+
+/// A transcript of one utterance (or of its growing prefix).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    /// The text, trimmed.
+    pub text: String,
+    /// Whisper's probability that there was no speech.
+    pub no_speech_prob: f32,
+    /// Decoding time.
+    pub decode_time: Duration,
+}
+
+/// Whether a job is an interim or a final hypothesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Interim: may be skipped under load.
+    Partial,
+    /// Final: always decoded.
+    Final,
+}
+
+/// A loaded Whisper model.
+pub struct WhisperModel {
+    ctx: WhisperContext,
+}
+
+impl WhisperModel {
+    /// Loads a ggml model file.
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        whisper_rs::install_logging_hooks();
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| ModelError::Asset {
+                path: path.to_owned(),
+                problem: format!("not a loadable whisper model ({e})"),
+            })?;
+        Ok(Self { ctx })
+    }
+
+    /// A decoding state (one per worker thread).
+    pub fn state(&self) -> Result<WhisperState, ModelError> {
+        self.ctx
+            .create_state()
+            .map_err(|e| ModelError::Onnx(format!("whisper state: {e}")))
+    }
+
+    /// Transcribes 16 kHz mono audio on the calling thread.
+    pub fn transcribe(
+        &self,
+        state: &mut WhisperState,
+        audio: &[f32],
+        threads: usize,
+    ) -> Result<Transcript, ModelError> {
+        let started = Instant::now();
+        // Whisper wants at least ~1 s; pad short clips with silence.
+        let mut padded;
+        let audio = if audio.len() < STT_RATE as usize {
+            padded = audio.to_vec();
+            padded.resize(STT_RATE as usize + STT_RATE as usize / 10, 0.0);
+            &padded[..]
+        } else {
+            audio
+        };
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(threads as i32);
+        p.set_language(Some("en"));
+        p.set_no_context(true);
+        p.set_single_segment(true);
+        p.set_no_timestamps(true);
+        p.set_suppress_blank(true);
+        p.set_print_special(false);
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_timestamps(false);
+        p.set_audio_ctx(audio_ctx_for(audio.len()));
+        p.set_max_tokens(max_tokens_for(audio.len()));
+        state
+            .full(p, audio)
+            .map_err(|e| ModelError::Input(format!("whisper decode: {e}")))?;
+        let mut text = String::new();
+        let mut no_speech: f32 = 0.0;
+        for seg in state.as_iter() {
+            text.push_str(
+                &seg.to_str_lossy()
+                    .map_err(|e| ModelError::Input(e.to_string()))?,
+            );
+            no_speech = no_speech.max(seg.no_speech_probability());
+        }
+        Ok(Transcript {
+            text: trim_repetition(text.trim()).to_owned(),
+            no_speech_prob: no_speech,
+            decode_time: started.elapsed(),
+        })
+    }
+}
+
+/// Encoder context sized to the clip (50 frames a second, some headroom):
+/// whisper pads everything to 30 s otherwise, which costs ~5x on short turns.
+pub fn audio_ctx_for(samples: usize) -> i32 {
+    let secs = samples as f64 / STT_RATE as f64;
+    ((secs * 50.0).ceil() as i32 + 64).clamp(256, 1500)
+}
+
+struct Job {
+    audio: Vec<f32>,
+    reply: oneshot::Sender<Result<Transcript, ModelError>>,
+}
+
+#[derive(Default)]
+struct Queues {
+    finals: VecDeque<Job>,
+    partials: VecDeque<Job>,
+    closed: bool,
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    max_partials: usize,
+}
+
+/// A bounded pool of decoding threads over one shared model.
+pub struct SttPool {
+    shared: Arc<Shared>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl SttPool {
+    /// Starts `workers` threads (each single-threaded decode) over `model`;
+    /// at most `max_partials` partial jobs wait at once.
+    pub fn start(
+        model: Arc<WhisperModel>,
+        workers: usize,
+        max_partials: usize,
+    ) -> Result<Self, ModelError> {
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+            max_partials,
+        });
+        let mut handles = Vec::new();
+        for i in 0..workers.max(1) {
+            let mut state = model.state()?;
+            let model = model.clone();
+            let shared = shared.clone();
+            let h = std::thread::Builder::new()
+                .name(format!("stt-{i}"))
+                .spawn(move || worker(&model, &mut state, &shared))
+                .map_err(|e| ModelError::Input(format!("spawning stt worker: {e}")))?;
+            handles.push(h);
+        }
+        Ok(Self {
+            shared,
+            workers: handles,
+        })
+    }
+
+    /// Queues audio for decoding. A partial is refused (`None`) when the
+    /// partial queue is full; a final is always queued.
+    pub fn submit(
+        &self,
+        kind: JobKind,
+        audio: Vec<f32>,
+    ) -> Option<oneshot::Receiver<Result<Transcript, ModelError>>> {
+        let (tx, rx) = oneshot::channel();
+        let mut q = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
+        match kind {
+            JobKind::Final => q.finals.push_back(Job { audio, reply: tx }),
+            JobKind::Partial if q.partials.len() >= self.shared.max_partials => return None,
+            JobKind::Partial => q.partials.push_back(Job { audio, reply: tx }),
+        }
+        drop(q);
+        self.shared.ready.notify_one();
+        Some(rx)
+    }
+
+    /// Jobs waiting (finals, partials).
+    pub fn queue_depth(&self) -> (usize, usize) {
+        let q = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
+        (q.finals.len(), q.partials.len())
+    }
+}
+
+impl Drop for SttPool {
+    fn drop(&mut self) {
+        self.shared
+            .queues
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed = true;
+        self.shared.ready.notify_all();
+        for h in self.workers.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
+    loop {
+        let job = {
+            let mut q = shared.queues.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(j) = q.finals.pop_front().or_else(|| q.partials.pop_front()) {
+                    break j;
+                }
+                if q.closed {
+                    return;
+                }
+                q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        let result = model.transcribe(state, &job.audio, 1);
+        let _ = job.reply.send(result);
+    }
+}
+
+/// Token cap for a clip: speech runs ~3 words (~4 tokens) a second; the cap
+/// stops whisper's repetition loops on hard audio.
+pub fn max_tokens_for(samples: usize) -> i32 {
+    let secs = samples as f64 / STT_RATE as f64;
+    (secs * 6.0).ceil() as i32 + 8
+}
+
+/// Cuts a decoding loop ("Can I go? Can I go? Can I") back to its first
+/// period: the shortest prefix of at least 8 characters, ending at a word
+/// boundary, of which the rest of the text (at least 8 characters) repeats.
+pub fn trim_repetition(text: &str) -> &str {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let n = chars.len();
+    for period in 8..n.saturating_sub(7) {
+        let boundary =
+            chars[period - 1].1.is_whitespace() || chars[period - 1].1.is_ascii_punctuation();
+        if boundary && (period..n).all(|i| chars[i].1 == chars[i - period].1) {
+            return text[..chars[period].0].trim_end();
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repetition_loops_are_cut() {
+        assert_eq!(
+            trim_repetition("Can you help? Can you help? Can you he"),
+            "Can you help?"
+        );
+        assert_eq!(
+            trim_repetition("I need a refill of metformin."),
+            "I need a refill of metformin."
+        );
+        assert_eq!(trim_repetition("no no no no"), "no no no no");
+        assert_eq!(
+            trim_repetition("What are your hours? What are your hours?"),
+            "What are your hours?"
+        );
+    }
+
+    #[test]
+    fn encoder_context_follows_the_clip_length() {
+        assert_eq!(audio_ctx_for(16_000), 256);
+        assert_eq!(audio_ctx_for(16_000 * 5), 314);
+        assert_eq!(audio_ctx_for(16_000 * 40), 1500);
+    }
+}
