@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod onnx;
 pub mod stt;
+pub mod tts;
 pub mod vad;
 
 use std::path::PathBuf;

@@ -85,8 +85,9 @@ impl WhisperModel {
         p.set_n_threads(threads as i32);
         p.set_language(Some("en"));
         p.set_no_context(true);
-        p.set_single_segment(true);
-        p.set_no_timestamps(true);
+        // Timestamp tokens keep the decoder anchored to the audio: without them
+        // it tends to run past the end of speech into repetition loops.
+        p.set_no_timestamps(false);
         p.set_suppress_blank(true);
         p.set_print_special(false);
         p.set_print_progress(false);
@@ -242,7 +243,7 @@ pub fn max_tokens_for(samples: usize) -> i32 {
 }
 
 /// Cuts a decoding loop ("Can I go? Can I go? Can I") back to its first
-/// period: the shortest prefix of at least 8 characters, ending at a word
+/// period (ignoring case): the shortest prefix of at least 8 characters, ending at a word
 /// boundary, of which the rest of the text (at least 8 characters) repeats.
 pub fn trim_repetition(text: &str) -> &str {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -250,7 +251,14 @@ pub fn trim_repetition(text: &str) -> &str {
     for period in 8..n.saturating_sub(7) {
         let boundary =
             chars[period - 1].1.is_whitespace() || chars[period - 1].1.is_ascii_punctuation();
-        if boundary && (period..n).all(|i| chars[i].1 == chars[i - period].1) {
+        if boundary
+            && (period..n).all(|i| {
+                chars[i]
+                    .1
+                    .to_lowercase()
+                    .eq(chars[i - period].1.to_lowercase())
+            })
+        {
             return text[..chars[period].0].trim_end();
         }
     }
