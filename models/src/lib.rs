@@ -6,6 +6,7 @@
 //! (default `models/assets`, or `SWITCHBOARD_MODELS_DIR`).
 
 pub mod assets;
+pub mod embed;
 pub mod onnx;
 pub mod stt;
 pub mod tts;
