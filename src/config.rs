@@ -40,7 +40,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Variables read elsewhere (by the command line).
-const OTHER_ENV: &[&str] = &["SWITCHBOARD_CONFIG"];
+const OTHER_ENV: &[&str] = &["SWITCHBOARD_CONFIG", "SWITCHBOARD_MODELS_DIR"];
 
 /// The whole configuration.
 #[derive(Debug, Clone)]

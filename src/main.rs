@@ -26,6 +26,19 @@ enum Command {
     Serve,
     /// Print the effective configuration (secrets masked) and exit.
     CheckConfig,
+    /// Model files: `check` loads each one and reports; `install` runs the installer.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsAction {
+    /// Load every model once and report (exit 1 naming the first bad file).
+    Check,
+    /// Fetch, convert and verify the model files (./scripts/models.sh).
+    Install,
 }
 
 fn main() -> Result<()> {
@@ -74,6 +87,61 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Models {
+            action: ModelsAction::Check,
+        } => check_models(),
+        Command::Models {
+            action: ModelsAction::Install,
+        } => {
+            let status = std::process::Command::new("./scripts/models.sh")
+                .status()
+                .context("running ./scripts/models.sh")?;
+            anyhow::ensure!(status.success(), "model installation failed");
+            Ok(())
+        }
+    }
+}
+
+/// Loads each model once, timing it.
+fn check_models() -> Result<()> {
+    use models::assets::{Assets, files};
+    let assets = Assets::discover();
+    println!("models in {}", assets.dir().display());
+    let t = std::time::Instant::now();
+    models::vad::SileroModel::load(&assets, 1)?;
+    println!("  silero vad      ok ({} ms)", t.elapsed().as_millis());
+    let t = std::time::Instant::now();
+    models::stt::WhisperModel::load(&assets.require(files::WHISPER_TINY_EN)?)?;
+    println!("  whisper tiny.en ok ({} ms)", t.elapsed().as_millis());
+    let t = std::time::Instant::now();
+    models::tts::PiperVoice::load(&assets, 1, 1)?;
+    println!("  piper voice     ok ({} ms)", t.elapsed().as_millis());
+    let t = std::time::Instant::now();
+    models::embed::Embedder::load(&assets, 1)?;
+    println!("  minilm          ok ({} ms)", t.elapsed().as_millis());
+    Ok(())
+}
+
+/// `/readyz` check: every model file is installed.
+struct ModelFiles(models::assets::Assets);
+
+impl telephony::ReadinessCheck for ModelFiles {
+    fn name(&self) -> &'static str {
+        "models"
+    }
+    fn ready(&self) -> bool {
+        use models::assets::files::*;
+        [
+            ONNXRUNTIME,
+            SILERO_VAD,
+            WHISPER_TINY_EN,
+            PIPER_VOICE,
+            PIPER_CONFIG,
+            MINILM,
+            MINILM_TOKENIZER,
+        ]
+        .iter()
+        .all(|f| self.0.require(f).is_ok())
     }
 }
 
@@ -82,7 +150,13 @@ async fn serve(cfg: config::Config) -> Result<()> {
         .await
         .with_context(|| format!("binding {}", cfg.server.listen))?;
     tracing::info!(addr = %listener.local_addr()?, mode = ?cfg.server.mode, "switchboard listening");
-    let state = telephony::AppState::new(cfg.server, Vec::new());
+    let assets = models::assets::Assets::discover();
+    let files = ModelFiles(assets.clone());
+    if !telephony::ReadinessCheck::ready(&files) {
+        // Echo and silent modes run without models; /readyz reports them missing.
+        tracing::warn!(dir = %assets.dir().display(), "model files missing: run ./scripts/models.sh");
+    }
+    let state = telephony::AppState::new(cfg.server, vec![Box::new(files)]);
     telephony::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

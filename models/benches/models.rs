@@ -1,5 +1,6 @@
 //! Model costs: Silero VAD per window, Whisper final-transcript latency for
-//! 1, 2 and 4 s utterances (one decoding thread), Piper time to first audio.
+//! 1, 2 and 4 s utterances (one decoding thread), Piper time to first audio,
+//! MiniLM embedding latency.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -7,6 +8,7 @@ use std::process::Command;
 use criterion::{Criterion, criterion_group, criterion_main};
 use media::resample::StreamResampler;
 use models::assets::{Assets, files};
+use models::embed::Embedder;
 use models::stt::WhisperModel;
 use models::tts::PiperVoice;
 use models::vad::{SileroModel, SileroVad};
@@ -72,6 +74,17 @@ fn benches(c: &mut Criterion) {
     let voice = PiperVoice::load(&assets, 1, 1).expect("piper");
     g.bench_function("tts_first_audio_short_sentence", |b| {
         b.iter(|| black_box(voice.synthesize("Thank you for calling.").unwrap()))
+    });
+
+    let embedder = Embedder::load(&assets, 1).expect("minilm");
+    g.bench_function("embed_one_sentence", |b| {
+        b.iter(|| {
+            black_box(
+                embedder
+                    .embed(&["Does my plan require prior authorization for Ozempic?"])
+                    .unwrap(),
+            )
+        })
     });
     g.finish();
 }
