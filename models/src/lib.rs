@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod embed;
 pub mod onnx;
+pub mod streaming;
 pub mod stt;
 pub mod tts;
 pub mod vad;
