@@ -156,7 +156,25 @@ async fn serve(cfg: config::Config) -> Result<()> {
         // Echo and silent modes run without models; /readyz reports them missing.
         tracing::warn!(dir = %assets.dir().display(), "model files missing: run ./scripts/models.sh");
     }
-    let state = telephony::AppState::new(cfg.server, vec![Box::new(files)]);
+    // Models load once, before the first call (never per call).
+    let speech = if cfg.server.mode == telephony::CallMode::Repeat {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let t = std::time::Instant::now();
+        let engines = tokio::task::spawn_blocking(move || {
+            telephony::speech::SpeechEngines::load(&assets, workers)
+        })
+        .await?
+        .context("loading speech models")?;
+        tracing::info!(
+            ms = t.elapsed().as_millis() as u64,
+            workers,
+            "speech models loaded"
+        );
+        Some(engines)
+    } else {
+        None
+    };
+    let state = telephony::AppState::with_speech(cfg.server, vec![Box::new(files)], speech);
     telephony::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -17,6 +17,9 @@ pub enum CallMode {
     Echo,
     /// Listen only: the bot never speaks.
     Silent,
+    /// Diagnostic of the speech path: the bot greets, transcribes each caller
+    /// utterance (Silero VAD + Whisper) and says it back (Piper). Needs models.
+    Repeat,
 }
 
 impl std::str::FromStr for CallMode {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod metrics;
 pub mod registry;
 pub mod server;
+pub mod speech;
 pub mod twilio;
 
 pub use config::{CallMode, ServerConfig};

@@ -30,6 +30,12 @@ pub const BARGE_INS: &str = "switchboard_barge_ins_total";
 pub const BARGE_IN_LATENCY: &str = "switchboard_barge_in_latency_seconds";
 /// Call length, seconds.
 pub const CALL_DURATION: &str = "switchboard_call_duration_seconds";
+/// End of speech (final decode submitted) to final transcript, seconds.
+pub const STT_FINAL_LATENCY: &str = "switchboard_stt_final_latency_seconds";
+/// Text handed to TTS to its first audio, seconds.
+pub const TTS_FIRST_AUDIO: &str = "switchboard_tts_first_audio_latency_seconds";
+/// Partial decodes skipped because the STT pool was busy.
+pub const STT_PARTIALS_SKIPPED: &str = "switchboard_stt_partials_skipped_total";
 /// Webhook requests refused for a bad signature.
 pub const SIGNATURE_REJECTS: &str = "switchboard_webhook_signature_rejects_total";
 

@@ -48,13 +48,25 @@ pub struct AppState {
     pub calls: TaskTracker,
     /// Dependencies that must be usable for `/readyz`.
     pub checks: Vec<Box<dyn ReadinessCheck>>,
+    /// Loaded speech models (`repeat` mode and later the dialog).
+    pub speech: Option<Arc<crate::speech::SpeechEngines>>,
     draining: AtomicBool,
 }
 
 impl AppState {
     /// State for a server with these settings and readiness checks.
     pub fn new(config: ServerConfig, checks: Vec<Box<dyn ReadinessCheck>>) -> Arc<Self> {
+        Self::with_speech(config, checks, None)
+    }
+
+    /// State with loaded speech models.
+    pub fn with_speech(
+        config: ServerConfig,
+        checks: Vec<Box<dyn ReadinessCheck>>,
+        speech: Option<Arc<crate::speech::SpeechEngines>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
+            speech,
             config,
             registry: CallRegistry::new(),
             metrics: crate::metrics::handle(),

@@ -25,11 +25,18 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start(mut cfg: ServerConfig) -> Self {
+    pub async fn start(cfg: ServerConfig) -> Self {
+        Self::start_with(cfg, None).await
+    }
+
+    pub async fn start_with(
+        mut cfg: ServerConfig,
+        speech: Option<Arc<telephony::speech::SpeechEngines>>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         cfg.listen = addr;
-        let state = AppState::new(cfg, Vec::new());
+        let state = AppState::with_speech(cfg, Vec::new(), speech);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(telephony::serve(listener, state.clone(), async move {
             let _ = rx.await;

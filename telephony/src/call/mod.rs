@@ -2,13 +2,17 @@
 
 pub mod echo;
 pub mod session;
+pub mod speech;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use metrics::{gauge, histogram};
+use media::playout::UtteranceId;
+use metrics::{counter, gauge, histogram};
+use models::stt::JobKind;
+use tokio::sync::mpsc;
 
 use crate::metrics as m;
 use crate::registry::CallState;
@@ -18,7 +22,9 @@ use session::{CallEvent, CallSession, Output};
 /// Runs one Media Streams WebSocket to its end.
 pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let (mut tx, mut rx) = socket.split();
-    let mut session = CallSession::new(app.config.clone(), Instant::now());
+    let silero = app.speech.as_ref().map(|s| s.silero.clone());
+    let mut session = CallSession::new(app.config.clone(), Instant::now(), silero);
+    let (atx, mut arx) = mpsc::channel::<Async>(256);
     let mut call_id: Option<String> = None;
     let mut shutdown_seen = false;
     'call: loop {
@@ -37,6 +43,8 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     let _ = tx.send(Message::Close(Some(frame))).await;
                 }
                 Output::Event(ev) => on_event(&app, &mut call_id, ev, &session),
+                Output::Decode(req) => decode(&app, &mut session, req, &atx),
+                Output::Say(id, text) => say(&app, &mut session, id, text, &atx),
             }
         }
         if session.is_ended() {
@@ -55,10 +63,118 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => session.handle_disconnect(),
             },
+            Some(done) = arx.recv() => match done {
+                Async::Decoded { utterance, kind, text, audio_ms } => {
+                    session.handle_decoded(utterance, kind, text, audio_ms, Instant::now());
+                }
+                Async::BotAudio { id, ulaw, last } => session.handle_bot_audio(id, &ulaw, last, Instant::now()),
+            },
             _ = tokio::time::sleep_until(deadline) => session.handle_timeout(Instant::now()),
         }
     }
     let _ = tx.close().await;
+}
+
+/// Results of work done off the call task.
+enum Async {
+    Decoded {
+        utterance: u64,
+        kind: JobKind,
+        text: Option<String>,
+        audio_ms: u32,
+    },
+    BotAudio {
+        id: UtteranceId,
+        ulaw: Vec<u8>,
+        last: bool,
+    },
+}
+
+/// Sends audio to the STT pool; the transcript comes back on `atx`.
+fn decode(
+    app: &AppState,
+    session: &mut CallSession,
+    req: models::streaming::Request,
+    atx: &mpsc::Sender<Async>,
+) {
+    let audio_ms = (req.audio.len() / 16) as u32;
+    let (utterance, kind) = (req.utterance, req.kind);
+    let Some(rx) = app
+        .speech
+        .as_ref()
+        .and_then(|s| s.stt.submit(kind, req.audio))
+    else {
+        counter!(m::STT_PARTIALS_SKIPPED).increment(1);
+        session.handle_decoded(utterance, kind, None, audio_ms, Instant::now());
+        return;
+    };
+    let atx = atx.clone();
+    let submitted = Instant::now();
+    tokio::spawn(async move {
+        let text = match rx.await {
+            Ok(Ok(t)) => Some(t.text),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "decode failed");
+                None
+            }
+            Err(_) => None,
+        };
+        if kind == JobKind::Final {
+            histogram!(m::STT_FINAL_LATENCY).record(submitted.elapsed().as_secs_f64());
+        }
+        let _ = atx
+            .send(Async::Decoded {
+                utterance,
+                kind,
+                text,
+                audio_ms,
+            })
+            .await;
+    });
+}
+
+/// Speaks `text`: a cached prompt at once, else Piper on a bounded blocking
+/// slot, sentence by sentence, back on `atx`.
+fn say(
+    app: &AppState,
+    session: &mut CallSession,
+    id: UtteranceId,
+    text: String,
+    atx: &mpsc::Sender<Async>,
+) {
+    let Some(engines) = app.speech.clone() else {
+        return;
+    };
+    if let Some(audio) = engines.prompt(&text) {
+        session.handle_bot_audio(id, &audio, true, Instant::now());
+        return;
+    }
+    let atx = atx.clone();
+    tokio::spawn(async move {
+        let Ok(_slot) = engines.tts_slots.clone().acquire_owned().await else {
+            return;
+        };
+        let done = tokio::task::spawn_blocking(move || {
+            let result = engines.synthesize_ulaw(&text, |ulaw| {
+                atx.blocking_send(Async::BotAudio {
+                    id,
+                    ulaw,
+                    last: false,
+                })
+                .is_ok()
+            });
+            match result {
+                Ok(first) => histogram!(m::TTS_FIRST_AUDIO).record(first.as_secs_f64()),
+                Err(e) => tracing::warn!(error = %e, "synthesis failed"),
+            }
+            let _ = atx.blocking_send(Async::BotAudio {
+                id,
+                ulaw: Vec::new(),
+                last: true,
+            });
+        });
+        let _ = done.await;
+    });
 }
 
 fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session: &CallSession) {

@@ -20,6 +20,11 @@ use crate::twilio::codec::{
 };
 
 use super::echo::Echo;
+use super::speech::SpeechPath;
+use media::playout::UtteranceId;
+use models::stt::JobKind;
+use models::vad::{SileroModel, VadEvent};
+use std::sync::Arc;
 
 /// Why a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +84,11 @@ pub enum Output {
     Close(u16, &'static str),
     /// Report an event.
     Event(CallEvent),
+    /// Decode this audio and report with [`CallSession::handle_decoded`].
+    Decode(models::streaming::Request),
+    /// Speak this text as bot utterance `.0`: feed its µ-law audio back with
+    /// [`CallSession::handle_bot_audio`].
+    Say(UtteranceId, String),
 }
 
 /// Simple token bucket for inbound message policing.
@@ -110,6 +120,7 @@ struct Live {
     playout: Playout,
     gate: EnergyGate,
     echo: Option<Echo>,
+    speech: Option<SpeechPath>,
     pcm: Vec<i16>,
     speaking_reported: bool,
 }
@@ -117,6 +128,7 @@ struct Live {
 /// One media stream.
 pub struct CallSession {
     cfg: ServerConfig,
+    silero: Option<Arc<SileroModel>>,
     codec: InboundCodec,
     live: Option<Live>,
     bucket: Bucket,
@@ -128,10 +140,12 @@ pub struct CallSession {
 }
 
 impl CallSession {
-    /// A session for a freshly accepted socket.
-    pub fn new(cfg: ServerConfig, now: Instant) -> Self {
+    /// A session for a freshly accepted socket. `silero` enables the speech
+    /// path (`repeat` mode).
+    pub fn new(cfg: ServerConfig, now: Instant, silero: Option<Arc<SileroModel>>) -> Self {
         let p = cfg.policing;
         Self {
+            silero,
             codec: InboundCodec::new(cfg.limits),
             bucket: Bucket {
                 rate: p.messages_per_sec as f64,
@@ -259,10 +273,25 @@ impl CallSession {
                     playout: Playout::new(self.cfg.playout),
                     gate: EnergyGate::new(GateConfig::default()),
                     echo: (mode == CallMode::Echo).then(|| Echo::new(self.cfg.echo_delay)),
+                    speech: None,
                     pcm: Vec::with_capacity(320),
                     speaking_reported: false,
                 });
                 self.out.push_back(Output::Event(CallEvent::Started(start)));
+                if mode == CallMode::Repeat {
+                    match self.silero.clone().map(SpeechPath::new) {
+                        Some(Ok(mut sp)) => {
+                            let id = sp.new_bot_utterance();
+                            self.out
+                                .push_back(Output::Say(id, crate::speech::GREETING.to_owned()));
+                            if let Some(live) = self.live.as_mut() {
+                                live.speech = Some(sp);
+                            }
+                        }
+                        Some(Err(e)) => tracing::error!(error = %e, "speech path unavailable"),
+                        None => tracing::error!("repeat mode without loaded models"),
+                    }
+                }
             }
             Inbound::Media(chunk) => {
                 let Some(live) = self.live.as_mut() else {
@@ -323,6 +352,32 @@ impl CallSession {
     fn on_audio(live: &mut Live, out: &mut VecDeque<Output>, ulaw: &[u8], now: Instant) {
         live.pcm.clear();
         mulaw::decode_into(ulaw, &mut live.pcm);
+        if let Some(sp) = live.speech.as_mut() {
+            let events = match sp.on_frame(&live.pcm) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    tracing::warn!(error = %e, "vad failed on a frame");
+                    Vec::new()
+                }
+            };
+            for ev in events {
+                if let VadEvent::SpeechStart { at_ms } = ev
+                    && live.playout.is_active(now)
+                {
+                    let cut = live.playout.clear(now);
+                    sp.clear();
+                    out.push_back(Output::Send(live.encoder.clear()));
+                    counter!(m::BARGE_INS).increment(1);
+                    let onset_ms = sp.audio_ms().saturating_sub(at_ms);
+                    histogram!(m::BARGE_IN_LATENCY).record(onset_ms as f64 / 1000.0);
+                    out.push_back(Output::Event(CallEvent::BargeIn(cut)));
+                }
+            }
+            while let Some(req) = sp.poll_request() {
+                out.push_back(Output::Decode(req));
+            }
+            return;
+        }
         let ev = live.gate.push(&live.pcm);
         if let Some(GateEvent::SpeechStarted { began_ms_ago }) = ev
             && live.playout.is_active(now)
@@ -424,6 +479,65 @@ impl CallSession {
         }
         counter!(m::CALLS, "end" => reason.label()).increment(1);
         self.out.push_back(Output::Event(CallEvent::Ended(reason)));
+    }
+
+    /// A decoder result for a [`Output::Decode`] request (`None` when the
+    /// pool skipped a partial or decoding failed).
+    pub fn handle_decoded(
+        &mut self,
+        utterance: u64,
+        kind: JobKind,
+        text: Option<String>,
+        audio_ms: u32,
+        now: Instant,
+    ) {
+        let Some(sp) = self.live.as_mut().and_then(|l| l.speech.as_mut()) else {
+            return;
+        };
+        sp.on_decoded(utterance, kind, text, audio_ms);
+        while let Some(h) = sp.poll_hypothesis() {
+            match h {
+                models::streaming::Hypothesis::Partial {
+                    stable, tentative, ..
+                } => {
+                    // Transcripts are PHI: log sizes, never words.
+                    tracing::debug!(
+                        stable_words = stable.split_whitespace().count(),
+                        tentative_words = tentative.split_whitespace().count(),
+                        "partial transcript"
+                    );
+                }
+                models::streaming::Hypothesis::Final { text, audio_ms, .. } => {
+                    tracing::debug!(
+                        words = text.split_whitespace().count(),
+                        audio_ms,
+                        "final transcript"
+                    );
+                    if !text.trim().is_empty() {
+                        let id = sp.new_bot_utterance();
+                        self.out
+                            .push_back(Output::Say(id, format!("You said: {}", text.trim())));
+                    }
+                }
+            }
+        }
+        self.after(now);
+    }
+
+    /// Synthesised µ-law for bot utterance `id`; `last` ends the utterance.
+    /// Audio for an utterance cut by a barge-in is dropped.
+    pub fn handle_bot_audio(&mut self, id: UtteranceId, ulaw: &[u8], last: bool, now: Instant) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        if live.speech.as_ref().is_some_and(|sp| !sp.accepts(id)) {
+            return;
+        }
+        live.playout.push_audio(now, id, ulaw);
+        if last {
+            live.playout.finish_utterance(id);
+        }
+        self.after(now);
     }
 
     /// How long the stream has been connected.

@@ -22,7 +22,7 @@ impl Rig {
     fn new() -> Self {
         let t0 = Instant::now();
         let mut r = Self {
-            s: CallSession::new(ServerConfig::default(), t0),
+            s: CallSession::new(ServerConfig::default(), t0, None),
             t0,
             now: t0,
             seq: 1,
@@ -214,7 +214,7 @@ fn bad_input_is_dropped_without_ending_the_call() {
 #[test]
 fn media_before_start_is_dropped() {
     let t0 = Instant::now();
-    let mut s = CallSession::new(ServerConfig::default(), t0);
+    let mut s = CallSession::new(ServerConfig::default(), t0, None);
     s.handle_text(
         r#"{"event":"media","media":{"chunk":"1","timestamp":"0","payload":""},"streamSid":"MZ1"}"#,
         t0,
@@ -240,7 +240,7 @@ fn a_flood_is_policed_then_closed() {
 #[test]
 fn no_start_and_idle_streams_are_closed() {
     let t0 = Instant::now();
-    let mut s = CallSession::new(ServerConfig::default(), t0);
+    let mut s = CallSession::new(ServerConfig::default(), t0, None);
     let t = s.poll_timeout(t0);
     assert_eq!(t, t0 + Duration::from_secs(10));
     s.handle_timeout(t);

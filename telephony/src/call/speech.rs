@@ -1,0 +1,92 @@
+//! The per-call speech path (sans-IO): Silero VAD and endpointing on the
+//! caller's 8 kHz audio, streaming recognition requests, and bookkeeping of
+//! the bot's utterances across barge-ins.
+
+use std::sync::Arc;
+
+use media::playout::UtteranceId;
+use models::ModelError;
+use models::streaming::{Hypothesis, Request, StreamingConfig, StreamingRecognizer};
+use models::stt::JobKind;
+use models::vad::{EndpointConfig, Endpointer, SileroModel, SileroVad, VadEvent};
+
+/// One call's speech state.
+pub struct SpeechPath {
+    vad: SileroVad,
+    endpointer: Endpointer,
+    recognizer: StreamingRecognizer,
+    next_bot: u64,
+    cleared_below: u64,
+    audio_ms: u64,
+}
+
+impl SpeechPath {
+    /// A fresh path over the shared VAD model.
+    pub fn new(silero: Arc<SileroModel>) -> Result<Self, ModelError> {
+        Ok(Self {
+            vad: SileroVad::new(silero),
+            endpointer: Endpointer::new(EndpointConfig::default(), 32),
+            recognizer: StreamingRecognizer::new(StreamingConfig::default())?,
+            next_bot: 1,
+            cleared_below: 1,
+            audio_ms: 0,
+        })
+    }
+
+    /// Feeds one frame of caller audio; returns speech boundaries.
+    pub fn on_frame(&mut self, pcm: &[i16]) -> Result<Vec<VadEvent>, ModelError> {
+        self.audio_ms += (pcm.len() / 8) as u64;
+        self.recognizer.push_audio(pcm)?;
+        let mut events = Vec::new();
+        for p in self.vad.push(pcm)? {
+            if let Some(ev) = self.endpointer.push(p) {
+                self.recognizer.on_vad(ev);
+                events.push(ev);
+            }
+        }
+        Ok(events)
+    }
+
+    /// Caller audio seen so far, ms.
+    pub fn audio_ms(&self) -> u64 {
+        self.audio_ms
+    }
+
+    /// Next decode request.
+    pub fn poll_request(&mut self) -> Option<Request> {
+        self.recognizer.poll_request()
+    }
+
+    /// A decoder result.
+    pub fn on_decoded(
+        &mut self,
+        utterance: u64,
+        kind: JobKind,
+        text: Option<String>,
+        audio_ms: u32,
+    ) {
+        self.recognizer.on_result(utterance, kind, text, audio_ms);
+    }
+
+    /// Next hypothesis.
+    pub fn poll_hypothesis(&mut self) -> Option<Hypothesis> {
+        self.recognizer.poll_hypothesis()
+    }
+
+    /// A new bot utterance id.
+    pub fn new_bot_utterance(&mut self) -> UtteranceId {
+        let id = UtteranceId(self.next_bot);
+        self.next_bot += 1;
+        id
+    }
+
+    /// After a barge-in: audio still arriving for earlier bot utterances is dropped.
+    pub fn clear(&mut self) {
+        self.cleared_below = self.next_bot;
+    }
+
+    /// Whether audio for bot utterance `id` may still play.
+    pub fn accepts(&self, id: UtteranceId) -> bool {
+        id.0 >= self.cleared_below
+    }
+}

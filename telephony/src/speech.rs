@@ -1,0 +1,101 @@
+//! The speech engines shared by all calls: Silero VAD, the Whisper decoding
+//! pool and the Piper voice, loaded once at start-up (never per call), plus
+//! the bot's fixed prompts synthesised once and kept as ready µ-law.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use media::mulaw;
+use media::resample::{StreamResampler, f32_to_i16};
+use models::ModelError;
+use models::assets::{Assets, files};
+use models::stt::{SttPool, WhisperModel};
+use models::tts::PiperVoice;
+use models::vad::SileroModel;
+use tokio::sync::Semaphore;
+
+/// What the bot says when a call starts (in `repeat` mode).
+pub const GREETING: &str = "Hello. Say something, and I will repeat it.";
+
+/// Loaded models and the limits on their use.
+pub struct SpeechEngines {
+    /// Voice activity detection.
+    pub silero: Arc<SileroModel>,
+    /// Speech recognition pool.
+    pub stt: SttPool,
+    /// The bot's voice.
+    pub voice: PiperVoice,
+    /// Synthesis slots (one per core): TTS never takes more threads than this.
+    pub tts_slots: Arc<Semaphore>,
+    prompts: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+}
+
+impl SpeechEngines {
+    /// Loads every model with `workers` decoding threads and caches the prompts.
+    pub fn load(assets: &Assets, workers: usize) -> Result<Arc<Self>, ModelError> {
+        let silero = SileroModel::load(assets, workers)?;
+        let whisper = WhisperModel::load(&assets.require(files::WHISPER_TINY_EN)?)?;
+        let stt = SttPool::start(Arc::new(whisper), workers, workers * 2)?;
+        let voice = PiperVoice::load(assets, workers, 1)?;
+        let engines = Arc::new(Self {
+            silero,
+            stt,
+            voice,
+            tts_slots: Arc::new(Semaphore::new(workers.max(1))),
+            prompts: Mutex::new(HashMap::new()),
+        });
+        let mut greeting = Vec::new();
+        engines.synthesize_ulaw(GREETING, |chunk| {
+            greeting.extend_from_slice(&chunk);
+            true
+        })?;
+        engines
+            .prompts
+            .lock()
+            .expect("prompt cache")
+            .insert(GREETING.to_owned(), Arc::new(greeting));
+        Ok(engines)
+    }
+
+    /// A cached prompt's µ-law audio.
+    pub fn prompt(&self, text: &str) -> Option<Arc<Vec<u8>>> {
+        self.prompts
+            .lock()
+            .expect("prompt cache")
+            .get(text)
+            .cloned()
+    }
+
+    /// Synthesises `text` sentence by sentence as 8 kHz µ-law, handing each
+    /// sentence's audio to `sink` (which returns false to stop). Blocking:
+    /// run it off the async runtime. Returns the time to the first audio.
+    pub fn synthesize_ulaw(
+        &self,
+        text: &str,
+        mut sink: impl FnMut(Vec<u8>) -> bool,
+    ) -> Result<Duration, ModelError> {
+        let started = Instant::now();
+        let mut first = None;
+        let mut down = StreamResampler::new(self.voice.sample_rate(), 8000)
+            .map_err(|e| ModelError::Input(e.to_string()))?;
+        let mut go_on = true;
+        let mut pcm = Vec::new();
+        self.voice.synthesize_streaming(text, |chunk| {
+            pcm.clear();
+            if down.push(&chunk.audio, &mut pcm).is_err() {
+                return false;
+            }
+            first.get_or_insert_with(|| started.elapsed());
+            go_on = sink(pcm.iter().map(|&s| mulaw::encode(f32_to_i16(s))).collect());
+            go_on
+        })?;
+        if go_on {
+            pcm.clear();
+            down.flush(&mut pcm)
+                .map_err(|e| ModelError::Input(e.to_string()))?;
+            sink(pcm.iter().map(|&s| mulaw::encode(f32_to_i16(s))).collect());
+        }
+        Ok(first.unwrap_or_else(|| started.elapsed()))
+    }
+}
