@@ -49,6 +49,7 @@ impl Rig {
                     .push((self.now - self.t0, serde_json::from_str(&t).unwrap())),
                 Output::Close(c, r) => self.closes.push((c, r)),
                 Output::Event(e) => self.events.push(e),
+                Output::Decode(_) | Output::Say(..) => panic!("echo mode never asks the models"),
             }
         }
     }
