@@ -88,6 +88,9 @@ impl WhisperModel {
         // Timestamp tokens keep the decoder anchored to the audio: without them
         // it tends to run past the end of speech into repetition loops.
         p.set_no_timestamps(false);
+        // No temperature fallback: greedy decoding is deterministic (the same
+        // audio gives the same words), and loops are cut by trim_repetition.
+        p.set_temperature_inc(0.0);
         p.set_suppress_blank(true);
         p.set_print_special(false);
         p.set_print_progress(false);
