@@ -19,17 +19,13 @@ fn speechy(n: usize, rate: f32) -> Vec<f32> {
     (0..n)
         .map(|i| {
             let t = i as f32 / rate;
-            0.3 * (2.0 * std::f32::consts::PI * 220.0 * t).sin()
-                + 0.1 * (2.0 * std::f32::consts::PI * 1375.0 * t).sin()
+            0.3 * (2.0 * std::f32::consts::PI * 220.0 * t).sin() + 0.1 * (2.0 * std::f32::consts::PI * 1375.0 * t).sin()
         })
         .collect()
 }
 
 fn inbound(c: &mut Criterion) {
-    let pcm: Vec<i16> = speechy(160, 8000.0)
-        .iter()
-        .map(|s| (s * 32767.0) as i16)
-        .collect();
+    let pcm: Vec<i16> = speechy(160, 8000.0).iter().map(|s| (s * 32767.0) as i16).collect();
     let mut ulaw = Vec::new();
     mulaw::encode_into(&pcm, &mut ulaw);
     let payload = base64::engine::general_purpose::STANDARD.encode(&ulaw);
@@ -49,9 +45,7 @@ fn inbound(c: &mut Criterion) {
             let Ok(d) = codec.decode(black_box(&msg)) else {
                 unreachable!()
             };
-            let Inbound::Media(m) = d.event else {
-                unreachable!()
-            };
+            let Inbound::Media(m) = d.event else { unreachable!() };
             pcm8.clear();
             mulaw::decode_into(&m.ulaw, &mut pcm8);
             f.clear();

@@ -54,16 +54,11 @@ pub struct Config {
 }
 
 /// Loads the file (if given) and applies `env` on top.
-pub fn load(
-    file: Option<&Path>,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> Result<Config> {
+pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
     let mut values: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config file {}", path.display()))?;
-        let f: FileConfig = toml::from_str(&text)
-            .with_context(|| format!("invalid config file {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+        let f: FileConfig = toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
         let file_pairs = [
             ("listen", f.listen),
             ("public_url", f.public_url),
@@ -71,10 +66,7 @@ pub fn load(
             ("database_url", f.database_url),
             ("mode", f.mode),
             ("echo_delay_ms", f.echo_delay_ms.map(|v| v.to_string())),
-            (
-                "shutdown_grace_secs",
-                f.shutdown_grace_secs.map(|v| v.to_string()),
-            ),
+            ("shutdown_grace_secs", f.shutdown_grace_secs.map(|v| v.to_string())),
             ("send_ms", f.send_ms.map(|v| v.to_string())),
             ("lead_ms", f.lead_ms.map(|v| v.to_string())),
             ("log", f.log),
@@ -94,20 +86,14 @@ pub fn load(
                 .map(|(n, _)| *n)
                 .filter(|n| n.starts_with("SWITCHBOARD_"))
                 .collect();
-            bail!(
-                "unknown environment variable {name} (known: {})",
-                known.join(", ")
-            );
+            bail!("unknown environment variable {name} (known: {})", known.join(", "));
         }
     }
     build(&values)
 }
 
 fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
-    fn parse<T: std::str::FromStr>(
-        values: &BTreeMap<&'static str, (String, String)>,
-        key: &str,
-    ) -> Result<Option<T>>
+    fn parse<T: std::str::FromStr>(values: &BTreeMap<&'static str, (String, String)>, key: &str) -> Result<Option<T>>
     where
         T::Err: std::fmt::Display,
     {
@@ -124,12 +110,7 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     if let Some(a) = parse(values, "listen")? {
         server.listen = a;
     }
-    let text = |k: &str| {
-        values
-            .get(k)
-            .map(|(v, _)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
+    let text = |k: &str| values.get(k).map(|(v, _)| v.clone()).filter(|v| !v.is_empty());
     server.public_url = text("public_url");
     if let Some((url, origin)) = values.get("public_url")
         && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -148,19 +129,13 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     }
     if let Some(ms) = parse::<u32>(values, "send_ms")? {
         if ![20, 40, 60].contains(&ms) {
-            bail!(
-                "invalid {}: must be 20, 40 or 60 (value {ms})",
-                values["send_ms"].1
-            );
+            bail!("invalid {}: must be 20, 40 or 60 (value {ms})", values["send_ms"].1);
         }
         server.playout.send_ms = ms;
     }
     if let Some(ms) = parse::<u32>(values, "lead_ms")? {
         if !(20..=100).contains(&ms) {
-            bail!(
-                "invalid {}: must be 20..=100 ms (value {ms})",
-                values["lead_ms"].1
-            );
+            bail!("invalid {}: must be 20..=100 ms (value {ms})", values["lead_ms"].1);
         }
         server.playout.lead_ms = ms;
     }
@@ -176,10 +151,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -205,9 +177,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("SWITCHBOARD_LISTEN"), "{e}");
-        let e = load(None, env(&[("SWITCHBOARD_LISTN", "x")]))
-            .unwrap_err()
-            .to_string();
+        let e = load(None, env(&[("SWITCHBOARD_LISTN", "x")])).unwrap_err().to_string();
         assert!(e.contains("SWITCHBOARD_LISTN"), "{e}");
         let e = load(None, env(&[("SWITCHBOARD_SEND_MS", "30")]))
             .unwrap_err()
@@ -232,11 +202,7 @@ mod tests {
         let c = load(Some(&good), env(&[])).unwrap();
         assert_eq!(c.server.listen.port(), 7000);
         assert_eq!(c.server.echo_delay, Duration::from_millis(500));
-        let c = load(
-            Some(&good),
-            env(&[("SWITCHBOARD_LISTEN", "127.0.0.1:7001")]),
-        )
-        .unwrap();
+        let c = load(Some(&good), env(&[("SWITCHBOARD_LISTEN", "127.0.0.1:7001")])).unwrap();
         assert_eq!(c.server.listen.port(), 7001);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "lisen = \"127.0.0.1:7000\"\n").unwrap();

@@ -45,10 +45,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let cfg = config::load(cli.config.as_deref(), std::env::vars())?;
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_new(&cfg.log)
-                .with_context(|| format!("invalid log filter {:?}", cfg.log))?,
-        )
+        .with_env_filter(EnvFilter::try_new(&cfg.log).with_context(|| format!("invalid log filter {:?}", cfg.log))?)
         .init();
     match cli.command {
         Command::Serve => tokio::runtime::Builder::new_multi_thread()
@@ -72,19 +69,12 @@ fn main() -> Result<()> {
             );
             println!(
                 "database_url = {}",
-                if cfg.database_url.is_some() {
-                    "(set)"
-                } else {
-                    "(unset)"
-                }
+                if cfg.database_url.is_some() { "(set)" } else { "(unset)" }
             );
             println!("mode = {:?}", s.mode);
             println!("echo_delay_ms = {}", s.echo_delay.as_millis());
             println!("shutdown_grace_secs = {}", s.shutdown_grace.as_secs());
-            println!(
-                "send_ms = {}, lead_ms = {}",
-                s.playout.send_ms, s.playout.lead_ms
-            );
+            println!("send_ms = {}, lead_ms = {}", s.playout.send_ms, s.playout.lead_ms);
             Ok(())
         }
         Command::Models {
@@ -160,16 +150,10 @@ async fn serve(cfg: config::Config) -> Result<()> {
     let speech = if cfg.server.mode == telephony::CallMode::Repeat {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let t = std::time::Instant::now();
-        let engines = tokio::task::spawn_blocking(move || {
-            telephony::speech::SpeechEngines::load(&assets, workers)
-        })
-        .await?
-        .context("loading speech models")?;
-        tracing::info!(
-            ms = t.elapsed().as_millis() as u64,
-            workers,
-            "speech models loaded"
-        );
+        let engines = tokio::task::spawn_blocking(move || telephony::speech::SpeechEngines::load(&assets, workers))
+            .await?
+            .context("loading speech models")?;
+        tracing::info!(ms = t.elapsed().as_millis() as u64, workers, "speech models loaded");
         Some(engines)
     } else {
         None

@@ -19,8 +19,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 fn flite_ulaw(text: &str) -> Vec<u8> {
-    let path =
-        std::env::temp_dir().join(format!("sb-call-{}-{}.wav", std::process::id(), text.len()));
+    let path = std::env::temp_dir().join(format!("sb-call-{}-{}.wav", std::process::id(), text.len()));
     let ok = std::process::Command::new("flite")
         .args(["-voice", "slt", "-t", text, "-o"])
         .arg(&path)
@@ -31,26 +30,18 @@ fn flite_ulaw(text: &str) -> Vec<u8> {
     );
     let mut reader = hound::WavReader::open(&path).unwrap();
     let rate = reader.spec().sample_rate;
-    let s: Vec<f32> = reader
-        .samples::<i16>()
-        .map(|x| x.unwrap() as f32 / 32768.0)
-        .collect();
+    let s: Vec<f32> = reader.samples::<i16>().map(|x| x.unwrap() as f32 / 32768.0).collect();
     std::fs::remove_file(&path).ok();
     let mut r = StreamResampler::new(rate, 8000).unwrap();
     let mut out = Vec::new();
     r.push(&s, &mut out).unwrap();
     r.flush(&mut out).unwrap();
-    out.iter()
-        .map(|&x| media::mulaw::encode(f32_to_i16(x)))
-        .collect()
+    out.iter().map(|&x| media::mulaw::encode(f32_to_i16(x))).collect()
 }
 
 /// What the bot said in `ulaw`, transcribed by the same Whisper pool.
 async fn transcribe(engines: &SpeechEngines, ulaw: &[u8]) -> String {
-    let f: Vec<f32> = ulaw
-        .iter()
-        .map(|&u| media::mulaw::decode(u) as f32 / 32768.0)
-        .collect();
+    let f: Vec<f32> = ulaw.iter().map(|&u| media::mulaw::decode(u) as f32 / 32768.0).collect();
     let mut up = StreamResampler::new(8000, 16000).unwrap();
     let mut a = Vec::new();
     up.push(&f, &mut a).unwrap();
@@ -144,15 +135,10 @@ async fn repeat_mode_hears_and_speaks_with_real_models() {
         .find(|(_, v)| v["event"] == "media")
         .map(|(t, _)| *t)
         .expect("greeting audio");
-    assert!(
-        first < Duration::from_millis(300),
-        "greeting began after {first:?}"
-    );
+    assert!(first < Duration::from_millis(300), "greeting began after {first:?}");
     // Played in full, byte for byte the prompt synthesised at start-up.
     let greeting_audio = call.bot_audio(Duration::ZERO, Duration::from_secs(4));
-    let cached = engines
-        .prompt(telephony::speech::GREETING)
-        .expect("greeting cached");
+    let cached = engines.prompt(telephony::speech::GREETING).expect("greeting cached");
     assert_eq!(greeting_audio.len(), cached.len());
     assert!(
         greeting_audio == *cached,
@@ -191,17 +177,11 @@ async fn repeat_mode_hears_and_speaks_with_real_models() {
     );
 
     // 3. Talking over the bot's next reply clears it.
-    let question = flite_ulaw(
-        "Can you check the status of my prior authorization for this medication please?",
-    );
+    let question = flite_ulaw("Can you check the status of my prior authorization for this medication please?");
     let asked_end = call.t0.elapsed() + Duration::from_millis(question.len() as u64 / 8);
     call.run(&question, question.len() as f32 / 8000.0).await;
     for _ in 0..40 {
-        if call
-            .got
-            .iter()
-            .any(|(t, v)| *t > asked_end && v["event"] == "media")
-        {
+        if call.got.iter().any(|(t, v)| *t > asked_end && v["event"] == "media") {
             break;
         }
         call.run(&[], 0.1).await;
@@ -226,18 +206,12 @@ async fn repeat_mode_hears_and_speaks_with_real_models() {
         "barge-in: clear {} ms after the caller started talking",
         latency.as_millis()
     );
-    assert!(
-        latency < Duration::from_millis(800),
-        "clear after {latency:?}"
-    );
+    assert!(latency < Duration::from_millis(800), "clear after {latency:?}");
     let metrics = common::get_text(server.http("/metrics")).await;
     for name in [
         "switchboard_stt_final_latency_seconds_count",
         "switchboard_tts_first_audio_latency_seconds_count",
     ] {
-        assert!(
-            metrics.lines().any(|l| l.starts_with(name)),
-            "{name} missing"
-        );
+        assert!(metrics.lines().any(|l| l.starts_with(name)), "{name} missing");
     }
 }

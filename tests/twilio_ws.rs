@@ -87,11 +87,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
     assert!(list[0]["state"] == "listening" || list[0]["state"] == "speaking");
 
     // Every outbound message names our stream.
-    assert!(
-        received
-            .iter()
-            .all(|(_, v)| v["streamSid"] == tw.stream_sid)
-    );
+    assert!(received.iter().all(|(_, v)| v["streamSid"] == tw.stream_sid));
 
     // Barge-in: exactly one clear, shortly after the second burst of speech began (2.0 s).
     let clears: Vec<Duration> = received
@@ -107,10 +103,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
     );
 
     // The first utterance's echo started about a second after it was spoken.
-    let media: Vec<&(Duration, serde_json::Value)> = received
-        .iter()
-        .filter(|(_, v)| v["event"] == "media")
-        .collect();
+    let media: Vec<&(Duration, serde_json::Value)> = received.iter().filter(|(_, v)| v["event"] == "media").collect();
     let first = media[0].0;
     assert!(
         first > Duration::from_millis(1000) && first < Duration::from_millis(1500),
@@ -135,9 +128,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
         .map(|(t, v)| (*t, v["mark"]["name"].as_str().unwrap().to_owned()))
         .collect();
     assert!(
-        marks
-            .iter()
-            .any(|(t, n)| *t < clears[0] && n.starts_with("g1.")),
+        marks.iter().any(|(t, n)| *t < clears[0] && n.starts_with("g1.")),
         "{marks:?}"
     );
     assert!(
@@ -148,9 +139,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
         "{marks:?}"
     );
     assert!(
-        marks
-            .iter()
-            .any(|(_, n)| n.starts_with("g2.") && n.ends_with(".end")),
+        marks.iter().any(|(_, n)| n.starts_with("g2.") && n.ends_with(".end")),
         "{marks:?}"
     );
 
@@ -176,8 +165,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
         "switchboard_frames_out_total",
     ] {
         assert!(
-            text.lines()
-                .any(|l| l.starts_with(name) && !l.ends_with(" 0")),
+            text.lines().any(|l| l.starts_with(name) && !l.ends_with(" 0")),
             "{name} missing in metrics"
         );
     }
@@ -205,17 +193,12 @@ async fn inbound_webhook_validates_twilio_signatures() {
         ("From", "+14158675310"),
         ("To", "+18005551212"),
     ];
-    let owned: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let url = "https://mycompany.com/twilio/voice?foo=1&bar=2";
     let good = telephony::twilio::signature::compute("12345", url, &owned);
     let client = reqwest::Client::new();
     let post = |sig: Option<String>| {
-        let mut r = client
-            .post(server.http("/twilio/voice?foo=1&bar=2"))
-            .form(&params);
+        let mut r = client.post(server.http("/twilio/voice?foo=1&bar=2")).form(&params);
         if let Some(s) = sig {
             r = r.header("X-Twilio-Signature", s);
         }
@@ -303,9 +286,7 @@ async fn bad_input_is_dropped_and_never_affects_another_call() {
         "binary_frame",
     ] {
         assert!(
-            text.contains(&format!(
-                r#"switchboard_protocol_drops_total{{reason="{reason}"}}"#
-            )),
+            text.contains(&format!(r#"switchboard_protocol_drops_total{{reason="{reason}"}}"#)),
             "{reason} not counted"
         );
     }
@@ -330,18 +311,12 @@ async fn shutdown_drains_then_closes_live_calls_cleanly() {
     let mut tw = Twilio::connect(&server, "CAshut", "+15550004").await;
     tw.media(&frame(0, false)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        reqwest::get(server.http("/readyz")).await.unwrap().status(),
-        200
-    );
+    assert_eq!(reqwest::get(server.http("/readyz")).await.unwrap().status(), 200);
     server.shutdown();
     let started = Instant::now();
     let (_, close) = drain(&mut tw, Duration::from_secs(5)).await;
     assert_eq!(close, Some((1001, "server shutting down".to_string())));
-    assert!(
-        started.elapsed() >= Duration::from_millis(400),
-        "grace honoured"
-    );
+    assert!(started.elapsed() >= Duration::from_millis(400), "grace honoured");
     let result = tokio::time::timeout(Duration::from_secs(5), server.task).await;
     assert!(matches!(result, Ok(Ok(Ok(())))), "server stopped cleanly");
 }

@@ -92,8 +92,7 @@ impl DtmfGenerator {
                 let ramp = (i.min(tone_n - 1 - i) as f32 / 16.0).min(1.0);
                 let s = amp
                     * ramp
-                    * ((2.0 * std::f32::consts::PI * lo * t).sin()
-                        + (2.0 * std::f32::consts::PI * hi * t).sin());
+                    * ((2.0 * std::f32::consts::PI * lo * t).sin() + (2.0 * std::f32::consts::PI * hi * t).sin());
                 out.push(mulaw::encode(s.clamp(-32768.0, 32767.0) as i16));
             }
             out.extend(std::iter::repeat_n(mulaw::SILENCE, gap_n));
@@ -181,9 +180,7 @@ mod tests {
     #[test]
     fn a_single_tone_or_a_chord_of_harmonics_is_not_a_key() {
         let one: Vec<i16> = (0..320)
-            .map(|i| {
-                (8000.0 * (2.0 * std::f32::consts::PI * 697.0 * i as f32 / 8000.0).sin()) as i16
-            })
+            .map(|i| (8000.0 * (2.0 * std::f32::consts::PI * 697.0 * i as f32 / 8000.0).sin()) as i16)
             .collect();
         assert_eq!(detect(&one), None);
         // A voiced-speech-like harmonic series at 150 Hz.
@@ -191,10 +188,7 @@ mod tests {
             .map(|i| {
                 let t = i as f32 / 8000.0;
                 (1..20)
-                    .map(|h| {
-                        3000.0 / h as f32
-                            * (2.0 * std::f32::consts::PI * 150.0 * h as f32 * t).sin()
-                    })
+                    .map(|h| 3000.0 / h as f32 * (2.0 * std::f32::consts::PI * 150.0 * h as f32 * t).sin())
                     .sum::<f32>() as i16
             })
             .collect();

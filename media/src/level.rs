@@ -41,11 +41,7 @@ pub fn rms_dbfs(frame: &[i16]) -> f32 {
     }
     let sum: f64 = frame.iter().map(|&s| (s as f64) * (s as f64)).sum();
     let rms = (sum / frame.len() as f64).sqrt() / 32768.0;
-    if rms <= 1e-6 {
-        -120.0
-    } else {
-        20.0 * rms.log10() as f32
-    }
+    if rms <= 1e-6 { -120.0 } else { 20.0 * rms.log10() as f32 }
 }
 
 /// Energy-based speech start/end detector over 8 kHz frames.
@@ -107,9 +103,7 @@ mod tests {
     use super::*;
 
     fn frame(amp: f32) -> Vec<i16> {
-        (0..160)
-            .map(|i| (amp * (i as f32 * 0.3).sin()) as i16)
-            .collect()
+        (0..160).map(|i| (amp * (i as f32 * 0.3).sin()) as i16).collect()
     }
 
     #[test]

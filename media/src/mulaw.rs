@@ -26,11 +26,7 @@ const fn decode_one(code: u8) -> i16 {
 
 /// Reference encoder on a 14-bit sample (the 16-bit sample shifted right by 2).
 const fn encode_14(pcm14: i32) -> u8 {
-    let (mut v, mask): (i32, i32) = if pcm14 < 0 {
-        (-pcm14, 0x7F)
-    } else {
-        (pcm14, 0xFF)
-    };
+    let (mut v, mask): (i32, i32) = if pcm14 < 0 { (-pcm14, 0x7F) } else { (pcm14, 0xFF) };
     if v > CLIP {
         v = CLIP;
     }
@@ -62,11 +58,7 @@ const ENCODE: [u8; 16384] = {
     let mut i = 0;
     while i < 16384 {
         // Sign-extend the 14-bit index.
-        let pcm14 = if i >= 8192 {
-            i as i32 - 16384
-        } else {
-            i as i32
-        };
+        let pcm14 = if i >= 8192 { i as i32 - 16384 } else { i as i32 };
         table[i] = encode_14(pcm14);
         i += 1;
     }
@@ -104,12 +96,11 @@ mod tests {
     #[test]
     fn decode_matches_g711_reference_values() {
         let first_row: [i16; 16] = [
-            -32124, -31100, -30076, -29052, -28028, -27004, -25980, -24956, -23932, -22908, -21884,
-            -20860, -19836, -18812, -17788, -16764,
+            -32124, -31100, -30076, -29052, -28028, -27004, -25980, -24956, -23932, -22908, -21884, -20860, -19836,
+            -18812, -17788, -16764,
         ];
         let last_row: [i16; 16] = [
-            -876, -844, -812, -780, -748, -716, -684, -652, -620, -588, -556, -524, -492, -460,
-            -428, -396,
+            -876, -844, -812, -780, -748, -716, -684, -652, -620, -588, -556, -524, -492, -460, -428, -396,
         ];
         let zero_row: [i16; 8] = [-56, -48, -40, -32, -24, -16, -8, 0];
         for (i, v) in first_row.iter().enumerate() {
@@ -159,10 +150,7 @@ mod tests {
             assert!(err <= bound, "sample {s} decoded {d}");
             // Relative error in the companded range stays under 5% (half a step at the bottom of a segment).
             if s.unsigned_abs() > 256 {
-                assert!(
-                    (err as f64) / (s.unsigned_abs() as f64) < 0.05,
-                    "sample {s}"
-                );
+                assert!((err as f64) / (s.unsigned_abs() as f64) < 0.05, "sample {s}");
             }
         }
     }

@@ -319,11 +319,7 @@ impl Playout {
         }
         let chunk: Vec<u8> = self.queue.drain(..n as usize).collect();
         self.sent += n;
-        self.ready_since = if self.queue.is_empty() {
-            None
-        } else {
-            Some(now)
-        };
+        self.ready_since = if self.queue.is_empty() { None } else { Some(now) };
         self.stats.sends += 1;
         self.stats.bytes_sent += n;
         Some(Transmit::Media(chunk))
@@ -380,13 +376,7 @@ impl Playout {
                     total_ms: ((end - s.start) / BYTES_PER_MS) as u32,
                 }
             })
-            .filter(|i| {
-                i.heard_ms < i.total_ms
-                    || self
-                        .spans
-                        .iter()
-                        .any(|s| s.id == i.utterance && s.end.is_none())
-            })
+            .filter(|i| i.heard_ms < i.total_ms || self.spans.iter().any(|s| s.id == i.utterance && s.end.is_none()))
             .collect();
         self.generation += 1;
         self.queue.clear();

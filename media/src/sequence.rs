@@ -77,8 +77,7 @@ impl Sequencer {
             let by_chunks = missing.saturating_mul(samples as u64);
             let by_time = timestamp_ms.saturating_sub(expected_ts).saturating_mul(8);
             let plausible = by_time >= by_chunks / 2 && by_time <= by_chunks.saturating_mul(2);
-            let conceal =
-                if plausible { by_time } else { by_chunks }.min(MAX_CONCEAL_SAMPLES as u64);
+            let conceal = if plausible { by_time } else { by_chunks }.min(MAX_CONCEAL_SAMPLES as u64);
             self.stats.gaps += 1;
             self.stats.missing_chunks += missing;
             self.stats.concealed_samples += conceal;
@@ -103,11 +102,7 @@ impl Sequencer {
     }
 
     fn accept(&mut self, chunk: u64, next_ts: u64, shift: u64) {
-        self.received = if shift >= 64 {
-            0
-        } else {
-            self.received << shift
-        };
+        self.received = if shift >= 64 { 0 } else { self.received << shift };
         self.received |= 1;
         self.next = Some((chunk + 1, next_ts));
         self.stats.played += 1;
@@ -122,10 +117,7 @@ mod tests {
     fn in_order_chunks_play_without_concealment() {
         let mut s = Sequencer::new();
         for c in 1..=100u64 {
-            assert_eq!(
-                s.push(c, (c - 1) * 20, 160),
-                Verdict::Play { conceal_samples: 0 }
-            );
+            assert_eq!(s.push(c, (c - 1) * 20, 160), Verdict::Play { conceal_samples: 0 });
         }
         assert_eq!(s.stats().played, 100);
         assert_eq!(s.stats().gaps, 0);
@@ -137,18 +129,10 @@ mod tests {
         s.push(1, 0, 160);
         s.push(2, 20, 160);
         // Chunks 3, 4 and 5 lost.
-        assert_eq!(
-            s.push(6, 100, 160),
-            Verdict::Play {
-                conceal_samples: 480
-            }
-        );
+        assert_eq!(s.push(6, 100, 160), Verdict::Play { conceal_samples: 480 });
         assert_eq!(s.push(7, 120, 160), Verdict::Play { conceal_samples: 0 });
         let st = s.stats();
-        assert_eq!(
-            (st.gaps, st.missing_chunks, st.concealed_samples),
-            (1, 3, 480)
-        );
+        assert_eq!((st.gaps, st.missing_chunks, st.concealed_samples), (1, 3, 480));
         // A lost chunk that shows up later is dropped, not played twice.
         assert_eq!(s.push(4, 60, 160), Verdict::Late);
         assert_eq!(s.push(4, 60, 160), Verdict::Duplicate);
@@ -160,12 +144,7 @@ mod tests {
         let mut s = Sequencer::new();
         s.push(1, 0, 160);
         // Two chunks missing but the timestamp claims an hour passed.
-        assert_eq!(
-            s.push(4, 3_600_000, 160),
-            Verdict::Play {
-                conceal_samples: 320
-            }
-        );
+        assert_eq!(s.push(4, 3_600_000, 160), Verdict::Play { conceal_samples: 320 });
         // A jump of a million chunks conceals at most 2 s.
         assert_eq!(
             s.push(1_000_000, 3_600_080, 160),
@@ -188,10 +167,6 @@ mod tests {
                 total += conceal_samples + 160;
             }
         }
-        assert_eq!(
-            total,
-            500 * 160,
-            "chunk 500 arrived, so every slot is filled"
-        );
+        assert_eq!(total, 500 * 160, "chunk 500 arrived, so every slot is filled");
     }
 }

@@ -24,10 +24,7 @@ fn utterance(text: &str, secs: f32) -> Vec<f32> {
         .expect("flite");
     let mut reader = hound::WavReader::open(&path).expect("wav");
     let rate = reader.spec().sample_rate;
-    let s: Vec<f32> = reader
-        .samples::<i16>()
-        .map(|x| x.unwrap() as f32 / 32768.0)
-        .collect();
+    let s: Vec<f32> = reader.samples::<i16>().map(|x| x.unwrap() as f32 / 32768.0).collect();
     let mut down = StreamResampler::new(rate, 8000).unwrap();
     let mut pcm8 = Vec::new();
     down.push(&s, &mut pcm8).unwrap();
@@ -47,15 +44,12 @@ fn benches(c: &mut Criterion) {
 
     let silero = SileroModel::load(&assets, 1).expect("silero");
     let mut vad = SileroVad::new(silero);
-    let frame: Vec<i16> = (0..256)
-        .map(|i| ((i as f32 * 0.2).sin() * 3000.0) as i16)
-        .collect();
+    let frame: Vec<i16> = (0..256).map(|i| ((i as f32 * 0.2).sin() * 3000.0) as i16).collect();
     g.bench_function("vad_silero_window_32ms", |b| {
         b.iter(|| black_box(vad.push(black_box(&frame)).unwrap()))
     });
 
-    let whisper =
-        WhisperModel::load(&assets.require(files::WHISPER_TINY_EN).unwrap()).expect("whisper");
+    let whisper = WhisperModel::load(&assets.require(files::WHISPER_TINY_EN).unwrap()).expect("whisper");
     let mut state = whisper.state().unwrap();
     for (secs, text) in [
         (1.0, "Representative."),

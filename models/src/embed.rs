@@ -57,8 +57,7 @@ impl Embedder {
             .map_err(|e| ModelError::Input(e.to_string()))?;
         let b = encodings.len();
         let s = encodings.iter().map(|e| e.len()).max().unwrap_or(1).max(1);
-        let (mut ids, mut mask, mut types) =
-            (vec![0i64; b * s], vec![0i64; b * s], vec![0i64; b * s]);
+        let (mut ids, mut mask, mut types) = (vec![0i64; b * s], vec![0i64; b * s], vec![0i64; b * s]);
         for (i, e) in encodings.iter().enumerate() {
             for (j, ((&id, &m), &t)) in e
                 .get_ids()
@@ -80,9 +79,7 @@ impl Embedder {
         ])?;
         let (shape, hidden) = outputs["last_hidden_state"].try_extract_tensor::<f32>()?;
         if shape.len() != 3 || shape[2] as usize != DIM {
-            return Err(ModelError::Onnx(format!(
-                "unexpected embedding shape {shape:?}"
-            )));
+            return Err(ModelError::Onnx(format!("unexpected embedding shape {shape:?}")));
         }
         let mut out = Vec::with_capacity(b);
         for i in 0..b {

@@ -103,8 +103,7 @@ fn ms_to_samples(ms: u32) -> usize {
 impl StreamingRecognizer {
     /// A recogniser for one call.
     pub fn new(cfg: StreamingConfig) -> Result<Self, ModelError> {
-        let up = StreamResampler::new(8000, RATE as u32)
-            .map_err(|e| ModelError::Input(e.to_string()))?;
+        let up = StreamResampler::new(8000, RATE as u32).map_err(|e| ModelError::Input(e.to_string()))?;
         Ok(Self {
             cfg,
             up,
@@ -189,13 +188,7 @@ impl StreamingRecognizer {
     }
 
     /// Feeds a decoder result (`None` when a partial was skipped or failed).
-    pub fn on_result(
-        &mut self,
-        utterance: u64,
-        kind: JobKind,
-        text: Option<String>,
-        audio_ms: u32,
-    ) {
+    pub fn on_result(&mut self, utterance: u64, kind: JobKind, text: Option<String>, audio_ms: u32) {
         match kind {
             JobKind::Final => {
                 self.hypotheses.push_back(Hypothesis::Final {
@@ -250,8 +243,7 @@ impl StreamingRecognizer {
 
 /// Word comparison ignoring case and trailing punctuation.
 fn norm(w: &str) -> String {
-    w.trim_matches(|c: char| !c.is_alphanumeric())
-        .to_lowercase()
+    w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()
 }
 
 #[cfg(test)]

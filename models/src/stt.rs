@@ -11,9 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
-use whisper_rs::{
-    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
-};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
 use crate::ModelError;
 
@@ -49,11 +47,12 @@ impl WhisperModel {
     /// Loads a ggml model file.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
         whisper_rs::install_logging_hooks();
-        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
-            .map_err(|e| ModelError::Asset {
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default()).map_err(|e| {
+            ModelError::Asset {
                 path: path.to_owned(),
                 problem: format!("not a loadable whisper model ({e})"),
-            })?;
+            }
+        })?;
         Ok(Self { ctx })
     }
 
@@ -104,10 +103,13 @@ impl WhisperModel {
         let mut text = String::new();
         let mut no_speech: f32 = 0.0;
         for seg in state.as_iter() {
-            text.push_str(
-                &seg.to_str_lossy()
-                    .map_err(|e| ModelError::Input(e.to_string()))?,
-            );
+            let piece = seg.to_str_lossy().map_err(|e| ModelError::Input(e.to_string()))?;
+            // Whisper marks non-speech as "[BLANK_AUDIO]", "(music)" and the like.
+            let t = piece.trim();
+            if (t.starts_with('[') && t.ends_with(']')) || (t.starts_with('(') && t.ends_with(')')) {
+                continue;
+            }
+            text.push_str(&piece);
             no_speech = no_speech.max(seg.no_speech_probability());
         }
         Ok(Transcript {
@@ -152,11 +154,7 @@ pub struct SttPool {
 impl SttPool {
     /// Starts `workers` threads (each single-threaded decode) over `model`;
     /// at most `max_partials` partial jobs wait at once.
-    pub fn start(
-        model: Arc<WhisperModel>,
-        workers: usize,
-        max_partials: usize,
-    ) -> Result<Self, ModelError> {
+    pub fn start(model: Arc<WhisperModel>, workers: usize, max_partials: usize) -> Result<Self, ModelError> {
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
@@ -181,11 +179,7 @@ impl SttPool {
 
     /// Queues audio for decoding. A partial is refused (`None`) when the
     /// partial queue is full; a final is always queued.
-    pub fn submit(
-        &self,
-        kind: JobKind,
-        audio: Vec<f32>,
-    ) -> Option<oneshot::Receiver<Result<Transcript, ModelError>>> {
+    pub fn submit(&self, kind: JobKind, audio: Vec<f32>) -> Option<oneshot::Receiver<Result<Transcript, ModelError>>> {
         let (tx, rx) = oneshot::channel();
         let mut q = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
         match kind {
@@ -207,11 +201,7 @@ impl SttPool {
 
 impl Drop for SttPool {
     fn drop(&mut self) {
-        self.shared
-            .queues
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .closed = true;
+        self.shared.queues.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
         self.shared.ready.notify_all();
         for h in self.workers.drain(..) {
             let _ = h.join();
@@ -252,16 +242,8 @@ pub fn trim_repetition(text: &str) -> &str {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let n = chars.len();
     for period in 8..n.saturating_sub(7) {
-        let boundary =
-            chars[period - 1].1.is_whitespace() || chars[period - 1].1.is_ascii_punctuation();
-        if boundary
-            && (period..n).all(|i| {
-                chars[i]
-                    .1
-                    .to_lowercase()
-                    .eq(chars[i - period].1.to_lowercase())
-            })
-        {
+        let boundary = chars[period - 1].1.is_whitespace() || chars[period - 1].1.is_ascii_punctuation();
+        if boundary && (period..n).all(|i| chars[i].1.to_lowercase().eq(chars[i - period].1.to_lowercase())) {
             return text[..chars[period].0].trim_end();
         }
     }

@@ -87,9 +87,7 @@ impl PiperVoice {
             .args(["-q", "--ipa", "-v", &self.config.espeak.voice])
             .arg(sentence)
             .output()
-            .map_err(|e| {
-                ModelError::Input(format!("running espeak-ng (install espeak-ng): {e}"))
-            })?;
+            .map_err(|e| ModelError::Input(format!("running espeak-ng (install espeak-ng): {e}")))?;
         if !out.status.success() {
             return Err(ModelError::Input("espeak-ng failed".into()));
         }
@@ -117,11 +115,7 @@ impl PiperVoice {
     pub fn phoneme_ids(&self, ipa: &str) -> Vec<i64> {
         let map = &self.config.phoneme_id_map;
         let id = |s: &str| map.get(s).and_then(|v| v.first().copied());
-        let (bos, pad, eos) = (
-            id("^").unwrap_or(1),
-            id("_").unwrap_or(0),
-            id("$").unwrap_or(2),
-        );
+        let (bos, pad, eos) = (id("^").unwrap_or(1), id("_").unwrap_or(0), id("$").unwrap_or(2));
         let mut ids = vec![bos, pad];
         let mut buf = [0u8; 4];
         for c in ipa.chars() {
@@ -191,9 +185,7 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
     let mut start = 0;
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
-        if matches!(b, b'.' | b'?' | b'!')
-            && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace())
-        {
+        if matches!(b, b'.' | b'?' | b'!') && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
             let s = text[start..=i].trim();
             if !s.is_empty() {
                 out.push(s);
@@ -216,12 +208,7 @@ mod tests {
     fn sentences_split_on_terminal_punctuation_only() {
         assert_eq!(
             split_sentences("Hello there. Your copay is $4.50 a month! Anything else? ok"),
-            vec![
-                "Hello there.",
-                "Your copay is $4.50 a month!",
-                "Anything else?",
-                "ok"
-            ]
+            vec!["Hello there.", "Your copay is $4.50 a month!", "Anything else?", "ok"]
         );
         assert!(split_sentences("  ").is_empty());
     }

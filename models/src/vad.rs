@@ -44,11 +44,7 @@ impl SileroModel {
         // Take a free session if there is one, else wait on ours.
         let mut guard = (0..n)
             .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
-            .unwrap_or_else(|| {
-                self.sessions[start % n]
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-            });
+            .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|p| p.into_inner()));
         let outputs = guard.run(ort::inputs![
             "input" => Tensor::from_array(([1usize, input.len()], input.to_vec()))?,
             "state" => Tensor::from_array(([2usize, 1, 128], state.to_vec()))?,

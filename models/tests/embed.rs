@@ -31,10 +31,7 @@ fn paraphrases_are_close_and_unrelated_sentences_far() {
         human > 0.25 && coverage > 0.65,
         "paraphrases: {human:.3}, {coverage:.3}"
     );
-    assert!(
-        cross < 0.15 && weather < 0.15,
-        "unrelated: {cross:.3}, {weather:.3}"
-    );
+    assert!(cross < 0.15 && weather < 0.15, "unrelated: {cross:.3}, {weather:.3}");
     assert!(human > cross + 0.25 && coverage > weather + 0.5);
     // Batching does not change a sentence's embedding (padding is masked out).
     let alone = e.embed(&["Is Humira covered by my plan?"]).unwrap();

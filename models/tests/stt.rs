@@ -61,9 +61,7 @@ const MAX_WER: f64 = 0.25;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telephone_corpus_word_error_rate_is_bounded() {
     let assets = Assets::discover();
-    let path = assets
-        .require(files::WHISPER_TINY_EN)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
     let model = Arc::new(WhisperModel::load(&path).unwrap());
     let pool = SttPool::start(model, 2, 4).unwrap();
     let mut pending = Vec::new();
@@ -71,8 +69,7 @@ async fn telephone_corpus_word_error_rate_is_bounded() {
         let audio = to_16k(&phone_speech(text, VOICES[i % VOICES.len()]));
         pending.push((
             *text,
-            pool.submit(JobKind::Final, audio)
-                .expect("finals are always queued"),
+            pool.submit(JobKind::Final, audio).expect("finals are always queued"),
         ));
     }
     let (mut errors, mut total) = (0, 0);
@@ -100,9 +97,7 @@ async fn telephone_corpus_word_error_rate_is_bounded() {
 #[test]
 fn partials_are_skipped_when_the_pool_is_full_but_finals_never_are() {
     let assets = Assets::discover();
-    let path = assets
-        .require(files::WHISPER_TINY_EN)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
     let pool = SttPool::start(Arc::new(WhisperModel::load(&path).unwrap()), 1, 2).unwrap();
     let audio = vec![0.0f32; 16_000 * 3];
     let accepted = (0..10)

@@ -41,10 +41,7 @@ fn finds_speech_with_sensible_boundaries() {
     let VadEvent::SpeechStart { at_ms: start } = ev[0] else {
         panic!("{ev:?}")
     };
-    assert!(
-        (900..=1400).contains(&start),
-        "speech start at {start} ms: {ev:?}"
-    );
+    assert!((900..=1400).contains(&start), "speech start at {start} ms: {ev:?}");
     let end = ev.iter().rev().find_map(|e| match e {
         VadEvent::SpeechEnd { at_ms } => Some(*at_ms),
         _ => None,

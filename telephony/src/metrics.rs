@@ -45,8 +45,7 @@ pub fn handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let buckets = [
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 30.0,
-                300.0,
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 30.0, 300.0,
             ];
             let recorder = PrometheusBuilder::new()
                 .set_buckets(&buckets)
@@ -68,24 +67,14 @@ fn describe() {
     describe_counter!(CALLS, "Calls ended, by end reason");
     describe_counter!(FRAMES_IN, "Inbound media frames played");
     describe_counter!(FRAMES_OUT, "Outbound media messages sent");
-    describe_counter!(
-        FRAMES_CONCEALED,
-        "Missing inbound 20 ms frames concealed with silence"
-    );
+    describe_counter!(FRAMES_CONCEALED, "Missing inbound 20 ms frames concealed with silence");
     describe_counter!(MEDIA_ANOMALIES, "Inbound media ordering anomalies");
     describe_counter!(PROTOCOL_DROPS, "Inbound messages dropped, by reason");
     describe_counter!(LATE_FRAMES, "Outbound sends made after their deadline");
     describe_counter!(MARKS, "Marks echoed by the far end, by state");
     describe_counter!(DTMF, "DTMF digits received");
-    describe_counter!(
-        BARGE_INS,
-        "Barge-ins: bot playback cleared because the caller spoke"
-    );
-    describe_histogram!(
-        BARGE_IN_LATENCY,
-        Unit::Seconds,
-        "Caller speech onset to clear sent"
-    );
+    describe_counter!(BARGE_INS, "Barge-ins: bot playback cleared because the caller spoke");
+    describe_histogram!(BARGE_IN_LATENCY, Unit::Seconds, "Caller speech onset to clear sent");
     describe_histogram!(CALL_DURATION, Unit::Seconds, "Call length");
     describe_counter!(
         SIGNATURE_REJECTS,

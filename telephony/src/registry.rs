@@ -73,10 +73,7 @@ impl CallRegistry {
     /// Announces a call from the inbound webhook, before its stream connects.
     pub fn prepare(&self, call_id: &str, from: Option<String>, to: Option<String>, now: Instant) {
         let mut calls = self.calls.lock().expect("registry lock");
-        calls.retain(|_, e| {
-            e.prepared_at
-                .is_none_or(|t| now.duration_since(t) < PREPARED_TTL)
-        });
+        calls.retain(|_, e| e.prepared_at.is_none_or(|t| now.duration_since(t) < PREPARED_TTL));
         calls.entry(call_id.to_owned()).or_insert_with(|| Entry {
             info: CallInfo {
                 call_id: call_id.to_owned(),
@@ -93,13 +90,7 @@ impl CallRegistry {
 
     /// Registers a connected stream, completing a prepared entry if the
     /// webhook announced it; returns the call's info.
-    pub fn attach(
-        &self,
-        call_id: &str,
-        stream_id: &str,
-        from: Option<String>,
-        to: Option<String>,
-    ) -> CallInfo {
+    pub fn attach(&self, call_id: &str, stream_id: &str, from: Option<String>, to: Option<String>) -> CallInfo {
         let mut calls = self.calls.lock().expect("registry lock");
         let e = calls.entry(call_id.to_owned()).or_insert_with(|| Entry {
             info: CallInfo {
@@ -142,11 +133,7 @@ impl CallRegistry {
             .values()
             .map(|e| e.info.clone())
             .collect();
-        v.sort_by(|a, b| {
-            a.started_at
-                .cmp(&b.started_at)
-                .then(a.call_id.cmp(&b.call_id))
-        });
+        v.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.call_id.cmp(&b.call_id)));
         v
     }
 

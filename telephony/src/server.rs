@@ -124,10 +124,7 @@ pub async fn serve(
         .await?;
     state.calls.close();
     let grace = state.config.shutdown_grace;
-    if tokio::time::timeout(grace, state.calls.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(grace, state.calls.wait()).await.is_err() {
         tracing::warn!(
             live_calls = state.registry.live_count(),
             "grace period over: closing live calls"
@@ -144,12 +141,7 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     if s.draining.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response();
     }
-    let failing: Vec<&str> = s
-        .checks
-        .iter()
-        .filter(|c| !c.ready())
-        .map(|c| c.name())
-        .collect();
+    let failing: Vec<&str> = s.checks.iter().filter(|c| !c.ready()).map(|c| c.name()).collect();
     if failing.is_empty() {
         (StatusCode::OK, "ready\n").into_response()
     } else {
@@ -189,25 +181,15 @@ fn public_base(s: &AppState, headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-async fn voice_webhook(
-    State(s): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
+async fn voice_webhook(State(s): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: String) -> Response {
     let params: Vec<(String, String)> = match serde_urlencoded::from_str(&body) {
         Ok(p) => p,
         Err(_) => return (StatusCode::BAD_REQUEST, "malformed form body\n").into_response(),
     };
     let base = public_base(&s, &headers);
     if let Some(token) = &s.config.twilio_auth_token {
-        let url = format!(
-            "{base}{}",
-            uri.path_and_query().map_or("/twilio/voice", |p| p.as_str())
-        );
-        let sig = headers
-            .get("x-twilio-signature")
-            .and_then(|h| h.to_str().ok());
+        let url = format!("{base}{}", uri.path_and_query().map_or("/twilio/voice", |p| p.as_str()));
+        let sig = headers.get("x-twilio-signature").and_then(|h| h.to_str().ok());
         if !sig.is_some_and(|sig| signature::validate(token, &url, &params, sig)) {
             counter!(m::SIGNATURE_REJECTS).increment(1);
             tracing::warn!("inbound webhook refused: bad or missing X-Twilio-Signature");
@@ -226,9 +208,7 @@ async fn voice_webhook(
             Instant::now(),
         );
     }
-    let ws_base = base
-        .replacen("https://", "wss://", 1)
-        .replacen("http://", "ws://", 1);
+    let ws_base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
     let stream_url = format!("{ws_base}/twilio/media");
     let mut tw_params = Vec::new();
     for k in ["From", "To", "CallSid"] {

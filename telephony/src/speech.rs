@@ -60,25 +60,17 @@ impl SpeechEngines {
 
     /// A cached prompt's µ-law audio.
     pub fn prompt(&self, text: &str) -> Option<Arc<Vec<u8>>> {
-        self.prompts
-            .lock()
-            .expect("prompt cache")
-            .get(text)
-            .cloned()
+        self.prompts.lock().expect("prompt cache").get(text).cloned()
     }
 
     /// Synthesises `text` sentence by sentence as 8 kHz µ-law, handing each
     /// sentence's audio to `sink` (which returns false to stop). Blocking:
     /// run it off the async runtime. Returns the time to the first audio.
-    pub fn synthesize_ulaw(
-        &self,
-        text: &str,
-        mut sink: impl FnMut(Vec<u8>) -> bool,
-    ) -> Result<Duration, ModelError> {
+    pub fn synthesize_ulaw(&self, text: &str, mut sink: impl FnMut(Vec<u8>) -> bool) -> Result<Duration, ModelError> {
         let started = Instant::now();
         let mut first = None;
-        let mut down = StreamResampler::new(self.voice.sample_rate(), 8000)
-            .map_err(|e| ModelError::Input(e.to_string()))?;
+        let mut down =
+            StreamResampler::new(self.voice.sample_rate(), 8000).map_err(|e| ModelError::Input(e.to_string()))?;
         let mut go_on = true;
         let mut pcm = Vec::new();
         self.voice.synthesize_streaming(text, |chunk| {
@@ -92,8 +84,7 @@ impl SpeechEngines {
         })?;
         if go_on {
             pcm.clear();
-            down.flush(&mut pcm)
-                .map_err(|e| ModelError::Input(e.to_string()))?;
+            down.flush(&mut pcm).map_err(|e| ModelError::Input(e.to_string()))?;
             sink(pcm.iter().map(|&s| mulaw::encode(f32_to_i16(s))).collect());
         }
         Ok(first.unwrap_or_else(|| started.elapsed()))

@@ -29,10 +29,7 @@ impl Server {
         Self::start_with(cfg, None).await
     }
 
-    pub async fn start_with(
-        mut cfg: ServerConfig,
-        speech: Option<Arc<telephony::speech::SpeechEngines>>,
-    ) -> Self {
+    pub async fn start_with(mut cfg: ServerConfig, speech: Option<Arc<telephony::speech::SpeechEngines>>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         cfg.listen = addr;
@@ -72,9 +69,7 @@ pub struct Twilio {
 impl Twilio {
     pub async fn connect(server: &Server, call_sid: &str, from: &str) -> Self {
         let url = format!("ws://{}/twilio/media", server.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("websocket connects");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
         let mut t = Self {
             ws,
             stream_sid: format!("MZ{call_sid}"),
@@ -98,10 +93,7 @@ impl Twilio {
     }
 
     pub async fn send(&mut self, text: String) {
-        self.ws
-            .send(Message::Text(text.into()))
-            .await
-            .expect("send");
+        self.ws.send(Message::Text(text.into())).await.expect("send");
     }
 
     /// One `media` message of µ-law.
@@ -156,23 +148,16 @@ pub fn frame(i: usize, loud: bool) -> Vec<u8> {
 
 /// Receives until `deadline`, returning text frames and, if the server
 /// closed, its close code and reason.
-pub async fn drain(
-    t: &mut Twilio,
-    within: Duration,
-) -> (Vec<serde_json::Value>, Option<(u16, String)>) {
+pub async fn drain(t: &mut Twilio, within: Duration) -> (Vec<serde_json::Value>, Option<(u16, String)>) {
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + within;
     loop {
         match tokio::time::timeout_at(deadline, t.ws.next()).await {
-            Ok(Some(Ok(Message::Text(txt)))) => {
-                got.push(serde_json::from_str(txt.as_str()).unwrap())
-            }
+            Ok(Some(Ok(Message::Text(txt)))) => got.push(serde_json::from_str(txt.as_str()).unwrap()),
             Ok(Some(Ok(Message::Close(c)))) => {
                 return (
                     got,
-                    Some(c.map_or((1005, String::new()), |f| {
-                        (f.code.into(), f.reason.to_string())
-                    })),
+                    Some(c.map_or((1005, String::new()), |f| (f.code.into(), f.reason.to_string()))),
                 );
             }
             Ok(Some(Ok(_))) => {}
@@ -184,20 +169,10 @@ pub async fn drain(
 
 /// GET a URL and parse its JSON body.
 pub async fn get_json(url: String) -> serde_json::Value {
-    reqwest::get(url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON body")
+    reqwest::get(url).await.expect("GET").json().await.expect("JSON body")
 }
 
 /// GET a URL and return its body.
 pub async fn get_text(url: String) -> String {
-    reqwest::get(url)
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text body")
+    reqwest::get(url).await.expect("GET").text().await.expect("text body")
 }

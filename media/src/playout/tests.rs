@@ -65,18 +65,13 @@ fn late_wakeups_do_not_accumulate_drift() {
     });
     p.push_audio(t0, U1, &[0x55; 16000]);
     // Every wake-up is 7 ms late (a busy runtime).
-    let tx = drive(&mut p, t0, t0 + Duration::from_secs(3), |_| {
-        Duration::from_millis(7)
-    });
+    let tx = drive(&mut p, t0, t0 + Duration::from_secs(3), |_| Duration::from_millis(7));
     let times = media_times(&tx);
     assert_eq!(times.len(), 100);
     // Send k stays within one wake-up delay of its absolute slot.
     for (k, &t) in times.iter().enumerate().skip(3) {
         let slot = (k as u64 - 2) * 20;
-        assert!(
-            t >= slot && t <= slot + 7,
-            "send {k} at {t} ms, slot {slot} ms"
-        );
+        assert!(t >= slot && t <= slot + 7, "send {k} at {t} ms, slot {slot} ms");
     }
     assert_eq!(p.stats().late_sends, 0);
 }
@@ -190,11 +185,7 @@ fn clear_reports_what_was_heard_and_stale_marks_are_ignored() {
     assert_eq!(cut.len(), 1);
     assert_eq!(cut[0].utterance, U1);
     assert_eq!(cut[0].total_ms, 2000);
-    assert!(
-        (480..=520).contains(&cut[0].heard_ms),
-        "heard {} ms",
-        cut[0].heard_ms
-    );
+    assert!((480..=520).contains(&cut[0].heard_ms), "heard {} ms", cut[0].heard_ms);
     assert_eq!(p.generation(), 2);
     assert!(!p.is_active(half));
     assert_eq!(p.poll_transmit(half + Duration::from_millis(100)), None);

@@ -62,9 +62,7 @@ pub fn to_16k(pcm: &[i16]) -> Vec<f32> {
 fn fxhash(a: &str, b: &str) -> u64 {
     a.bytes()
         .chain(b.bytes())
-        .fold(0xcbf29ce484222325u64, |h, c| {
-            (h ^ c as u64).wrapping_mul(0x100000001b3)
-        })
+        .fold(0xcbf29ce484222325u64, |h, c| (h ^ c as u64).wrapping_mul(0x100000001b3))
 }
 
 /// Lowercase words without punctuation (hyphens split words).
@@ -90,9 +88,7 @@ pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
     for (i, rw) in r.iter().enumerate() {
         let mut cur = vec![i + 1; h.len() + 1];
         for (j, hw) in h.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(rw != hw))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(rw != hw)).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
         prev = cur;
     }

@@ -63,21 +63,18 @@ impl Echo {
                 // Each frame keeps its own capture time: the echo starts one
                 // delay after the speech did, not after it was detected.
                 for (captured, frame) in self.preroll.drain(..).skip(skip) {
-                    self.pending
-                        .push_back((captured + self.delay, Item::Audio(id, frame)));
+                    self.pending.push_back((captured + self.delay, Item::Audio(id, frame)));
                 }
             }
             Some(GateEvent::SpeechEnded) => {
                 if let Some(id) = self.current.take() {
-                    self.pending
-                        .push_back((due, Item::Audio(id, ulaw.to_vec())));
+                    self.pending.push_back((due, Item::Audio(id, ulaw.to_vec())));
                     self.pending.push_back((due, Item::End(id)));
                 }
             }
             None if speaking => {
                 if let Some(id) = self.current {
-                    self.pending
-                        .push_back((due, Item::Audio(id, ulaw.to_vec())));
+                    self.pending.push_back((due, Item::Audio(id, ulaw.to_vec())));
                 }
             }
             None => {
@@ -93,10 +90,8 @@ impl Echo {
     pub fn on_dtmf(&mut self, now: Instant, digit: DtmfDigit) {
         let id = self.new_id();
         let due = now + self.delay;
-        self.pending.push_back((
-            due,
-            Item::Audio(id, DtmfGenerator::default().render(&[digit])),
-        ));
+        self.pending
+            .push_back((due, Item::Audio(id, DtmfGenerator::default().render(&[digit]))));
         self.pending.push_back((due, Item::End(id)));
     }
 

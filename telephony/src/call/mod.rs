@@ -91,19 +91,10 @@ enum Async {
 }
 
 /// Sends audio to the STT pool; the transcript comes back on `atx`.
-fn decode(
-    app: &AppState,
-    session: &mut CallSession,
-    req: models::streaming::Request,
-    atx: &mpsc::Sender<Async>,
-) {
+fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Request, atx: &mpsc::Sender<Async>) {
     let audio_ms = (req.audio.len() / 16) as u32;
     let (utterance, kind) = (req.utterance, req.kind);
-    let Some(rx) = app
-        .speech
-        .as_ref()
-        .and_then(|s| s.stt.submit(kind, req.audio))
-    else {
+    let Some(rx) = app.speech.as_ref().and_then(|s| s.stt.submit(kind, req.audio)) else {
         counter!(m::STT_PARTIALS_SKIPPED).increment(1);
         session.handle_decoded(utterance, kind, None, audio_ms, Instant::now());
         return;
@@ -135,13 +126,7 @@ fn decode(
 
 /// Speaks `text`: a cached prompt at once, else Piper on a bounded blocking
 /// slot, sentence by sentence, back on `atx`.
-fn say(
-    app: &AppState,
-    session: &mut CallSession,
-    id: UtteranceId,
-    text: String,
-    atx: &mpsc::Sender<Async>,
-) {
+fn say(app: &AppState, session: &mut CallSession, id: UtteranceId, text: String, atx: &mpsc::Sender<Async>) {
     let Some(engines) = app.speech.clone() else {
         return;
     };
@@ -156,12 +141,7 @@ fn say(
         };
         let done = tokio::task::spawn_blocking(move || {
             let result = engines.synthesize_ulaw(&text, |ulaw| {
-                atx.blocking_send(Async::BotAudio {
-                    id,
-                    ulaw,
-                    last: false,
-                })
-                .is_ok()
+                atx.blocking_send(Async::BotAudio { id, ulaw, last: false }).is_ok()
             });
             match result {
                 Ok(first) => histogram!(m::TTS_FIRST_AUDIO).record(first.as_secs_f64()),

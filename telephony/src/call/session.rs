@@ -15,9 +15,7 @@ use metrics::{counter, histogram};
 use crate::config::{CallMode, ServerConfig};
 use crate::metrics as m;
 use crate::registry::CallState;
-use crate::twilio::codec::{
-    Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck, StreamStart,
-};
+use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck, StreamStart};
 
 use super::echo::Echo;
 use super::speech::SpeechPath;
@@ -187,12 +185,8 @@ impl CallSession {
             Ok(d) => {
                 match d.sequence {
                     SequenceCheck::InOrder => {}
-                    SequenceCheck::Gap(n) => {
-                        counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_gap").increment(n)
-                    }
-                    SequenceCheck::Reordered => {
-                        counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_reorder").increment(1)
-                    }
+                    SequenceCheck::Gap(n) => counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_gap").increment(n),
+                    SequenceCheck::Reordered => counter!(m::MEDIA_ANOMALIES, "kind" => "sequence_reorder").increment(1),
                 }
                 self.on_event(d.event, now);
             }
@@ -282,8 +276,7 @@ impl CallSession {
                     match self.silero.clone().map(SpeechPath::new) {
                         Some(Ok(mut sp)) => {
                             let id = sp.new_bot_utterance();
-                            self.out
-                                .push_back(Output::Say(id, crate::speech::GREETING.to_owned()));
+                            self.out.push_back(Output::Say(id, crate::speech::GREETING.to_owned()));
                             if let Some(live) = self.live.as_mut() {
                                 live.speech = Some(sp);
                             }
@@ -300,15 +293,11 @@ impl CallSession {
                 if !chunk.track.is_empty() && chunk.track != "inbound" {
                     return;
                 }
-                match live
-                    .sequencer
-                    .push(chunk.chunk, chunk.timestamp_ms, chunk.ulaw.len())
-                {
+                match live.sequencer.push(chunk.chunk, chunk.timestamp_ms, chunk.ulaw.len()) {
                     Verdict::Play { conceal_samples } => {
                         if conceal_samples > 0 {
                             counter!(m::MEDIA_ANOMALIES, "kind" => "gap").increment(1);
-                            counter!(m::FRAMES_CONCEALED)
-                                .increment(conceal_samples.div_ceil(media::FRAME_8K) as u64);
+                            counter!(m::FRAMES_CONCEALED).increment(conceal_samples.div_ceil(media::FRAME_8K) as u64);
                             let silence = vec![mulaw::SILENCE; media::FRAME_8K];
                             let mut left = conceal_samples;
                             while left > 0 {
@@ -321,9 +310,7 @@ impl CallSession {
                         Self::on_audio(live, &mut self.out, &chunk.ulaw, now);
                     }
                     Verdict::Late => counter!(m::MEDIA_ANOMALIES, "kind" => "late").increment(1),
-                    Verdict::Duplicate => {
-                        counter!(m::MEDIA_ANOMALIES, "kind" => "duplicate").increment(1)
-                    }
+                    Verdict::Duplicate => counter!(m::MEDIA_ANOMALIES, "kind" => "duplicate").increment(1),
                 }
             }
             Inbound::Dtmf(digit) => {
@@ -412,9 +399,7 @@ impl CallSession {
                     counter!(m::FRAMES_OUT).increment(1);
                     self.out.push_back(Output::Send(live.encoder.media(&audio)));
                 }
-                Transmit::Mark(mark) => self
-                    .out
-                    .push_back(Output::Send(live.encoder.mark(&mark.name()))),
+                Transmit::Mark(mark) => self.out.push_back(Output::Send(live.encoder.mark(&mark.name()))),
             }
         }
         let late = live.playout.stats().late_sends - late_before;
@@ -483,23 +468,14 @@ impl CallSession {
 
     /// A decoder result for a [`Output::Decode`] request (`None` when the
     /// pool skipped a partial or decoding failed).
-    pub fn handle_decoded(
-        &mut self,
-        utterance: u64,
-        kind: JobKind,
-        text: Option<String>,
-        audio_ms: u32,
-        now: Instant,
-    ) {
+    pub fn handle_decoded(&mut self, utterance: u64, kind: JobKind, text: Option<String>, audio_ms: u32, now: Instant) {
         let Some(sp) = self.live.as_mut().and_then(|l| l.speech.as_mut()) else {
             return;
         };
         sp.on_decoded(utterance, kind, text, audio_ms);
         while let Some(h) = sp.poll_hypothesis() {
             match h {
-                models::streaming::Hypothesis::Partial {
-                    stable, tentative, ..
-                } => {
+                models::streaming::Hypothesis::Partial { stable, tentative, .. } => {
                     // Transcripts are PHI: log sizes, never words.
                     tracing::debug!(
                         stable_words = stable.split_whitespace().count(),
@@ -508,11 +484,7 @@ impl CallSession {
                     );
                 }
                 models::streaming::Hypothesis::Final { text, audio_ms, .. } => {
-                    tracing::debug!(
-                        words = text.split_whitespace().count(),
-                        audio_ms,
-                        "final transcript"
-                    );
+                    tracing::debug!(words = text.split_whitespace().count(), audio_ms, "final transcript");
                     if !text.trim().is_empty() {
                         let id = sp.new_bot_utterance();
                         self.out

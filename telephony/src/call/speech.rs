@@ -58,13 +58,7 @@ impl SpeechPath {
     }
 
     /// A decoder result.
-    pub fn on_decoded(
-        &mut self,
-        utterance: u64,
-        kind: JobKind,
-        text: Option<String>,
-        audio_ms: u32,
-    ) {
+    pub fn on_decoded(&mut self, utterance: u64, kind: JobKind, text: Option<String>, audio_ms: u32) {
         self.recognizer.on_result(utterance, kind, text, audio_ms);
     }
 

@@ -187,22 +187,15 @@ impl InboundCodec {
         }
         let raw: RawInbound = serde_json::from_str(text).map_err(malformed)?;
         let (seq, sid, event) = match raw {
-            RawInbound::Connected { protocol, version } => {
-                (None, None, Inbound::Connected { protocol, version })
-            }
+            RawInbound::Connected { protocol, version } => (None, None, Inbound::Connected { protocol, version }),
             RawInbound::Start {
-                sequence_number,
-                start,
-                ..
+                sequence_number, start, ..
             } => {
                 if self.stream_sid.is_some() {
                     return Err(ProtocolError::DuplicateStart);
                 }
                 let f = &start.media_format;
-                if !f.encoding.eq_ignore_ascii_case("audio/x-mulaw")
-                    || f.sample_rate != 8000
-                    || f.channels != 1
-                {
+                if !f.encoding.eq_ignore_ascii_case("audio/x-mulaw") || f.sample_rate != 8000 || f.channels != 1 {
                     return Err(ProtocolError::UnsupportedFormat(format!(
                         "{} {} Hz x{}",
                         f.encoding, f.sample_rate, f.channels
@@ -246,9 +239,7 @@ impl InboundCodec {
                 self.require_started("dtmf")?;
                 let mut chars = dtmf.digit.chars();
                 let digit = match (chars.next(), chars.next()) {
-                    (Some(c), None) => {
-                        DtmfDigit::from_char(c).map_err(|_| ProtocolError::BadDigit)?
-                    }
+                    (Some(c), None) => DtmfDigit::from_char(c).map_err(|_| ProtocolError::BadDigit)?,
                     _ => return Err(ProtocolError::BadDigit),
                 };
                 (sequence_number, stream_sid, Inbound::Dtmf(digit))
@@ -354,9 +345,7 @@ impl OutboundEncoder {
     pub fn mark(&self, name: &str) -> String {
         let m = RawOutbound::Mark {
             stream_sid: &self.stream_sid,
-            mark: MarkBody {
-                name: name.to_owned(),
-            },
+            mark: MarkBody { name: name.to_owned() },
         };
         serde_json::to_string(&m).expect("serialising plain strings cannot fail")
     }

@@ -23,8 +23,7 @@ pub fn validate(auth_token: &str, url: &str, params: &[(String, String)], signat
 fn mac(auth_token: &str, url: &str, params: &[(String, String)]) -> Hmac<Sha1> {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
-    let mut m =
-        Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes keys of any length");
+    let mut m = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes keys of any length");
     m.update(url.as_bytes());
     for (k, v) in sorted {
         m.update(k.as_bytes());
@@ -78,12 +77,7 @@ mod tests {
         let mut p = params("+14158675310");
         assert!(!validate("12346", URL, &p, sig), "wrong token");
         assert!(
-            !validate(
-                "12345",
-                "https://mycompany.com/myapp.php?foo=1&bar=3",
-                &p,
-                sig
-            ),
+            !validate("12345", "https://mycompany.com/myapp.php?foo=1&bar=3", &p, sig),
             "wrong url"
         );
         p[2].1 = "9999".into();
@@ -92,10 +86,7 @@ mod tests {
             !validate("12345", URL, &params("+14158675310"), "not base64!"),
             "garbage"
         );
-        assert!(
-            !validate("12345", URL, &params("+14158675310"), ""),
-            "empty"
-        );
+        assert!(!validate("12345", URL, &params("+14158675310"), ""), "empty");
     }
 
     #[test]

@@ -44,9 +44,7 @@ impl Rig {
     fn drain(&mut self) {
         while let Some(o) = self.s.poll_output() {
             match o {
-                Output::Send(t) => self
-                    .sent
-                    .push((self.now - self.t0, serde_json::from_str(&t).unwrap())),
+                Output::Send(t) => self.sent.push((self.now - self.t0, serde_json::from_str(&t).unwrap())),
                 Output::Close(c, r) => self.closes.push((c, r)),
                 Output::Event(e) => self.events.push(e),
                 Output::Decode(_) | Output::Say(..) => panic!("echo mode never asks the models"),
@@ -79,9 +77,7 @@ impl Rig {
             let ulaw: Vec<u8> = (0..160)
                 .map(|i| {
                     let n = (self.chunk * 160 + i) as f32;
-                    media::mulaw::encode(
-                        (amp * (2.0 * std::f32::consts::PI * 300.0 * n / 8000.0).sin()) as i16,
-                    )
+                    media::mulaw::encode((amp * (2.0 * std::f32::consts::PI * 300.0 * n / 8000.0).sin()) as i16)
                 })
                 .collect();
             let payload = base64::engine::general_purpose::STANDARD.encode(&ulaw);
@@ -98,10 +94,7 @@ impl Rig {
     }
 
     fn sent_of(&self, event: &str) -> Vec<&(Duration, serde_json::Value)> {
-        self.sent
-            .iter()
-            .filter(|(_, v)| v["event"] == event)
-            .collect()
+        self.sent.iter().filter(|(_, v)| v["event"] == event).collect()
     }
 }
 
@@ -113,11 +106,7 @@ fn speech_is_echoed_after_the_delay_paced_and_marked() {
     r.audio(2500, 0.0);
     let media = r.sent_of("media");
     // 1 s of speech, a little pre-roll and the hangover tail come back.
-    assert!(
-        (55..=80).contains(&media.len()),
-        "{} frames echoed",
-        media.len()
-    );
+    assert!((55..=80).contains(&media.len()), "{} frames echoed", media.len());
     let first = media[0].0.as_millis();
     assert!((1350..=1500).contains(&first), "echo began at {first} ms");
     for w in media.windows(2).skip(3) {
@@ -132,10 +121,7 @@ fn speech_is_echoed_after_the_delay_paced_and_marked() {
         .collect();
     assert_eq!(names.last().map(String::as_str), Some("g1.u1.end"));
     assert!(r.events.contains(&CallEvent::State(CallState::Speaking)));
-    assert_eq!(
-        r.events.last(),
-        Some(&CallEvent::State(CallState::Listening))
-    );
+    assert_eq!(r.events.last(), Some(&CallEvent::State(CallState::Listening)));
     assert!(r.sent_of("clear").is_empty(), "no clear without barge-in");
 }
 
@@ -162,13 +148,8 @@ fn talking_over_the_echo_clears_it_and_reports_what_was_heard() {
     );
     // The end mark of the cleared utterance, echoed late, is stale.
     let before = r.s.live.as_ref().unwrap().playout.stats().stale_marks;
-    r.text(
-        r#"{"event":"mark","sequenceNumber":"9999","streamSid":"MZ1","mark":{"name":"g1.u1.end"}}"#,
-    );
-    assert_eq!(
-        r.s.live.as_ref().unwrap().playout.stats().stale_marks,
-        before + 1
-    );
+    r.text(r#"{"event":"mark","sequenceNumber":"9999","streamSid":"MZ1","mark":{"name":"g1.u1.end"}}"#);
+    assert_eq!(r.s.live.as_ref().unwrap().playout.stats().stale_marks, before + 1);
     // Media sent after the clear belongs to the new generation's utterance.
     r.audio(2500, 0.0);
     let clear_at = clears[0];
@@ -190,10 +171,7 @@ fn a_gap_in_chunks_is_concealed_and_the_call_goes_on() {
     r.seq += 3;
     r.audio(100, 0.0);
     let st = r.s.live.as_ref().unwrap().sequencer.stats();
-    assert_eq!(
-        (st.gaps, st.missing_chunks, st.concealed_samples),
-        (1, 3, 480)
-    );
+    assert_eq!((st.gaps, st.missing_chunks, st.concealed_samples), (1, 3, 480));
     assert!(!r.s.is_ended());
 }
 
@@ -245,10 +223,7 @@ fn no_start_and_idle_streams_are_closed() {
     let t = s.poll_timeout(t0);
     assert_eq!(t, t0 + Duration::from_secs(10));
     s.handle_timeout(t);
-    assert_eq!(
-        s.poll_output(),
-        Some(Output::Close(1008, "no start message"))
-    );
+    assert_eq!(s.poll_output(), Some(Output::Close(1008, "no start message")));
 
     let mut r = Rig::new();
     let quiet_until = r.now + Duration::from_secs(31);

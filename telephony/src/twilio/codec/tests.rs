@@ -32,18 +32,11 @@ fn decodes_every_inbound_event_in_twilio_format() {
         panic!("not start")
     };
     assert_eq!(
-        (
-            s.stream_sid.as_str(),
-            s.call_sid.as_str(),
-            s.account_sid.as_str()
-        ),
+        (s.stream_sid.as_str(), s.call_sid.as_str(), s.account_sid.as_str()),
         ("MZ1", "CA1", "AC123")
     );
     assert_eq!(s.tracks, vec!["inbound"]);
-    assert_eq!(
-        s.custom_parameters.get("From").map(String::as_str),
-        Some("+15550100")
-    );
+    assert_eq!(s.custom_parameters.get("From").map(String::as_str), Some("+15550100"));
     let d = c.decode(&media(2, 1, 5, "/39/fw==")).unwrap();
     assert_eq!(
         d.event,
@@ -55,14 +48,21 @@ fn decodes_every_inbound_event_in_twilio_format() {
         })
     );
     assert_eq!(d.sequence, SequenceCheck::InOrder);
-    let d = c.decode(r#"{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"3","dtmf":{"track":"inbound_track","digit":"5"}}"#).unwrap();
-    assert_eq!(
-        d.event,
-        Inbound::Dtmf(media::dtmf::DtmfDigit::from_char('5').unwrap())
-    );
-    let d = c.decode(r#"{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"g1.u1.end"}}"#).unwrap();
+    let d = c
+        .decode(
+            r#"{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"3","dtmf":{"track":"inbound_track","digit":"5"}}"#,
+        )
+        .unwrap();
+    assert_eq!(d.event, Inbound::Dtmf(media::dtmf::DtmfDigit::from_char('5').unwrap()));
+    let d = c
+        .decode(r#"{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"g1.u1.end"}}"#)
+        .unwrap();
     assert_eq!(d.event, Inbound::Mark("g1.u1.end".into()));
-    let d = c.decode(r#"{"event":"stop","sequenceNumber":"5","streamSid":"MZ1","stop":{"accountSid":"AC123","callSid":"CA1"}}"#).unwrap();
+    let d = c
+        .decode(
+            r#"{"event":"stop","sequenceNumber":"5","streamSid":"MZ1","stop":{"accountSid":"AC123","callSid":"CA1"}}"#,
+        )
+        .unwrap();
     assert_eq!(d.event, Inbound::Stop);
 }
 
@@ -83,10 +83,7 @@ fn bad_input_is_a_typed_error() {
         c.decode(&media(1, 1, 0, "AAAA")),
         Err(ProtocolError::BeforeStart("media"))
     );
-    assert!(matches!(
-        c.decode("{not json"),
-        Err(ProtocolError::Malformed(_))
-    ));
+    assert!(matches!(c.decode("{not json"), Err(ProtocolError::Malformed(_))));
     assert!(matches!(
         c.decode(r#"{"event":"media"}"#),
         Err(ProtocolError::Malformed(_))
@@ -98,10 +95,7 @@ fn bad_input_is_a_typed_error() {
     );
     let mut c = started();
     assert_eq!(c.decode(START), Err(ProtocolError::DuplicateStart));
-    assert_eq!(
-        c.decode(&media(2, 1, 0, "!!!!")),
-        Err(ProtocolError::BadBase64)
-    );
+    assert_eq!(c.decode(&media(2, 1, 0, "!!!!")), Err(ProtocolError::BadBase64));
     let big = "A".repeat(4100);
     assert_eq!(
         c.decode(&media(3, 2, 20, &big)),
@@ -121,22 +115,13 @@ fn bad_input_is_a_typed_error() {
 #[test]
 fn sequence_numbers_reveal_gaps_and_reordering() {
     let mut c = started();
-    assert_eq!(
-        c.decode(&media(2, 1, 0, "")).unwrap().sequence,
-        SequenceCheck::InOrder
-    );
-    assert_eq!(
-        c.decode(&media(5, 2, 20, "")).unwrap().sequence,
-        SequenceCheck::Gap(2)
-    );
+    assert_eq!(c.decode(&media(2, 1, 0, "")).unwrap().sequence, SequenceCheck::InOrder);
+    assert_eq!(c.decode(&media(5, 2, 20, "")).unwrap().sequence, SequenceCheck::Gap(2));
     assert_eq!(
         c.decode(&media(4, 3, 40, "")).unwrap().sequence,
         SequenceCheck::Reordered
     );
-    assert_eq!(
-        c.decode(&media(6, 4, 60, "")).unwrap().sequence,
-        SequenceCheck::InOrder
-    );
+    assert_eq!(c.decode(&media(6, 4, 60, "")).unwrap().sequence, SequenceCheck::InOrder);
 }
 
 #[test]
