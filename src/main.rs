@@ -149,10 +149,12 @@ async fn serve(cfg: config::Config) -> Result<()> {
     // Models load once, before the first call (never per call).
     let speech = if cfg.server.mode == telephony::CallMode::Repeat {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let stt_model = cfg.server.stt_model;
         let t = std::time::Instant::now();
-        let engines = tokio::task::spawn_blocking(move || telephony::speech::SpeechEngines::load(&assets, workers))
-            .await?
-            .context("loading speech models")?;
+        let engines =
+            tokio::task::spawn_blocking(move || telephony::speech::SpeechEngines::load(&assets, workers, stt_model))
+                .await?
+                .context("loading speech models")?;
         tracing::info!(ms = t.elapsed().as_millis() as u64, workers, "speech models loaded");
         Some(engines)
     } else {

@@ -107,7 +107,7 @@ impl Call {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeat_mode_hears_and_speaks_with_real_models() {
-    let engines = tokio::task::spawn_blocking(|| SpeechEngines::load(&Assets::discover(), 2))
+    let engines = tokio::task::spawn_blocking(|| SpeechEngines::load(&Assets::discover(), 2, Default::default()))
         .await
         .unwrap()
         .unwrap();

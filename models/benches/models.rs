@@ -7,9 +7,9 @@ use std::process::Command;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use media::resample::StreamResampler;
-use models::assets::{Assets, files};
+use models::assets::Assets;
 use models::embed::Embedder;
-use models::stt::WhisperModel;
+use models::stt::{SttModel, WhisperModel};
 use models::tts::PiperVoice;
 use models::vad::{SileroModel, SileroVad};
 
@@ -49,20 +49,26 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(vad.push(black_box(&frame)).unwrap()))
     });
 
-    let whisper = WhisperModel::load(&assets.require(files::WHISPER_TINY_EN).unwrap()).expect("whisper");
-    let mut state = whisper.state().unwrap();
-    for (secs, text) in [
-        (1.0, "Representative."),
-        (2.0, "I need a refill of my medication."),
-        (
-            4.0,
-            "Can you tell me if my plan requires prior authorization for this drug?",
-        ),
-    ] {
-        let audio = utterance(text, secs);
-        g.bench_function(format!("stt_final_tiny_en_{secs}s_1thread"), |b| {
-            b.iter(|| black_box(whisper.transcribe(&mut state, &audio, 1).unwrap()))
-        });
+    // tiny.en always; base when installed (./scripts/models.sh --with-base).
+    for model in [SttModel::TinyEn, SttModel::Base] {
+        let Ok(path) = assets.require(model.file()) else {
+            continue;
+        };
+        let whisper = WhisperModel::load(&path).expect("whisper");
+        let mut state = whisper.state().unwrap();
+        for (secs, text) in [
+            (1.0, "Representative."),
+            (2.0, "I need a refill of my medication."),
+            (
+                4.0,
+                "Can you tell me if my plan requires prior authorization for this drug?",
+            ),
+        ] {
+            let audio = utterance(text, secs);
+            g.bench_function(format!("stt_final_{model:?}_{secs}s_1thread"), |b| {
+                b.iter(|| black_box(whisper.transcribe(&mut state, &audio, 1).unwrap()))
+            });
+        }
     }
 
     let voice = PiperVoice::load(&assets, 1, 1).expect("piper");

@@ -18,6 +18,8 @@ pub mod files {
     pub const SILERO_VAD: &str = "silero_vad.onnx";
     /// Whisper tiny.en, ggml.
     pub const WHISPER_TINY_EN: &str = "ggml-tiny.en.bin";
+    /// Whisper base (multilingual), ggml; installed with `./scripts/models.sh --with-base`.
+    pub const WHISPER_BASE: &str = "ggml-base.bin";
     /// Piper voice.
     pub const PIPER_VOICE: &str = "en_US-joe-medium.onnx";
     /// Piper voice configuration.

@@ -29,6 +29,37 @@ pub struct Transcript {
     pub decode_time: Duration,
 }
 
+/// Which Whisper model to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SttModel {
+    /// tiny.en: the default (fastest; see BENCHMARKS.md for accuracy).
+    #[default]
+    TinyEn,
+    /// base (multilingual, run in English).
+    Base,
+}
+
+impl SttModel {
+    /// The model's file in the assets directory.
+    pub fn file(self) -> &'static str {
+        match self {
+            Self::TinyEn => crate::assets::files::WHISPER_TINY_EN,
+            Self::Base => crate::assets::files::WHISPER_BASE,
+        }
+    }
+}
+
+impl std::str::FromStr for SttModel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tiny.en" => Ok(Self::TinyEn),
+            "base" => Ok(Self::Base),
+            other => Err(format!("unknown speech model {other:?} (expected tiny.en or base)")),
+        }
+    }
+}
+
 /// Whether a job is an interim or a final hypothesis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {

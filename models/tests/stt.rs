@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::{phone_speech, to_16k, word_errors};
 use models::assets::{Assets, files};
-use models::stt::{JobKind, SttPool, WhisperModel};
+use models::stt::{JobKind, SttModel, SttPool, WhisperModel};
 
 /// (reference as Whisper writes it, espeak-ng voice)
 const CORPUS: &[&str] = &[
@@ -61,7 +61,11 @@ const MAX_WER: f64 = 0.25;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telephone_corpus_word_error_rate_is_bounded() {
     let assets = Assets::discover();
-    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
+    // SWITCHBOARD_STT_MODEL=base measures the base model (installed with --with-base).
+    let which: SttModel = std::env::var("SWITCHBOARD_STT_MODEL")
+        .map_or(Ok(SttModel::TinyEn), |v| v.parse())
+        .unwrap();
+    let path = assets.require(which.file()).unwrap_or_else(|e| panic!("{e}"));
     let model = Arc::new(WhisperModel::load(&path).unwrap());
     let pool = SttPool::start(model, 2, 4).unwrap();
     let mut pending = Vec::new();
@@ -86,7 +90,7 @@ async fn telephone_corpus_word_error_rate_is_bounded() {
     }
     let wer = errors as f64 / total as f64;
     println!(
-        "corpus WER {:.3} ({errors}/{total} words, {} utterances)",
+        "{which:?} corpus WER {:.3} ({errors}/{total} words, {} utterances)",
         wer,
         CORPUS.len()
     );

@@ -82,6 +82,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Inbound policing.
     pub policing: Policing,
+    /// Speech recognition model.
+    pub stt_model: models::stt::SttModel,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +98,7 @@ impl Default for ServerConfig {
             playout: PlayoutConfig::default(),
             limits: Limits::default(),
             policing: Policing::default(),
+            stt_model: models::stt::SttModel::default(),
         }
     }
 }

@@ -36,6 +36,8 @@ pub const STT_FINAL_LATENCY: &str = "switchboard_stt_final_latency_seconds";
 pub const TTS_FIRST_AUDIO: &str = "switchboard_tts_first_audio_latency_seconds";
 /// Partial decodes skipped because the STT pool was busy.
 pub const STT_PARTIALS_SKIPPED: &str = "switchboard_stt_partials_skipped_total";
+/// Jobs waiting in the STT pool, by `kind` (final, partial).
+pub const STT_QUEUE_DEPTH: &str = "switchboard_stt_queue_depth";
 /// Webhook requests refused for a bad signature.
 pub const SIGNATURE_REJECTS: &str = "switchboard_webhook_signature_rejects_total";
 

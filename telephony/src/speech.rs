@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use media::mulaw;
 use media::resample::{StreamResampler, f32_to_i16};
 use models::ModelError;
-use models::assets::{Assets, files};
-use models::stt::{SttPool, WhisperModel};
+use models::assets::Assets;
+use models::stt::{SttModel, SttPool, WhisperModel};
 use models::tts::PiperVoice;
 use models::vad::SileroModel;
 use tokio::sync::Semaphore;
@@ -33,9 +33,9 @@ pub struct SpeechEngines {
 
 impl SpeechEngines {
     /// Loads every model with `workers` decoding threads and caches the prompts.
-    pub fn load(assets: &Assets, workers: usize) -> Result<Arc<Self>, ModelError> {
+    pub fn load(assets: &Assets, workers: usize, stt_model: SttModel) -> Result<Arc<Self>, ModelError> {
         let silero = SileroModel::load(assets, workers)?;
-        let whisper = WhisperModel::load(&assets.require(files::WHISPER_TINY_EN)?)?;
+        let whisper = WhisperModel::load(&assets.require(stt_model.file())?)?;
         let stt = SttPool::start(Arc::new(whisper), workers, workers * 2)?;
         let voice = PiperVoice::load(assets, workers, 1)?;
         let engines = Arc::new(Self {

@@ -94,6 +94,11 @@ enum Async {
 fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Request, atx: &mpsc::Sender<Async>) {
     let audio_ms = (req.audio.len() / 16) as u32;
     let (utterance, kind) = (req.utterance, req.kind);
+    if let Some(s) = app.speech.as_ref() {
+        let (finals, partials) = s.stt.queue_depth();
+        gauge!(m::STT_QUEUE_DEPTH, "kind" => "final").set(finals as f64);
+        gauge!(m::STT_QUEUE_DEPTH, "kind" => "partial").set(partials as f64);
+    }
     let Some(rx) = app.speech.as_ref().and_then(|s| s.stt.submit(kind, req.audio)) else {
         counter!(m::STT_PARTIALS_SKIPPED).increment(1);
         session.handle_decoded(utterance, kind, None, audio_ms, Instant::now());
