@@ -32,6 +32,13 @@ fn as_heard(voice: &PiperVoice, text: &str) -> Vec<i16> {
     voice
         .synthesize_streaming(text, |chunk| {
             assert!(!chunk.audio.is_empty(), "audio for {:?}", chunk.text);
+            let secs = chunk.audio.len() as f64 / voice.sample_rate() as f64;
+            println!(
+                "tts {:>4} ms for {secs:.2} s (RTF {:.3}): {:?}",
+                chunk.synth_time.as_millis(),
+                chunk.synth_time.as_secs_f64() / secs,
+                chunk.text
+            );
             r.push(&chunk.audio, &mut out).unwrap();
             true
         })

@@ -17,6 +17,15 @@ use tokio::sync::Semaphore;
 
 /// What the bot says when a call starts (in `repeat` mode).
 pub const GREETING: &str = "Hello. Say something, and I will repeat it.";
+/// Filler spoken while a slow lookup runs.
+pub const ONE_MOMENT: &str = "One moment while I check that.";
+/// Said before handing the call to a person.
+pub const TRANSFER: &str = "I'm transferring you to a member of our team now.";
+/// Said when nothing usable was heard.
+pub const NOT_HEARD: &str = "Sorry, I didn't catch that. Could you say it again?";
+
+/// Prompts synthesised once at start-up and kept as ready µ-law.
+pub const PROMPTS: &[&str] = &[GREETING, ONE_MOMENT, TRANSFER, NOT_HEARD];
 
 /// Loaded models and the limits on their use.
 pub struct SpeechEngines {
@@ -45,16 +54,18 @@ impl SpeechEngines {
             tts_slots: Arc::new(Semaphore::new(workers.max(1))),
             prompts: Mutex::new(HashMap::new()),
         });
-        let mut greeting = Vec::new();
-        engines.synthesize_ulaw(GREETING, |chunk| {
-            greeting.extend_from_slice(&chunk);
-            true
-        })?;
-        engines
-            .prompts
-            .lock()
-            .expect("prompt cache")
-            .insert(GREETING.to_owned(), Arc::new(greeting));
+        for text in PROMPTS {
+            let mut audio = Vec::new();
+            engines.synthesize_ulaw(text, |chunk| {
+                audio.extend_from_slice(&chunk);
+                true
+            })?;
+            engines
+                .prompts
+                .lock()
+                .expect("prompt cache")
+                .insert((*text).to_owned(), Arc::new(audio));
+        }
         Ok(engines)
     }
 
