@@ -175,6 +175,17 @@ mod tests {
         .unwrap();
         assert_eq!(c.server.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(c.server.mode, CallMode::Silent);
+        let c = load(
+            None,
+            env(&[("SWITCHBOARD_MODE", "repeat"), ("SWITCHBOARD_STT_MODEL", "base")]),
+        )
+        .unwrap();
+        assert_eq!(c.server.mode, CallMode::Repeat);
+        assert_eq!(c.server.stt_model, models::stt::SttModel::Base);
+        let e = load(None, env(&[("SWITCHBOARD_STT_MODEL", "large")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("SWITCHBOARD_STT_MODEL"), "{e}");
     }
 
     #[test]

@@ -136,10 +136,6 @@ impl telephony::ReadinessCheck for ModelFiles {
 }
 
 async fn serve(cfg: config::Config) -> Result<()> {
-    let listener = TcpListener::bind(cfg.server.listen)
-        .await
-        .with_context(|| format!("binding {}", cfg.server.listen))?;
-    tracing::info!(addr = %listener.local_addr()?, mode = ?cfg.server.mode, "switchboard listening");
     let assets = models::assets::Assets::discover();
     let files = ModelFiles(assets.clone());
     if !telephony::ReadinessCheck::ready(&files) {
@@ -160,6 +156,10 @@ async fn serve(cfg: config::Config) -> Result<()> {
     } else {
         None
     };
+    let listener = TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.server.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, mode = ?cfg.server.mode, "switchboard listening");
     let state = telephony::AppState::with_speech(cfg.server, vec![Box::new(files)], speech);
     telephony::serve(listener, state, shutdown_signal()).await?;
     Ok(())

@@ -28,7 +28,8 @@ impl std::str::FromStr for CallMode {
         match s.to_ascii_lowercase().as_str() {
             "echo" => Ok(Self::Echo),
             "silent" => Ok(Self::Silent),
-            other => Err(format!("unknown call mode {other:?} (expected echo or silent)")),
+            "repeat" => Ok(Self::Repeat),
+            other => Err(format!("unknown call mode {other:?} (expected echo, silent or repeat)")),
         }
     }
 }
