@@ -1,6 +1,7 @@
 //! One call: the thin async loop around [`session::CallSession`].
 
 pub mod echo;
+pub mod events;
 pub mod session;
 pub mod speech;
 

@@ -3,91 +3,25 @@
 //! moves bytes and sleeps until [`CallSession::poll_timeout`].
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use media::dtmf::DtmfDigit;
 use media::level::{EnergyGate, GateConfig, GateEvent};
 use media::mulaw;
-use media::playout::{Interrupted, MarkOutcome, Playout, Transmit};
+use media::playout::{MarkOutcome, Playout, Transmit};
 use media::sequence::{Sequencer, Verdict};
 use metrics::{counter, histogram};
+use models::vad::{SileroModel, VadEvent};
 
 use crate::config::{CallMode, ServerConfig};
 use crate::metrics as m;
 use crate::registry::CallState;
-use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck, StreamStart};
+use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck};
+
+pub use super::events::{CallEvent, EndReason, Output};
 
 use super::echo::Echo;
 use super::speech::SpeechPath;
-use media::playout::UtteranceId;
-use models::stt::JobKind;
-use models::vad::{SileroModel, VadEvent};
-use std::sync::Arc;
-
-/// Why a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    /// Twilio sent `stop`.
-    Stopped,
-    /// The socket closed or failed without `stop`.
-    Disconnected,
-    /// No `start` in time.
-    NoStart,
-    /// Nothing received for too long.
-    Idle,
-    /// Too many invalid or excess messages.
-    Abuse,
-    /// The stream's format cannot be handled.
-    Unsupported,
-    /// The server is shutting down.
-    Shutdown,
-}
-
-impl EndReason {
-    /// Metrics label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Stopped => "stopped",
-            Self::Disconnected => "disconnected",
-            Self::NoStart => "no_start",
-            Self::Idle => "idle",
-            Self::Abuse => "abuse",
-            Self::Unsupported => "unsupported",
-            Self::Shutdown => "shutdown",
-        }
-    }
-}
-
-/// Something the call reports to its owner.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallEvent {
-    /// The stream started.
-    Started(StreamStart),
-    /// The caller pressed a key.
-    Dtmf(DtmfDigit),
-    /// The caller spoke over the bot; playback was cleared.
-    BargeIn(Vec<Interrupted>),
-    /// The call's state changed.
-    State(CallState),
-    /// The call is over.
-    Ended(EndReason),
-}
-
-/// What the I/O loop must do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Send a text frame.
-    Send(String),
-    /// Close the socket with this code and reason, then stop.
-    Close(u16, &'static str),
-    /// Report an event.
-    Event(CallEvent),
-    /// Decode this audio and report with [`CallSession::handle_decoded`].
-    Decode(models::streaming::Request),
-    /// Speak this text as bot utterance `.0`: feed its µ-law audio back with
-    /// [`CallSession::handle_bot_audio`].
-    Say(UtteranceId, String),
-}
 
 /// Simple token bucket for inbound message policing.
 #[derive(Debug, Clone)]
@@ -466,57 +400,12 @@ impl CallSession {
         self.out.push_back(Output::Event(CallEvent::Ended(reason)));
     }
 
-    /// A decoder result for a [`Output::Decode`] request (`None` when the
-    /// pool skipped a partial or decoding failed).
-    pub fn handle_decoded(&mut self, utterance: u64, kind: JobKind, text: Option<String>, audio_ms: u32, now: Instant) {
-        let Some(sp) = self.live.as_mut().and_then(|l| l.speech.as_mut()) else {
-            return;
-        };
-        sp.on_decoded(utterance, kind, text, audio_ms);
-        while let Some(h) = sp.poll_hypothesis() {
-            match h {
-                models::streaming::Hypothesis::Partial { stable, tentative, .. } => {
-                    // Transcripts are PHI: log sizes, never words.
-                    tracing::debug!(
-                        stable_words = stable.split_whitespace().count(),
-                        tentative_words = tentative.split_whitespace().count(),
-                        "partial transcript"
-                    );
-                }
-                models::streaming::Hypothesis::Final { text, audio_ms, .. } => {
-                    tracing::debug!(words = text.split_whitespace().count(), audio_ms, "final transcript");
-                    if !text.trim().is_empty() {
-                        let id = sp.new_bot_utterance();
-                        self.out
-                            .push_back(Output::Say(id, format!("You said: {}", text.trim())));
-                    }
-                }
-            }
-        }
-        self.after(now);
-    }
-
-    /// Synthesised µ-law for bot utterance `id`; `last` ends the utterance.
-    /// Audio for an utterance cut by a barge-in is dropped.
-    pub fn handle_bot_audio(&mut self, id: UtteranceId, ulaw: &[u8], last: bool, now: Instant) {
-        let Some(live) = self.live.as_mut() else {
-            return;
-        };
-        if live.speech.as_ref().is_some_and(|sp| !sp.accepts(id)) {
-            return;
-        }
-        live.playout.push_audio(now, id, ulaw);
-        if last {
-            live.playout.finish_utterance(id);
-        }
-        self.after(now);
-    }
-
     /// How long the stream has been connected.
     pub fn age(&self, now: Instant) -> Duration {
         now.saturating_duration_since(self.connected_at)
     }
 }
 
+mod speech_io;
 #[cfg(test)]
 mod tests;

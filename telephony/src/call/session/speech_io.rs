@@ -1,0 +1,58 @@
+//! The session's model-facing inputs: transcripts from the decoder and
+//! synthesised bot audio (the `repeat` mode path).
+
+use std::time::Instant;
+
+use media::playout::UtteranceId;
+use models::streaming::Hypothesis;
+use models::stt::JobKind;
+
+use super::{CallSession, Output};
+
+impl CallSession {
+    /// A decoder result for a [`Output::Decode`] request (`None` when the
+    /// pool skipped a partial or decoding failed).
+    pub fn handle_decoded(&mut self, utterance: u64, kind: JobKind, text: Option<String>, audio_ms: u32, now: Instant) {
+        let Some(sp) = self.live.as_mut().and_then(|l| l.speech.as_mut()) else {
+            return;
+        };
+        sp.on_decoded(utterance, kind, text, audio_ms);
+        while let Some(h) = sp.poll_hypothesis() {
+            match h {
+                Hypothesis::Partial { stable, tentative, .. } => {
+                    // Transcripts are PHI: log sizes, never words.
+                    tracing::debug!(
+                        stable_words = stable.split_whitespace().count(),
+                        tentative_words = tentative.split_whitespace().count(),
+                        "partial transcript"
+                    );
+                }
+                Hypothesis::Final { text, audio_ms, .. } => {
+                    tracing::debug!(words = text.split_whitespace().count(), audio_ms, "final transcript");
+                    if !text.trim().is_empty() {
+                        let id = sp.new_bot_utterance();
+                        self.out
+                            .push_back(Output::Say(id, format!("You said: {}", text.trim())));
+                    }
+                }
+            }
+        }
+        self.after(now);
+    }
+
+    /// Synthesised µ-law for bot utterance `id`; `last` ends the utterance.
+    /// Audio for an utterance cut by a barge-in is dropped.
+    pub fn handle_bot_audio(&mut self, id: UtteranceId, ulaw: &[u8], last: bool, now: Instant) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        if live.speech.as_ref().is_some_and(|sp| !sp.accepts(id)) {
+            return;
+        }
+        live.playout.push_audio(now, id, ulaw);
+        if last {
+            live.playout.finish_utterance(id);
+        }
+        self.after(now);
+    }
+}
