@@ -43,7 +43,7 @@ impl StreamResampler {
     /// Both rates must be multiples of 50 Hz so that 20 ms is a whole number of
     /// samples on each side.
     pub fn new(from_hz: u32, to_hz: u32) -> Result<Self, MediaError> {
-        if from_hz == 0 || to_hz == 0 || from_hz % 50 != 0 || to_hz % 50 != 0 {
+        if from_hz == 0 || to_hz == 0 || !from_hz.is_multiple_of(50) || !to_hz.is_multiple_of(50) {
             return Err(MediaError::UnsupportedRate { from_hz, to_hz });
         }
         let chunk = (from_hz / 50) as usize;

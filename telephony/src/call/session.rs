@@ -232,7 +232,7 @@ impl CallSession {
                         if conceal_samples > 0 {
                             counter!(m::MEDIA_ANOMALIES, "kind" => "gap").increment(1);
                             counter!(m::FRAMES_CONCEALED).increment(conceal_samples.div_ceil(media::FRAME_8K) as u64);
-                            let silence = vec![mulaw::SILENCE; media::FRAME_8K];
+                            let silence = [mulaw::SILENCE; media::FRAME_8K];
                             let mut left = conceal_samples;
                             while left > 0 {
                                 let n = left.min(media::FRAME_8K);
@@ -356,7 +356,7 @@ impl CallSession {
         counter!(m::PROTOCOL_DROPS, "reason" => reason).increment(1);
         self.bad += 1;
         // The first few drops of a call are logged in full, then every 100th.
-        if self.bad <= 5 || self.bad % 100 == 0 {
+        if self.bad <= 5 || self.bad.is_multiple_of(100) {
             match err {
                 Some(e) => {
                     tracing::warn!(reason, error = %e, dropped = self.bad, "inbound message dropped")
