@@ -50,7 +50,6 @@ fn paces_20ms_frames_on_the_clock_with_a_bounded_lead() {
     assert_eq!(&times[..4], &[0, 0, 0, 20]);
     for (k, t) in times.iter().enumerate().skip(3) {
         assert_eq!(*t, (k as u64 - 2) * 20, "send {k}");
-    }");
     }
     assert!(matches!(tx.last(), Some((_, Transmit::Mark(m))) if m.point == MarkPoint::End));
     assert_eq!(p.stats().late_sends, 0);
