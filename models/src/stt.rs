@@ -278,6 +278,47 @@ pub fn trim_repetition(text: &str) -> &str {
             return text[..chars[period].0].trim_end();
         }
     }
+    trim_trailing_loop(text)
+}
+
+/// Cuts a loop that follows real words ("How can I help? Okay. Okay. Okay.
+/// Okay"): a unit of 1-8 words repeated at least 3 times to the end of the
+/// text (the last copy may be cut short) is kept once. A text that is a loop
+/// from its first word ("no no no no") is left alone: it may be what was said.
+fn trim_trailing_loop(text: &str) -> &str {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    let words: Vec<String> = spans
+        .iter()
+        .map(|&(a, b)| {
+            text[a..b]
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        })
+        .collect();
+    let n = words.len();
+    for i in 1..n {
+        for unit in 1..=8.min((n - i) / 3) {
+            // The loop must start at i: the word before does not continue it.
+            let starts_here = words[i - 1] != words[i + unit - 1];
+            let periodic = starts_here && (i + unit..n).all(|j| words[j] == words[i + (j - i) % unit]);
+            if periodic {
+                return text[..spans[i + unit - 1].1].trim_end();
+            }
+        }
+    }
     text
 }
 
@@ -296,6 +337,14 @@ mod tests {
             "I need a refill of metformin."
         );
         assert_eq!(trim_repetition("no no no no"), "no no no no");
+        assert_eq!(
+            trim_repetition("How can I help you today? Okay. Okay. Okay. Okay. Okay"),
+            "How can I help you today? Okay."
+        );
+        assert_eq!(
+            trim_repetition("Thank you for calling. Bye bye."),
+            "Thank you for calling. Bye bye."
+        );
         assert_eq!(
             trim_repetition("What are your hours? What are your hours?"),
             "What are your hours?"
