@@ -209,11 +209,6 @@ impl Playout {
         self.stats
     }
 
-    /// Audio queued here and not yet sent, in ms.
-    pub fn queued_ms(&self) -> u64 {
-        self.queue.len() as u64 / BYTES_PER_MS
-    }
-
     /// Whether the caller is (or soon will be) hearing bot audio.
     pub fn is_active(&self, now: Instant) -> bool {
         !self.queue.is_empty() || self.played(now) < self.sent

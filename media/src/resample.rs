@@ -99,15 +99,6 @@ impl StreamResampler {
         Ok(())
     }
 
-    /// Feeds 16-bit PCM and appends 16-bit PCM output.
-    pub fn push_i16(&mut self, input: &[i16], out: &mut Vec<i16>) -> Result<(), MediaError> {
-        let f: Vec<f32> = input.iter().map(|&s| s as f32 / 32768.0).collect();
-        let mut o = Vec::with_capacity(f.len() * self.to_hz as usize / self.from_hz as usize + 1);
-        self.push(&f, &mut o)?;
-        out.extend(o.iter().map(|&s| f32_to_i16(s)));
-        Ok(())
-    }
-
     /// Flushes buffered input and the resampler's tail (zero padded), so that
     /// every sample pushed so far has come out, then resets for a new stream
     /// (the end of one TTS utterance, say).

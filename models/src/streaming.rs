@@ -92,6 +92,9 @@ pub struct StreamingRecognizer {
     next_id: u64,
     requests: VecDeque<Request>,
     hypotheses: VecDeque<Hypothesis>,
+    /// Per-frame scratch (8 kHz as f32, and its 16 kHz resampling).
+    scratch_in: Vec<f32>,
+    scratch_up: Vec<f32>,
 }
 
 const RATE: usize = 16_000;
@@ -113,19 +116,24 @@ impl StreamingRecognizer {
             next_id: 1,
             requests: VecDeque::new(),
             hypotheses: VecDeque::new(),
+            scratch_in: Vec::with_capacity(160),
+            scratch_up: Vec::with_capacity(320),
         })
     }
 
     /// Feeds 8 kHz call audio (every frame, speech or not).
     pub fn push_audio(&mut self, pcm8k: &[i16]) -> Result<(), ModelError> {
-        let f: Vec<f32> = pcm8k.iter().map(|&s| s as f32 / 32768.0).collect();
-        let mut up = Vec::with_capacity(f.len() * 2);
+        // Called every 20 ms: reuse buffers instead of allocating per frame.
+        self.scratch_in.clear();
+        self.scratch_in.extend(pcm8k.iter().map(|&s| s as f32 / 32768.0));
+        self.scratch_up.clear();
         self.up
-            .push(&f, &mut up)
+            .push(&self.scratch_in, &mut self.scratch_up)
             .map_err(|e| ModelError::Input(e.to_string()))?;
+        let up = &self.scratch_up;
         match self.current.as_mut() {
             Some(u) => {
-                u.audio.extend_from_slice(&up);
+                u.audio.extend_from_slice(up);
                 if u.audio.len() >= ms_to_samples(self.cfg.max_utterance_ms) {
                     self.finalise();
                     self.start();
@@ -140,7 +148,7 @@ impl StreamingRecognizer {
                 }
             }
             None => {
-                self.preroll.extend(up);
+                self.preroll.extend(up.iter().copied());
                 let keep = ms_to_samples(self.cfg.preroll_ms);
                 while self.preroll.len() > keep {
                     self.preroll.pop_front();

@@ -39,11 +39,6 @@ impl Echo {
         }
     }
 
-    /// The utterance being captured now (the caller's current speech).
-    pub fn current(&self) -> Option<UtteranceId> {
-        self.current
-    }
-
     fn new_id(&mut self) -> UtteranceId {
         let id = UtteranceId(self.next_id);
         self.next_id += 1;
