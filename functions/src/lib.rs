@@ -1,4 +1,20 @@
 //! Latency-budgeted functions (patient lookup, benefits, prior authorization,
-//! adverse events) on PostgreSQL, each held to its declared budget.
-//!
-//! The registry and its functions arrive with the dialog work.
+//! adverse events) on PostgreSQL, each held to its declared budget; the data
+//! they run on (migrations, synthetic seed, policy ingestion); the call
+//! record; and the payer eligibility simulator the benefits check talks to.
+
+pub mod calls;
+pub mod catalog;
+pub mod db;
+pub mod error;
+pub mod ingest;
+pub mod metrics;
+pub mod pa;
+pub mod patient;
+pub mod payer_sim;
+pub mod seed;
+pub mod service;
+
+pub use db::Database;
+pub use error::DbError;
+pub use service::{Functions, FunctionsConfig};

@@ -1,0 +1,262 @@
+//! The functions against real PostgreSQL (a scratch database), the real
+//! embedding model and the payer simulator over loopback HTTP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use dialog::tools::{Outcome, Request, Severity};
+use functions::db::ScratchDatabase;
+use functions::payer_sim::{self, SimConfig};
+use functions::{Functions, FunctionsConfig, ingest, seed};
+
+struct Fixture {
+    scratch: ScratchDatabase,
+    embedder: Arc<models::embed::Embedder>,
+}
+
+async fn fixture() -> Fixture {
+    let scratch = ScratchDatabase::create(16).await.expect("scratch database");
+    let r = seed::seed(&scratch.db.pool, 1000, 7).await.unwrap();
+    assert!(r.inserted);
+    assert_eq!(r.patients, 1000 + seed::DEMO_PATIENTS.len() as i64);
+    let assets = models::assets::Assets::discover();
+    let embedder = Arc::new(models::embed::Embedder::load(&assets, 1).expect("MiniLM installed (./scripts/models.sh)"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/payer_policies");
+    let rep = ingest::ingest_dir(&scratch.db.pool, &embedder, &dir).await.unwrap();
+    assert!(rep.documents >= 8 && rep.chunks >= 30, "{rep:?}");
+    Fixture { scratch, embedder }
+}
+
+async fn payer(pool: deadpool_postgres::Pool, cfg: SimConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, payer_sim::router(pool, cfg)).await });
+    format!("http://{addr}")
+}
+
+fn fast_payer() -> SimConfig {
+    SimConfig {
+        latency: Duration::from_millis(20),
+        jitter: Duration::from_millis(10),
+        failure_rate: 0.0,
+        slow_rate: 0.0,
+        slow: Duration::ZERO,
+    }
+}
+
+fn dob(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn lookup(name: &str, d: NaiveDate) -> Request {
+    Request::PatientLookup {
+        name: name.into(),
+        dob: d,
+        phone: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_functions_and_budgets_on_real_postgres() {
+    let fx = fixture().await;
+    let pool = fx.scratch.db.pool.clone();
+
+    // Migrations and seeding are idempotent.
+    assert_eq!(fx.scratch.db.migrate().await.unwrap(), 0);
+    assert!(!seed::seed(&pool, 1000, 7).await.unwrap().inserted);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/payer_policies");
+    let again = ingest::ingest_dir(&pool, &fx.embedder, &dir).await.unwrap();
+    assert_eq!((again.documents, again.chunks), (0, 0), "unchanged documents are skipped");
+
+    let url = payer(pool.clone(), fast_payer()).await;
+    let f = Functions::new(
+        pool.clone(),
+        Some(fx.embedder.clone()),
+        FunctionsConfig {
+            benefits_url: url,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // patient_lookup: exact, as misheard, wrong date of birth.
+    let maria = match f.call(Some("CA1"), lookup("Maria Garcia", dob(1985, 3, 3))).await {
+        Outcome::Patient(Some(p)) => p,
+        other => panic!("exact name not found: {other:?}"),
+    };
+    assert_eq!(maria.first_name, "Maria");
+    assert_eq!(maria.payer, "Blue Cross Blue Shield");
+    assert!(maria.medications.iter().any(|m| m.name == "Ozempic" && m.pa_required));
+    match f.call(Some("CA1"), lookup("marya garsia", dob(1985, 3, 3))).await {
+        Outcome::Patient(Some(p)) => assert_eq!(p.id, maria.id),
+        other => panic!("misheard name not matched: {other:?}"),
+    }
+    assert_eq!(
+        f.call(Some("CA1"), lookup("Maria Garcia", dob(1985, 3, 4))).await,
+        Outcome::Patient(None)
+    );
+    assert_eq!(
+        f.call(Some("CA1"), lookup("Robert Brown", dob(1985, 3, 3))).await,
+        Outcome::Patient(None)
+    );
+    let client = pool.get().await.unwrap();
+    assert_eq!(
+        functions::patient::by_phone(&client, "+15550100001").await.unwrap(),
+        Some(maria.id)
+    );
+    // A random seeded patient is found by name and date of birth.
+    let row = client
+        .query_one(
+            "SELECT first_name || ' ' || last_name, dob, id FROM patients WHERE member_id LIKE 'M%' ORDER BY id LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (name, d, id): (String, NaiveDate, i64) = (row.get(0), row.get(1), row.get(2));
+    match f.call(None, lookup(&name, d)).await {
+        Outcome::Patient(Some(p)) => assert_eq!(p.id, id),
+        other => panic!("seeded patient not found: {other:?}"),
+    }
+
+    // verify_benefits over HTTP.
+    match f
+        .call(
+            Some("CA1"),
+            Request::VerifyBenefits {
+                patient_id: maria.id,
+                medication: "ozempic".into(),
+            },
+        )
+        .await
+    {
+        Outcome::Benefits(b) => {
+            assert_eq!(b.medication, "Ozempic");
+            assert!(b.tier >= 3 && b.pa_required);
+        }
+        other => panic!("benefits: {other:?}"),
+    }
+
+    // check_pa_requirements cites the payer's own policy.
+    let pa = |payer: &str, med: &str, q: &str| Request::CheckPaRequirements {
+        payer: payer.into(),
+        medication: med.into(),
+        question: q.into(),
+    };
+    match f
+        .call(
+            Some("CA1"),
+            pa("Blue Cross Blue Shield", "Ozempic", "does Ozempic need prior authorization"),
+        )
+        .await
+    {
+        Outcome::PaPassages(p) => {
+            assert!(!p.is_empty());
+            assert!(p[0].title.starts_with("Blue Cross Blue Shield"), "{:?}", p[0]);
+            assert!(p.iter().all(|x| !x.title.starts_with("Aetna")), "other payers filtered out");
+        }
+        other => panic!("pa: {other:?}"),
+    }
+    match f
+        .call(None, pa("Aetna", "Humira", "is prior authorization needed for humira"))
+        .await
+    {
+        Outcome::PaPassages(p) => assert_eq!(p[0].title, "Aetna Specialty Biologics Prior Authorization Policy"),
+        other => panic!("pa: {other:?}"),
+    }
+
+    // flag_adverse_event returns a case number; severe ones are escalated.
+    let case = match f
+        .call(
+            Some("CA1"),
+            Request::FlagAdverseEvent {
+                patient_id: Some(maria.id),
+                medication: Some("Ozempic".into()),
+                symptoms: "swelling of the throat".into(),
+                severity: Severity::Severe,
+            },
+        )
+        .await
+    {
+        Outcome::AdverseEventRecorded { case_number } => case_number,
+        other => panic!("adverse event: {other:?}"),
+    };
+    assert!(case.starts_with("AE-") && case.len() == "AE-2026-001000".len(), "{case}");
+    let esc: bool = client
+        .query_one("SELECT escalated FROM adverse_events WHERE case_number = $1", &[&case])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(esc);
+
+    // Every call is logged, without PHI in clear.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows = client
+        .query("SELECT name, budget_met, outcome, args_hmac FROM function_calls", &[])
+        .await
+        .unwrap();
+    assert!(rows.len() >= 9, "{} rows", rows.len());
+    for r in &rows {
+        let h: &str = r.get(3);
+        assert_eq!(h.len(), 64);
+        assert!(!h.to_lowercase().contains("maria"));
+    }
+    assert!(rows.iter().any(|r| r.get::<_, &str>(0) == "patient_lookup" && r.get::<_, &str>(2) == "not_found"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overruns_are_cut_or_finished_in_the_background() {
+    let fx = fixture().await;
+    let pool = fx.scratch.db.pool.clone();
+    // A payer that always takes 3.5 s: past the 3 s budget.
+    let slow = SimConfig {
+        slow_rate: 1.0,
+        slow: Duration::from_millis(3500),
+        ..fast_payer()
+    };
+    let url = payer(pool.clone(), slow).await;
+    let f = Functions::new(
+        pool.clone(),
+        None,
+        FunctionsConfig {
+            benefits_url: url,
+            inject_delay: Some(("patient_lookup".into(), Duration::from_millis(400))),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let t = std::time::Instant::now();
+    let out = f.call(Some("CA2"), lookup("Maria Garcia", dob(1985, 3, 3))).await;
+    let took = t.elapsed();
+    assert!(matches!(out, Outcome::Failed { .. }), "{out:?}");
+    assert!(took < Duration::from_millis(380), "cut at the 200 ms budget, took {took:?}");
+
+    let t = std::time::Instant::now();
+    let out = f
+        .call(
+            Some("CA2"),
+            Request::VerifyBenefits {
+                patient_id: 1,
+                medication: "Ozempic".into(),
+            },
+        )
+        .await;
+    assert_eq!(out, Outcome::BenefitsPending);
+    assert!(t.elapsed() < Duration::from_millis(3300));
+    // The background check completes and is logged as late.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let client = pool.get().await.unwrap();
+    let rows = client
+        .query(
+            "SELECT name, outcome, budget_met FROM function_calls WHERE call_sid = 'CA2' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, String, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert!(got.contains(&("patient_lookup".into(), "over_budget".into(), false)), "{got:?}");
+    assert!(got.contains(&("verify_benefits".into(), "pending".into(), false)), "{got:?}");
+    assert!(got.contains(&("verify_benefits".into(), "completed_late".into(), false)), "{got:?}");
+}
