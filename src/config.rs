@@ -23,6 +23,8 @@ struct FileConfig {
     send_ms: Option<u32>,
     lead_ms: Option<u32>,
     stt_model: Option<String>,
+    data_dir: Option<String>,
+    benefits_url: Option<String>,
     log: Option<String>,
 }
 
@@ -38,6 +40,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_SEND_MS", "send_ms"),
     ("SWITCHBOARD_LEAD_MS", "lead_ms"),
     ("SWITCHBOARD_STT_MODEL", "stt_model"),
+    ("SWITCHBOARD_DATA_DIR", "data_dir"),
+    ("SWITCHBOARD_BENEFITS_URL", "benefits_url"),
     ("SWITCHBOARD_LOG", "log"),
 ];
 
@@ -49,8 +53,12 @@ const OTHER_ENV: &[&str] = &["SWITCHBOARD_CONFIG", "SWITCHBOARD_MODELS_DIR"];
 pub struct Config {
     /// Server settings.
     pub server: ServerConfig,
-    /// Postgres URL (used by later subsystems).
+    /// Postgres URL; unset: a private cluster under `data_dir`.
     pub database_url: Option<String>,
+    /// Where the private PostgreSQL cluster lives.
+    pub data_dir: std::path::PathBuf,
+    /// Payer eligibility API; unset: the simulator runs in process.
+    pub benefits_url: Option<String>,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
 }
@@ -72,6 +80,8 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("send_ms", f.send_ms.map(|v| v.to_string())),
             ("lead_ms", f.lead_ms.map(|v| v.to_string())),
             ("stt_model", f.stt_model),
+            ("data_dir", f.data_dir),
+            ("benefits_url", f.benefits_url),
             ("log", f.log),
         ];
         for (key, v) in file_pairs {
@@ -110,6 +120,8 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
         }
     }
     let mut server = ServerConfig::default();
+    // The product runs the voice agent unless told otherwise.
+    server.mode = CallMode::Agent;
     if let Some(a) = parse(values, "listen")? {
         server.listen = a;
     }
@@ -148,6 +160,8 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     Ok(Config {
         server,
         database_url: text("database_url"),
+        data_dir: text("data_dir").map_or_else(|| ".data/postgres".into(), Into::into),
+        benefits_url: text("benefits_url"),
         log: text("log").unwrap_or_else(|| "info".into()),
     })
 }

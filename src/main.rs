@@ -31,6 +31,54 @@ enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// Place one simulated inbound patient call against an in-process server
+    /// (private database seeded if needed), print it live, record it.
+    Demo {
+        /// Where the call recording (stereo WAV: caller left, bot right) goes.
+        #[arg(long, default_value = "demo-call.wav")]
+        wav: PathBuf,
+        /// flite voice of the simulated caller (slt, rms, awb, kal).
+        #[arg(long, default_value = "slt")]
+        voice: String,
+    },
+    /// Apply database migrations (also done at `serve` start).
+    Migrate,
+    /// Fill an empty database with synthetic payers, formulary and patients.
+    Seed {
+        /// Random patients besides the fixed demo ones.
+        #[arg(long, default_value_t = 1000)]
+        patients: usize,
+        /// Random seed (same seed, same data).
+        #[arg(long, default_value_t = 20261123)]
+        seed: u64,
+    },
+    /// Ingest payer policy documents (Markdown or text) for the PA search.
+    Ingest {
+        /// Directory of documents.
+        #[arg(default_value = "data/payer_policies")]
+        dir: PathBuf,
+    },
+    /// Run the payer eligibility API simulator.
+    PayerSim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// Typical response time, ms.
+        #[arg(long, default_value_t = 250)]
+        latency_ms: u64,
+        /// Extra uniform random delay, ms.
+        #[arg(long, default_value_t = 250)]
+        jitter_ms: u64,
+        /// Share of requests answered 503.
+        #[arg(long, default_value_t = 0.02)]
+        failure_rate: f64,
+        /// Share of requests that are slow.
+        #[arg(long, default_value_t = 0.02)]
+        slow_rate: f64,
+        /// Delay of a slow request, ms.
+        #[arg(long, default_value_t = 4000)]
+        slow_ms: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,11 +95,70 @@ fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&cfg.log).with_context(|| format!("invalid log filter {:?}", cfg.log))?)
         .init();
+    let rt = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match cli.command {
-        Command::Serve => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(serve(cfg)),
+        Command::Serve => rt()?.block_on(serve(cfg)),
+        Command::Demo { wav, voice } => rt()?.block_on(async {
+            let opts = switchboard::demo::DemoOptions {
+                stack: stack_config(&cfg),
+                wav,
+                voice,
+            };
+            switchboard::demo::run(opts).await?;
+            Ok(())
+        }),
+        Command::Migrate => rt()?.block_on(async {
+            let mut db = open_db(&cfg).await?;
+            println!("migrations up to date");
+            db.close();
+            Ok(())
+        }),
+        Command::Seed { patients, seed } => rt()?.block_on(async {
+            let mut db = open_db(&cfg).await?;
+            let r = functions::seed::seed(&db.pool, patients, seed).await?;
+            if r.inserted {
+                println!("seeded {} patients", r.patients);
+            } else {
+                println!("already seeded ({} patients): nothing to do", r.patients);
+            }
+            db.close();
+            Ok(())
+        }),
+        Command::Ingest { dir } => rt()?.block_on(async {
+            let mut db = open_db(&cfg).await?;
+            let embedder = models::embed::Embedder::load(&models::assets::Assets::discover(), 1)?;
+            let r = functions::ingest::ingest_dir(&db.pool, &embedder, &dir).await?;
+            println!(
+                "{} documents ingested ({} passages), {} unchanged",
+                r.documents, r.chunks, r.unchanged
+            );
+            db.close();
+            Ok(())
+        }),
+        Command::PayerSim {
+            listen,
+            latency_ms,
+            jitter_ms,
+            failure_rate,
+            slow_rate,
+            slow_ms,
+        } => rt()?.block_on(async {
+            let mut db = open_db(&cfg).await?;
+            let sim = functions::payer_sim::SimConfig {
+                latency: std::time::Duration::from_millis(latency_ms),
+                jitter: std::time::Duration::from_millis(jitter_ms),
+                failure_rate,
+                slow_rate,
+                slow: std::time::Duration::from_millis(slow_ms),
+            };
+            let l = TcpListener::bind(listen).await?;
+            tracing::info!(addr = %l.local_addr()?, "payer simulator listening");
+            axum::serve(l, functions::payer_sim::router(db.pool.clone(), sim))
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+            db.close();
+            Ok(())
+        }),
         Command::CheckConfig => {
             let s = &cfg.server;
             println!("listen = {}", s.listen);
@@ -135,9 +242,43 @@ impl telephony::ReadinessCheck for ModelFiles {
     }
 }
 
+/// The stack settings from the configuration.
+fn stack_config(cfg: &config::Config) -> switchboard::stack::StackConfig {
+    let mut server = cfg.server.clone();
+    server.mode = telephony::CallMode::Agent;
+    switchboard::stack::StackConfig {
+        server,
+        database_url: cfg.database_url.clone(),
+        data_dir: cfg.data_dir.clone(),
+        benefits_url: cfg.benefits_url.clone(),
+        ..Default::default()
+    }
+}
+
+async fn open_db(cfg: &config::Config) -> Result<functions::Database> {
+    functions::Database::open(cfg.database_url.as_deref(), &cfg.data_dir, 4)
+        .await
+        .context("opening the database")
+}
+
 async fn serve(cfg: config::Config) -> Result<()> {
     let assets = models::assets::Assets::discover();
     let files = ModelFiles(assets.clone());
+    if cfg.server.mode == telephony::CallMode::Agent {
+        let mut sc = stack_config(&cfg);
+        sc.server = cfg.server.clone();
+        // The private database is a newcomer's: give it data. A configured
+        // one is seeded with `switchboard seed` on purpose.
+        if cfg.database_url.is_some() {
+            sc.seed_patients = 0;
+        }
+        let stack = switchboard::stack::Stack::start(sc, vec![Box::new(files)])
+            .await
+            .context("starting the server")?;
+        tracing::info!(addr = %stack.addr, "switchboard listening (agent mode)");
+        stack.run_until(shutdown_signal()).await?;
+        return Ok(());
+    }
     if !telephony::ReadinessCheck::ready(&files) {
         // Echo and silent modes run without models; /readyz reports them missing.
         tracing::warn!(dir = %assets.dir().display(), "model files missing: run ./scripts/models.sh");

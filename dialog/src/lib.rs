@@ -1,14 +1,30 @@
 //! Turn-taking, barge-in policy, intents and call flows as a sans-IO state
 //! machine: events in (speech, transcripts, DTMF, function results, timers,
 //! marks), actions out (say, stop speaking, call function, transfer, hang up).
+//!
+//! The crate does no I/O and no logging: the caller's words are PHI, so they
+//! never leave the [`Dialog`] except as the requests it makes of the budgeted
+//! functions ([`tools::Request`]) and the sentences it speaks.
+//!
+//! Layout: [`nlu`] understands one utterance (intent, medication, payer, name,
+//! date of birth, symptoms); [`machine`] runs the call ([`Dialog`]); the
+//! phrases the bot says come from [`prompts`] (fixed, cacheable) or from the
+//! crate-private `answers` module, whose PHI-bearing sentences can only be
+//! built from a verified caller.
 
+pub mod catalog;
+pub mod machine;
+pub mod nlu;
+pub mod prompts;
+pub mod tier;
 pub mod tools;
 
-/// What the dialog can recognise by name: the formulary and the payers.
-#[derive(Debug, Clone, Default)]
-pub struct Catalog {
-    /// Formulary medication names.
-    pub medications: Vec<String>,
-    /// Payer names.
-    pub payers: Vec<String>,
-}
+mod answers;
+mod calls;
+mod speech;
+mod verify;
+
+pub use catalog::Catalog;
+pub use machine::{Action, CallOutcome, Dialog, DialogConfig, Event, IntentFallback, Interruption};
+pub use nlu::{Intent, Understanding, understand};
+pub use tier::Tier;

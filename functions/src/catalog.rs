@@ -13,12 +13,30 @@ pub struct PayerDef {
 
 /// The six payers.
 pub const PAYERS: &[PayerDef] = &[
-    PayerDef { name: "Aetna", short: "aetna" },
-    PayerDef { name: "Blue Cross Blue Shield", short: "bcbs" },
-    PayerDef { name: "Cigna", short: "cigna" },
-    PayerDef { name: "Humana", short: "humana" },
-    PayerDef { name: "UnitedHealthcare", short: "uhc" },
-    PayerDef { name: "Kaiser Permanente", short: "kaiser" },
+    PayerDef {
+        name: "Aetna",
+        short: "aetna",
+    },
+    PayerDef {
+        name: "Blue Cross Blue Shield",
+        short: "bcbs",
+    },
+    PayerDef {
+        name: "Cigna",
+        short: "cigna",
+    },
+    PayerDef {
+        name: "Humana",
+        short: "humana",
+    },
+    PayerDef {
+        name: "UnitedHealthcare",
+        short: "uhc",
+    },
+    PayerDef {
+        name: "Kaiser Permanente",
+        short: "kaiser",
+    },
 ];
 
 /// A formulary entry.
@@ -43,7 +61,13 @@ const fn med(
     controlled: bool,
     specialty: bool,
 ) -> MedicationDef {
-    MedicationDef { name, generic, class, controlled, specialty }
+    MedicationDef {
+        name,
+        generic,
+        class,
+        controlled,
+        specialty,
+    }
 }
 
 /// The 50-drug formulary.
@@ -89,12 +113,30 @@ pub const MEDICATIONS: &[MedicationDef] = &[
     med("Gabapentin", "gabapentin", "anticonvulsant", false, false),
     med("Lyrica", "pregabalin", "anticonvulsant", true, false),
     med("Albuterol", "albuterol", "bronchodilator", false, false),
-    med("Symbicort", "budesonide and formoterol", "inhaled corticosteroid", false, false),
-    med("Trelegy", "fluticasone, umeclidinium and vilanterol", "inhaled triple therapy", false, true),
+    med(
+        "Symbicort",
+        "budesonide and formoterol",
+        "inhaled corticosteroid",
+        false,
+        false,
+    ),
+    med(
+        "Trelegy",
+        "fluticasone, umeclidinium and vilanterol",
+        "inhaled triple therapy",
+        false,
+        true,
+    ),
     med("Montelukast", "montelukast", "leukotriene blocker", false, false),
     med("Prednisone", "prednisone", "corticosteroid", false, false),
     med("Amoxicillin", "amoxicillin", "antibiotic", false, false),
-    med("Biktarvy", "bictegravir, emtricitabine and tenofovir", "HIV antiretroviral", false, true),
+    med(
+        "Biktarvy",
+        "bictegravir, emtricitabine and tenofovir",
+        "HIV antiretroviral",
+        false,
+        true,
+    ),
     med("Paxlovid", "nirmatrelvir and ritonavir", "antiviral", false, false),
     med("Aimovig", "erenumab", "CGRP inhibitor", false, true),
     med("Nurtec", "rimegepant", "CGRP antagonist", false, true),
@@ -103,5 +145,10 @@ pub const MEDICATIONS: &[MedicationDef] = &[
 /// A synthetic NDC in the 5-4-2 format, stable per formulary position.
 pub fn ndc(index: usize) -> String {
     let i = index as u32;
-    format!("{:05}-{:04}-{:02}", 50090 + i * 173 % 9000, 1000 + (i * 7919) % 9000, 1 + i % 90)
+    format!(
+        "{:05}-{:04}-{:02}",
+        50090 + i * 173 % 9000,
+        1000 + (i * 7919) % 9000,
+        1 + i % 90
+    )
 }

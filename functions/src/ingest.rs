@@ -98,7 +98,10 @@ pub async fn ingest_dir(pool: &Pool, embedder: &Embedder, dir: &Path) -> Result<
             path: path.display().to_string(),
             source,
         })?;
-        let source = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let source = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let digest = hex(&Sha256::digest(text.as_bytes()));
         let known = client
             .query_opt("SELECT sha256 FROM payer_documents WHERE source = $1", &[&source])
@@ -128,7 +131,8 @@ pub async fn ingest_dir(pool: &Pool, embedder: &Embedder, dir: &Path) -> Result<
         if doc.payer.is_some() && payer_id.is_none() {
             tracing::warn!(source = %source, "document names an unknown payer; stored as general");
         }
-        tx.execute("DELETE FROM payer_documents WHERE source = $1", &[&source]).await?;
+        tx.execute("DELETE FROM payer_documents WHERE source = $1", &[&source])
+            .await?;
         let doc_id: i32 = tx
             .query_one(
                 "INSERT INTO payer_documents (payer_id, title, source, sha256) VALUES ($1, $2, $3, $4) RETURNING id",

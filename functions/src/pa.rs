@@ -116,7 +116,11 @@ const STOP: &[&str] = &[
 pub fn keyword_query(medication: &str, question: &str) -> String {
     let mut words: Vec<String> = Vec::new();
     for w in medication.split_whitespace().chain(question.split_whitespace()) {
-        let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+        let w: String = w
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase();
         if w.len() >= 3 && !STOP.contains(&w.as_str()) && !words.contains(&w) {
             words.push(w);
         }

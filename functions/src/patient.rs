@@ -18,7 +18,13 @@ const MIN_MARGIN: f32 = 0.08;
 /// Normalises a spoken name: lowercase letters, single spaces.
 pub fn normalise_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_alphabetic() || c == '\'' { c.to_ascii_lowercase() } else { ' ' })
+        .map(|c| {
+            if c.is_alphabetic() || c == '\'' {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -58,7 +64,10 @@ pub async fn lookup(
             let phone_match: bool = r.get(4);
             let sounds: bool = r.get(5);
             let ok = sim >= MIN_SIMILARITY || (sounds && sim >= MIN_SIMILARITY_SOUNDS_ALIKE);
-            ok.then_some((sim + if sounds { 0.1 } else { 0.0 } + if phone_match { 0.1 } else { 0.0 }, r))
+            ok.then_some((
+                sim + if sounds { 0.1 } else { 0.0 } + if phone_match { 0.1 } else { 0.0 },
+                r,
+            ))
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -15,8 +15,8 @@ use sha2::Sha256;
 use crate::error::DbError;
 use crate::metrics as m;
 use crate::pa::{self, ExactIndex, VectorIndex};
-use crate::payer_sim::{EligibilityRequest, EligibilityResponse};
 use crate::patient;
+use crate::payer_sim::{EligibilityRequest, EligibilityResponse};
 
 /// Settings of the functions.
 #[derive(Debug, Clone)]
@@ -168,7 +168,12 @@ impl Functions {
                         Ok(Ok(_)) => "completed_late",
                         _ => "failed_late",
                     };
-                    tracing::info!(function = name, ms = total.as_millis() as u64, status, "background check done");
+                    tracing::info!(
+                        function = name,
+                        ms = total.as_millis() as u64,
+                        status,
+                        "background check done"
+                    );
                     this.log_call(sid, name, wall, total, budget, status, args).await;
                 });
                 (Outcome::BenefitsPending, Status::Pending)
@@ -194,7 +199,8 @@ impl Functions {
         let this = self.clone();
         let sid = call_sid.map(str::to_owned);
         tokio::spawn(async move {
-            this.log_call(sid, name, wall, elapsed, budget, status.label(), args).await;
+            this.log_call(sid, name, wall, elapsed, budget, status.label(), args)
+                .await;
         });
         outcome
     }
@@ -285,7 +291,9 @@ impl Functions {
                         ],
                     )
                     .await?;
-                Ok(Outcome::AdverseEventRecorded { case_number: row.get(0) })
+                Ok(Outcome::AdverseEventRecorded {
+                    case_number: row.get(0),
+                })
             }
         }
     }
@@ -382,7 +390,13 @@ impl Functions {
         let (kw_hits, vec_hits) = tokio::join!(keyword_hits, vector_hits);
         let (kw_hits, vec_hits) = (kw_hits?, vec_hits?);
         let index = self.index.read().unwrap_or_else(|e| e.into_inner()).clone();
-        Ok(Outcome::PaPassages(pa::fuse(index.as_ref(), &vec_hits, &kw_hits, medication, 3)))
+        Ok(Outcome::PaPassages(pa::fuse(
+            index.as_ref(),
+            &vec_hits,
+            &kw_hits,
+            medication,
+            3,
+        )))
     }
 }
 

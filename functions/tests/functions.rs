@@ -67,7 +67,11 @@ async fn data_functions_and_budgets_on_real_postgres() {
     assert!(!seed::seed(&pool, 1000, 7).await.unwrap().inserted);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/payer_policies");
     let again = ingest::ingest_dir(&pool, &fx.embedder, &dir).await.unwrap();
-    assert_eq!((again.documents, again.chunks), (0, 0), "unchanged documents are skipped");
+    assert_eq!(
+        (again.documents, again.chunks),
+        (0, 0),
+        "unchanged documents are skipped"
+    );
 
     let url = payer(pool.clone(), fast_payer()).await;
     let f = Functions::new(
@@ -147,14 +151,21 @@ async fn data_functions_and_budgets_on_real_postgres() {
     match f
         .call(
             Some("CA1"),
-            pa("Blue Cross Blue Shield", "Ozempic", "does Ozempic need prior authorization"),
+            pa(
+                "Blue Cross Blue Shield",
+                "Ozempic",
+                "does Ozempic need prior authorization",
+            ),
         )
         .await
     {
         Outcome::PaPassages(p) => {
             assert!(!p.is_empty());
             assert!(p[0].title.starts_with("Blue Cross Blue Shield"), "{:?}", p[0]);
-            assert!(p.iter().all(|x| !x.title.starts_with("Aetna")), "other payers filtered out");
+            assert!(
+                p.iter().all(|x| !x.title.starts_with("Aetna")),
+                "other payers filtered out"
+            );
         }
         other => panic!("pa: {other:?}"),
     }
@@ -182,7 +193,10 @@ async fn data_functions_and_budgets_on_real_postgres() {
         Outcome::AdverseEventRecorded { case_number } => case_number,
         other => panic!("adverse event: {other:?}"),
     };
-    assert!(case.starts_with("AE-") && case.len() == "AE-2026-001000".len(), "{case}");
+    assert!(
+        case.starts_with("AE-") && case.len() == "AE-2026-001000".len(),
+        "{case}"
+    );
     let esc: bool = client
         .query_one("SELECT escalated FROM adverse_events WHERE case_number = $1", &[&case])
         .await
@@ -202,7 +216,10 @@ async fn data_functions_and_budgets_on_real_postgres() {
         assert_eq!(h.len(), 64);
         assert!(!h.to_lowercase().contains("maria"));
     }
-    assert!(rows.iter().any(|r| r.get::<_, &str>(0) == "patient_lookup" && r.get::<_, &str>(2) == "not_found"));
+    assert!(
+        rows.iter()
+            .any(|r| r.get::<_, &str>(0) == "patient_lookup" && r.get::<_, &str>(2) == "not_found")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,7 +248,10 @@ async fn overruns_are_cut_or_finished_in_the_background() {
     let out = f.call(Some("CA2"), lookup("Maria Garcia", dob(1985, 3, 3))).await;
     let took = t.elapsed();
     assert!(matches!(out, Outcome::Failed { .. }), "{out:?}");
-    assert!(took < Duration::from_millis(380), "cut at the 200 ms budget, took {took:?}");
+    assert!(
+        took < Duration::from_millis(380),
+        "cut at the 200 ms budget, took {took:?}"
+    );
 
     let t = std::time::Instant::now();
     let out = f
@@ -256,7 +276,16 @@ async fn overruns_are_cut_or_finished_in_the_background() {
         .await
         .unwrap();
     let got: Vec<(String, String, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-    assert!(got.contains(&("patient_lookup".into(), "over_budget".into(), false)), "{got:?}");
-    assert!(got.contains(&("verify_benefits".into(), "pending".into(), false)), "{got:?}");
-    assert!(got.contains(&("verify_benefits".into(), "completed_late".into(), false)), "{got:?}");
+    assert!(
+        got.contains(&("patient_lookup".into(), "over_budget".into(), false)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("verify_benefits".into(), "pending".into(), false)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("verify_benefits".into(), "completed_late".into(), false)),
+        "{got:?}"
+    );
 }

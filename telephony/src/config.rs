@@ -20,6 +20,10 @@ pub enum CallMode {
     /// Diagnostic of the speech path: the bot greets, transcribes each caller
     /// utterance (Silero VAD + Whisper) and says it back (Piper). Needs models.
     Repeat,
+    /// The voice agent: identity verification, benefits, prior
+    /// authorization, side effects and transfers, answered with the
+    /// latency-budgeted functions. Needs models and the database.
+    Agent,
 }
 
 impl std::str::FromStr for CallMode {
@@ -29,7 +33,10 @@ impl std::str::FromStr for CallMode {
             "echo" => Ok(Self::Echo),
             "silent" => Ok(Self::Silent),
             "repeat" => Ok(Self::Repeat),
-            other => Err(format!("unknown call mode {other:?} (expected echo, silent or repeat)")),
+            "agent" => Ok(Self::Agent),
+            other => Err(format!(
+                "unknown call mode {other:?} (expected agent, echo, silent or repeat)"
+            )),
         }
     }
 }

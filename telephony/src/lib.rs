@@ -1,9 +1,11 @@
 //! Telephony: the Twilio Media Streams protocol, the per-call session, the
 //! live-call registry and the axum server that ties them together.
 
+pub mod agent;
 pub mod call;
 pub mod config;
 pub mod metrics;
+pub mod monitor;
 pub mod registry;
 pub mod server;
 pub mod speech;

@@ -34,6 +34,8 @@ pub const CALL_DURATION: &str = "switchboard_call_duration_seconds";
 pub const STT_FINAL_LATENCY: &str = "switchboard_stt_final_latency_seconds";
 /// Text handed to TTS to its first audio, seconds.
 pub const TTS_FIRST_AUDIO: &str = "switchboard_tts_first_audio_latency_seconds";
+/// Caller end of speech to the first audio of the bot's reply, seconds.
+pub const TURN_LATENCY: &str = "switchboard_turn_latency_seconds";
 /// Partial decodes skipped because the STT pool was busy.
 pub const STT_PARTIALS_SKIPPED: &str = "switchboard_stt_partials_skipped_total";
 /// Jobs waiting in the STT pool, by `kind` (final, partial).
@@ -78,6 +80,9 @@ fn describe() {
     describe_counter!(BARGE_INS, "Barge-ins: bot playback cleared because the caller spoke");
     describe_histogram!(BARGE_IN_LATENCY, Unit::Seconds, "Caller speech onset to clear sent");
     describe_histogram!(CALL_DURATION, Unit::Seconds, "Call length");
+    describe_histogram!(TURN_LATENCY, Unit::Seconds, "Caller end of speech to first reply audio");
+    describe_histogram!(STT_FINAL_LATENCY, Unit::Seconds, "Final decode submitted to transcript");
+    describe_histogram!(TTS_FIRST_AUDIO, Unit::Seconds, "Text handed to TTS to its first audio");
     describe_counter!(
         SIGNATURE_REJECTS,
         "Webhook requests refused for a bad or missing signature"

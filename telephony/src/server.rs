@@ -48,8 +48,12 @@ pub struct AppState {
     pub calls: TaskTracker,
     /// Dependencies that must be usable for `/readyz`.
     pub checks: Vec<Box<dyn ReadinessCheck>>,
-    /// Loaded speech models (`repeat` mode and later the dialog).
+    /// Loaded speech models (`repeat` and `agent` modes).
     pub speech: Option<Arc<crate::speech::SpeechEngines>>,
+    /// Functions, catalog and call record (`agent` mode).
+    pub agent: Option<Arc<crate::agent::AgentServices>>,
+    /// Live call events for monitors (see [`crate::monitor`]).
+    pub monitor: tokio::sync::broadcast::Sender<crate::monitor::MonitorEvent>,
     draining: AtomicBool,
 }
 
@@ -65,8 +69,20 @@ impl AppState {
         checks: Vec<Box<dyn ReadinessCheck>>,
         speech: Option<Arc<crate::speech::SpeechEngines>>,
     ) -> Arc<Self> {
+        Self::build(config, checks, speech, None)
+    }
+
+    /// State with speech models and agent services (`agent` mode).
+    pub fn build(
+        config: ServerConfig,
+        checks: Vec<Box<dyn ReadinessCheck>>,
+        speech: Option<Arc<crate::speech::SpeechEngines>>,
+        agent: Option<Arc<crate::agent::AgentServices>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             speech,
+            agent,
+            monitor: tokio::sync::broadcast::channel(1024).0,
             config,
             registry: CallRegistry::new(),
             metrics: crate::metrics::handle(),

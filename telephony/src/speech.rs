@@ -24,8 +24,17 @@ pub const TRANSFER: &str = "I'm transferring you to a member of our team now.";
 /// Said when nothing usable was heard.
 pub const NOT_HEARD: &str = "Sorry, I didn't catch that. Could you say it again?";
 
-/// Prompts synthesised once at start-up and kept as ready µ-law.
-pub const PROMPTS: &[&str] = &[GREETING, ONE_MOMENT, TRANSFER, NOT_HEARD];
+/// Prompts synthesised once at start-up and kept as ready µ-law (the
+/// agent's other fixed prompts are cached the first time they are spoken).
+pub const PROMPTS: &[&str] = &[
+    GREETING,
+    ONE_MOMENT,
+    TRANSFER,
+    NOT_HEARD,
+    dialog::prompts::GREETING,
+    dialog::prompts::ASK_DOB,
+    dialog::prompts::HOW_CAN_I_HELP,
+];
 
 /// Loaded models and the limits on their use.
 pub struct SpeechEngines {
@@ -67,6 +76,21 @@ impl SpeechEngines {
                 .insert((*text).to_owned(), Arc::new(audio));
         }
         Ok(engines)
+    }
+
+    /// Keeps the audio of a fixed prompt (one that never varies) for reuse.
+    pub fn remember(&self, text: &str, audio: Vec<u8>) {
+        if dialog::prompts::FIXED_PROMPTS.contains(&text) || PROMPTS.contains(&text) {
+            self.prompts
+                .lock()
+                .expect("prompt cache")
+                .insert(text.to_owned(), Arc::new(audio));
+        }
+    }
+
+    /// Whether `text` is a fixed prompt worth caching.
+    pub fn is_fixed(text: &str) -> bool {
+        dialog::prompts::FIXED_PROMPTS.contains(&text) || PROMPTS.contains(&text)
     }
 
     /// A cached prompt's µ-law audio.

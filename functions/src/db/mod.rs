@@ -29,7 +29,9 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("embedded", &self.embedded.is_some()).finish()
+        f.debug_struct("Database")
+            .field("embedded", &self.embedded.is_some())
+            .finish()
     }
 }
 

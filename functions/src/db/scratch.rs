@@ -20,7 +20,10 @@ enum Cleanup {
     /// Drop this database on the shared server.
     Drop { admin_url: String, name: String },
     /// Stop the private cluster and delete its directory.
-    Cluster { pg: Option<Box<EmbeddedPostgres>>, dir: PathBuf },
+    Cluster {
+        pg: Option<Box<EmbeddedPostgres>>,
+        dir: PathBuf,
+    },
 }
 
 impl ScratchDatabase {
@@ -34,7 +37,9 @@ impl ScratchDatabase {
         );
         match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(admin_url) => {
-                let mut cfg: tokio_postgres::Config = admin_url.parse().map_err(|e: tokio_postgres::Error| DbError::Config(e.to_string()))?;
+                let mut cfg: tokio_postgres::Config = admin_url
+                    .parse()
+                    .map_err(|e: tokio_postgres::Error| DbError::Config(e.to_string()))?;
                 let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
                 let conn = tokio::spawn(conn);
                 client.batch_execute(&format!("CREATE DATABASE {unique}")).await?;
@@ -46,7 +51,10 @@ impl ScratchDatabase {
                 Ok(Self {
                     db,
                     url,
-                    cleanup: Cleanup::Drop { admin_url, name: unique },
+                    cleanup: Cleanup::Drop {
+                        admin_url,
+                        name: unique,
+                    },
                 })
             }
             None => {
@@ -103,7 +111,8 @@ impl Drop for ScratchDatabase {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                     if let Ok(rt) = rt {
                         rt.block_on(async {
-                            if let Ok((client, conn)) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await {
+                            if let Ok((client, conn)) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await
+                            {
                                 tokio::spawn(conn);
                                 let _ = client
                                     .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

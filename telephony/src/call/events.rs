@@ -23,6 +23,11 @@ pub enum EndReason {
     Unsupported,
     /// The server is shutting down.
     Shutdown,
+    /// The agent handed the call to staff (Twilio continues with the next
+    /// TwiML verb after the stream closes).
+    Transferred,
+    /// The agent said goodbye and hung up.
+    Completed,
 }
 
 impl EndReason {
@@ -36,8 +41,62 @@ impl EndReason {
             Self::Abuse => "abuse",
             Self::Unsupported => "unsupported",
             Self::Shutdown => "shutdown",
+            Self::Transferred => "transferred",
+            Self::Completed => "completed",
         }
     }
+}
+
+/// Who spoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    /// The person on the phone.
+    Caller,
+    /// The agent.
+    Bot,
+}
+
+/// One line of the conversation, for the call record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Utterance {
+    /// Who said it.
+    pub speaker: Speaker,
+    /// The words (recognised for the caller, spoken for the bot).
+    pub text: String,
+    /// Start, ms of call audio.
+    pub started_ms: u64,
+    /// End, ms of call audio.
+    pub ended_ms: u64,
+    /// A bot line cut off by a barge-in.
+    pub cut_off: bool,
+}
+
+/// What the agent did, for monitors and logs (no PHI in the labels).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentNote {
+    /// The bot starts saying this.
+    BotSays(String),
+    /// A function was asked for.
+    FunctionStarted {
+        /// Function name.
+        name: &'static str,
+    },
+    /// Caller end of speech to first reply audio.
+    TurnLatency(std::time::Duration),
+    /// The call goes to staff.
+    Transfer {
+        /// Staff tier ("T1".."T3").
+        tier: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A task was queued for staff; the call goes on.
+    StaffTask {
+        /// Staff tier.
+        tier: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
 }
 
 /// Something the call reports to its owner.
@@ -51,6 +110,10 @@ pub enum CallEvent {
     BargeIn(Vec<Interrupted>),
     /// The call's state changed.
     State(CallState),
+    /// A finished line of the conversation.
+    Transcript(Utterance),
+    /// What the agent is doing.
+    Agent(AgentNote),
     /// The call is over.
     Ended(EndReason),
 }
@@ -64,9 +127,11 @@ pub enum Output {
     Close(u16, &'static str),
     /// Report an event.
     Event(CallEvent),
-    /// Decode this audio and report with [`CallSession::handle_decoded`].
+    /// Decode this audio and report with [`super::CallSession::handle_decoded`].
     Decode(models::streaming::Request),
     /// Speak this text as bot utterance `.0`: feed its µ-law audio back with
-    /// [`CallSession::handle_bot_audio`].
+    /// [`super::CallSession::handle_bot_audio`].
     Say(UtteranceId, String),
+    /// Run this function; report with [`super::CallSession::handle_function_result`].
+    Call(dialog::tools::CallId, dialog::tools::Request),
 }

@@ -1,5 +1,6 @@
 //! One call: the thin async loop around [`session::CallSession`].
 
+pub mod agent;
 pub mod echo;
 pub mod events;
 pub mod session;
@@ -16,8 +17,11 @@ use models::stt::JobKind;
 use tokio::sync::mpsc;
 
 use crate::metrics as m;
+use crate::monitor::{MonitorEvent, MonitorNote};
 use crate::registry::CallState;
 use crate::server::AppState;
+use events::{AgentNote, Speaker};
+use functions::calls::CallRecord;
 use session::{CallEvent, CallSession, Output};
 
 /// Runs one Media Streams WebSocket to its end.
@@ -25,6 +29,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let (mut tx, mut rx) = socket.split();
     let silero = app.speech.as_ref().map(|s| s.silero.clone());
     let mut session = CallSession::new(app.config.clone(), Instant::now(), silero);
+    if let Some(agent) = app.agent.as_ref() {
+        session = session.with_catalog(agent.catalog.clone());
+    }
     let (atx, mut arx) = mpsc::channel::<Async>(256);
     let mut call_id: Option<String> = None;
     let mut shutdown_seen = false;
@@ -46,6 +53,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 Output::Event(ev) => on_event(&app, &mut call_id, ev, &session),
                 Output::Decode(req) => decode(&app, &mut session, req, &atx),
                 Output::Say(id, text) => say(&app, &mut session, id, text, &atx),
+                Output::Call(id, request) => call_function(&app, call_id.clone(), id, request, &atx),
             }
         }
         if session.is_ended() {
@@ -69,6 +77,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     session.handle_decoded(utterance, kind, text, audio_ms, Instant::now());
                 }
                 Async::BotAudio { id, ulaw, last } => session.handle_bot_audio(id, &ulaw, last, Instant::now()),
+                Async::FunctionDone { id, outcome } => session.handle_function_result(id, outcome, Instant::now()),
             },
             _ = tokio::time::sleep_until(deadline) => session.handle_timeout(Instant::now()),
         }
@@ -89,6 +98,48 @@ enum Async {
         ulaw: Vec<u8>,
         last: bool,
     },
+    FunctionDone {
+        id: dialog::tools::CallId,
+        outcome: dialog::tools::Outcome,
+    },
+}
+
+/// Runs a budgeted function off the call task (the registry enforces the
+/// budget); the result comes back on `atx`.
+fn call_function(
+    app: &Arc<AppState>,
+    call_sid: Option<String>,
+    id: dialog::tools::CallId,
+    request: dialog::tools::Request,
+    atx: &mpsc::Sender<Async>,
+) {
+    let Some(agent) = app.agent.clone() else {
+        return;
+    };
+    let (atx, app) = (atx.clone(), app.clone());
+    tokio::spawn(async move {
+        let (name, budget) = (request.name(), request.budget());
+        let t = Instant::now();
+        let outcome = agent.functions.call(call_sid.as_deref(), request).await;
+        if let Some(sid) = call_sid {
+            let label = match &outcome {
+                dialog::tools::Outcome::Patient(None) => "not_found",
+                dialog::tools::Outcome::BenefitsPending => "pending",
+                dialog::tools::Outcome::Failed { .. } => "failed",
+                _ => "ok",
+            };
+            let _ = app.monitor.send(MonitorEvent {
+                call_sid: sid,
+                what: MonitorNote::FunctionDone {
+                    name,
+                    latency: t.elapsed(),
+                    budget,
+                    outcome: label,
+                },
+            });
+        }
+        let _ = atx.send(Async::FunctionDone { id, outcome }).await;
+    });
 }
 
 /// Sends audio to the STT pool; the transcript comes back on `atx`.
@@ -146,9 +197,20 @@ fn say(app: &AppState, session: &mut CallSession, id: UtteranceId, text: String,
             return;
         };
         let done = tokio::task::spawn_blocking(move || {
+            let fixed = crate::speech::SpeechEngines::is_fixed(&text);
+            let mut whole = Vec::new();
+            let mut complete = true;
             let result = engines.synthesize_ulaw(&text, |ulaw| {
-                atx.blocking_send(Async::BotAudio { id, ulaw, last: false }).is_ok()
+                if fixed {
+                    whole.extend_from_slice(&ulaw);
+                }
+                let sent = atx.blocking_send(Async::BotAudio { id, ulaw, last: false }).is_ok();
+                complete &= sent;
+                sent
             });
+            if fixed && complete && result.is_ok() {
+                engines.remember(&text, whole);
+            }
             match result {
                 Ok(first) => histogram!(m::TTS_FIRST_AUDIO).record(first.as_secs_f64()),
                 Err(e) => tracing::warn!(error = %e, "synthesis failed"),
@@ -175,6 +237,17 @@ fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session
             );
             gauge!(m::ACTIVE_CALLS).increment(1.0);
             tracing::info!(call_id = %start.call_sid, stream_id = %start.stream_sid, "stream started");
+            if let Some(agent) = app.agent.as_ref() {
+                agent.log.record(CallRecord::Started {
+                    call_sid: start.call_sid.clone(),
+                    from: p.get("From").cloned(),
+                    to: p.get("To").cloned(),
+                });
+            }
+            let _ = app.monitor.send(MonitorEvent {
+                call_sid: start.call_sid.clone(),
+                what: MonitorNote::Started,
+            });
             *call_id = Some(start.call_sid);
         }
         CallEvent::State(state) => {
@@ -195,8 +268,59 @@ fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session
                 );
             }
         }
+        CallEvent::Transcript(u) => {
+            let Some(id) = call_id.as_ref() else {
+                return;
+            };
+            if let Some(agent) = app.agent.as_ref() {
+                agent.log.record(CallRecord::Utterance {
+                    call_sid: id.clone(),
+                    speaker: match u.speaker {
+                        Speaker::Caller => functions::calls::Speaker::Caller,
+                        Speaker::Bot => functions::calls::Speaker::Bot,
+                    },
+                    text: u.text.clone(),
+                    started_ms: u.started_ms,
+                    ended_ms: Some(u.ended_ms),
+                    cut_off: u.cut_off,
+                });
+            }
+            let _ = app.monitor.send(MonitorEvent {
+                call_sid: id.clone(),
+                what: MonitorNote::Transcript(u),
+            });
+        }
+        CallEvent::Agent(note) => {
+            if let Some(id) = call_id.as_ref() {
+                match &note {
+                    AgentNote::Transfer { tier, reason } => {
+                        tracing::info!(call_id = %id, tier, reason, "transfer to staff")
+                    }
+                    AgentNote::StaffTask { tier, reason } => {
+                        tracing::info!(call_id = %id, tier, reason, "task queued for staff")
+                    }
+                    _ => {}
+                }
+                let _ = app.monitor.send(MonitorEvent {
+                    call_sid: id.clone(),
+                    what: MonitorNote::Agent(note),
+                });
+            }
+        }
         CallEvent::Ended(reason) => {
             if let Some(id) = call_id.take() {
+                let outcome = session.agent_outcome();
+                if let Some(agent) = app.agent.as_ref() {
+                    agent.log.record(CallRecord::Ended {
+                        call_sid: id.clone(),
+                        end_reason: reason.label().to_owned(),
+                        outcome: outcome.map(str::to_owned),
+                    });
+                }
+                let _ = app.monitor.send(MonitorEvent {
+                    call_sid: id.clone(),
+                    what: MonitorNote::Ended { reason, outcome },
+                });
                 app.registry.set_state(&id, CallState::Ending);
                 app.registry.remove(&id);
                 gauge!(m::ACTIVE_CALLS).decrement(1.0);

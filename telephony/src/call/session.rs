@@ -20,6 +20,7 @@ use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, ProtocolError
 
 pub use super::events::{CallEvent, EndReason, Output};
 
+use super::agent::AgentCall;
 use super::echo::Echo;
 use super::speech::SpeechPath;
 
@@ -53,6 +54,8 @@ struct Live {
     gate: EnergyGate,
     echo: Option<Echo>,
     speech: Option<SpeechPath>,
+    agent: Option<AgentCall>,
+    speech_onset_ms: Option<u64>,
     pcm: Vec<i16>,
     speaking_reported: bool,
 }
@@ -61,6 +64,7 @@ struct Live {
 pub struct CallSession {
     cfg: ServerConfig,
     silero: Option<Arc<SileroModel>>,
+    catalog: Option<Arc<dialog::Catalog>>,
     codec: InboundCodec,
     live: Option<Live>,
     bucket: Bucket,
@@ -78,6 +82,7 @@ impl CallSession {
         let p = cfg.policing;
         Self {
             silero,
+            catalog: None,
             codec: InboundCodec::new(cfg.limits),
             bucket: Bucket {
                 rate: p.messages_per_sec as f64,
@@ -93,6 +98,17 @@ impl CallSession {
             out: VecDeque::new(),
             ended: false,
         }
+    }
+
+    /// Enables the agent (mode `agent`): the dialog recognises these names.
+    pub fn with_catalog(mut self, catalog: Arc<dialog::Catalog>) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// The agent's conversation outcome, when there is an agent.
+    pub fn agent_outcome(&self) -> Option<&'static str> {
+        self.live.as_ref()?.agent.as_ref().map(AgentCall::outcome)
     }
 
     /// Whether the session has ended (after its outputs are drained).
@@ -169,6 +185,9 @@ impl CallSession {
             if let Some(d) = l.echo.as_ref().and_then(Echo::next_due) {
                 t = t.min(d);
             }
+            if let Some(d) = l.agent.as_ref().and_then(AgentCall::poll_timeout) {
+                t = t.min(d);
+            }
         }
         t
     }
@@ -187,6 +206,13 @@ impl CallSession {
             self.end(EndReason::Idle, 1001, "idle timeout");
             return;
         }
+        if let Some(live) = self.live.as_mut()
+            && let Some(agent) = live.agent.as_mut()
+            && agent.poll_timeout().is_some_and(|t| t <= now)
+        {
+            agent.handle_timeout(now);
+            agent_io::pump(live, &mut self.out, now);
+        }
         self.after(now);
     }
 
@@ -202,10 +228,28 @@ impl CallSession {
                     gate: EnergyGate::new(GateConfig::default()),
                     echo: (mode == CallMode::Echo).then(|| Echo::new(self.cfg.echo_delay)),
                     speech: None,
+                    agent: None,
+                    speech_onset_ms: None,
                     pcm: Vec::with_capacity(320),
                     speaking_reported: false,
                 });
+                let caller = start.custom_parameters.get("From").cloned();
                 self.out.push_back(Output::Event(CallEvent::Started(start)));
+                if mode == CallMode::Agent {
+                    match (self.silero.clone().map(SpeechPath::new), self.catalog.clone()) {
+                        (Some(Ok(sp)), Some(catalog)) => {
+                            let mut agent = AgentCall::new(catalog, now);
+                            agent.handle(dialog::Event::Started { caller_phone: caller }, now);
+                            if let Some(live) = self.live.as_mut() {
+                                live.speech = Some(sp);
+                                live.agent = Some(agent);
+                                agent_io::pump(live, &mut self.out, now);
+                            }
+                        }
+                        (Some(Err(e)), _) => tracing::error!(error = %e, "speech path unavailable"),
+                        _ => tracing::error!("agent mode without loaded models or catalog"),
+                    }
+                }
                 if mode == CallMode::Repeat {
                     match self.silero.clone().map(SpeechPath::new) {
                         Some(Ok(mut sp)) => {
@@ -252,6 +296,12 @@ impl CallSession {
                 if let Some(echo) = self.live.as_mut().and_then(|l| l.echo.as_mut()) {
                     echo.on_dtmf(now, digit);
                 }
+                if let Some(live) = self.live.as_mut()
+                    && let Some(agent) = live.agent.as_mut()
+                {
+                    agent.handle(dialog::Event::Dtmf(digit.as_char()), now);
+                    agent_io::pump(live, &mut self.out, now);
+                }
                 self.out.push_back(Output::Event(CallEvent::Dtmf(digit)));
             }
             Inbound::Mark(name) => {
@@ -281,6 +331,17 @@ impl CallSession {
                     Vec::new()
                 }
             };
+            if live.agent.is_some() {
+                for ev in events {
+                    agent_io::on_vad(live, out, ev, now);
+                }
+                if let Some(sp) = live.speech.as_mut() {
+                    while let Some(req) = sp.poll_request() {
+                        out.push_back(Output::Decode(req));
+                    }
+                }
+                return;
+            }
             for ev in events {
                 if let VadEvent::SpeechStart { at_ms } = ev
                     && live.playout.is_active(now)
@@ -327,9 +388,11 @@ impl CallSession {
             echo.release(now, &mut live.playout);
         }
         let late_before = live.playout.stats().late_sends;
+        let mut sent_media = false;
         while let Some(t) = live.playout.poll_transmit(now) {
             match t {
                 Transmit::Media(audio) => {
+                    sent_media = true;
                     counter!(m::FRAMES_OUT).increment(1);
                     self.out.push_back(Output::Send(live.encoder.media(&audio)));
                 }
@@ -349,6 +412,15 @@ impl CallSession {
                 CallState::Listening
             };
             self.out.push_back(Output::Event(CallEvent::State(s)));
+        }
+        if live.agent.is_some()
+            && let Some(reason) = agent_io::after_playout(live, &mut self.out, sent_media, now)
+        {
+            let text = match reason {
+                EndReason::Transferred => "call transferred",
+                _ => "call completed",
+            };
+            self.end(reason, 1000, text);
         }
     }
 
@@ -406,6 +478,7 @@ impl CallSession {
     }
 }
 
+mod agent_io;
 mod speech_io;
 #[cfg(test)]
 mod tests;

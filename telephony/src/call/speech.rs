@@ -79,6 +79,12 @@ impl SpeechPath {
         self.cleared_below = self.next_bot;
     }
 
+    /// After a barge-in in agent mode (the dialog numbers the utterances):
+    /// audio for utterances up to `last` is dropped.
+    pub fn clear_through(&mut self, last: u64) {
+        self.cleared_below = self.cleared_below.max(last + 1);
+    }
+
     /// Whether audio for bot utterance `id` may still play.
     pub fn accepts(&self, id: UtteranceId) -> bool {
         id.0 >= self.cleared_below

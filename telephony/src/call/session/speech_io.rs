@@ -13,7 +13,33 @@ impl CallSession {
     /// A decoder result for a [`Output::Decode`] request (`None` when the
     /// pool skipped a partial or decoding failed).
     pub fn handle_decoded(&mut self, utterance: u64, kind: JobKind, text: Option<String>, audio_ms: u32, now: Instant) {
-        let Some(sp) = self.live.as_mut().and_then(|l| l.speech.as_mut()) else {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        if live.agent.is_some() {
+            let Some(sp) = live.speech.as_mut() else {
+                return;
+            };
+            sp.on_decoded(utterance, kind, text, audio_ms);
+            let mut hyps = Vec::new();
+            while let Some(h) = sp.poll_hypothesis() {
+                hyps.push(h);
+            }
+            for h in hyps {
+                match h {
+                    Hypothesis::Partial { stable, tentative, .. } => {
+                        let p = format!("{stable} {tentative}").trim().to_owned();
+                        super::agent_io::on_transcript(live, &mut self.out, None, Some(p), now);
+                    }
+                    Hypothesis::Final { text, audio_ms, .. } => {
+                        super::agent_io::on_transcript(live, &mut self.out, Some((text, audio_ms)), None, now);
+                    }
+                }
+            }
+            self.after(now);
+            return;
+        }
+        let Some(sp) = live.speech.as_mut() else {
             return;
         };
         sp.on_decoded(utterance, kind, text, audio_ms);
@@ -52,6 +78,9 @@ impl CallSession {
         live.playout.push_audio(now, id, ulaw);
         if last {
             live.playout.finish_utterance(id);
+            if let Some(agent) = live.agent.as_mut() {
+                agent.synthesized(id.0);
+            }
         }
         self.after(now);
     }

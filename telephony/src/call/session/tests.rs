@@ -47,7 +47,7 @@ impl Rig {
                 Output::Send(t) => self.sent.push((self.now - self.t0, serde_json::from_str(&t).unwrap())),
                 Output::Close(c, r) => self.closes.push((c, r)),
                 Output::Event(e) => self.events.push(e),
-                Output::Decode(_) | Output::Say(..) => panic!("echo mode never asks the models"),
+                Output::Decode(_) | Output::Say(..) | Output::Call(..) => panic!("echo mode never asks the models"),
             }
         }
     }

@@ -1,0 +1,255 @@
+//! Sentences that carry PHI (the caller's name, medications, benefits, PA
+//! status, case numbers). Every builder takes a `&VerifiedCaller`, which
+//! only exists after verification, so these sentences cannot be built for
+//! an unverified caller. Fixed sentences live in [`crate::prompts`].
+
+use crate::tools::{Benefits, Passage};
+use crate::verify::VerifiedCaller;
+
+/// The most words of a policy passage read out.
+const EXCERPT_WORDS: usize = 35;
+
+/// "Thanks, Jane, you're verified."
+pub(crate) fn verified(caller: &VerifiedCaller) -> String {
+    format!("Thanks, {}, you're verified.", caller.first_name().trim())
+}
+
+/// Coverage, tier, copay, deductible and PA of one medication.
+pub(crate) fn benefits(_verified: &VerifiedCaller, b: &Benefits) -> String {
+    let med = b.medication.trim();
+    if !b.covered {
+        let pa = if b.pa_required {
+            " It may be covered with a prior authorization."
+        } else {
+            ""
+        };
+        return format!("{med} isn't covered by your plan.{pa}");
+    }
+    let copay = match dollars(b.copay_cents) {
+        Some(amount) => format!("Your copay is {amount}."),
+        None => "There's no copay.".to_owned(),
+    };
+    let deductible = if b.deductible_met {
+        "You've met your deductible for this year."
+    } else {
+        "You haven't met your deductible yet this year."
+    };
+    let pa = if b.pa_required {
+        "It needs a prior authorization."
+    } else {
+        "No prior authorization is needed."
+    };
+    format!(
+        "{med} is covered by your plan on tier {}. {copay} {deductible} {pa}",
+        b.tier
+    )
+}
+
+/// The PA answer citing its source, plus the caller's PA status for the
+/// medication when one is on file.
+pub(crate) fn prior_auth(caller: &VerifiedCaller, medication: &str, passage: &Passage) -> String {
+    let title = collapse(&passage.title);
+    let mut s = format!("According to {title}: {}.", excerpt(&passage.text, EXCERPT_WORDS));
+    if let Some(med) = caller.medication(medication)
+        && let Some(status) = med.pa_status.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    {
+        s.push_str(&format!(" Your prior authorization for {} is {status}.", med.name));
+    }
+    s
+}
+
+/// Refills left on a medication, or that it is not on file.
+pub(crate) fn refill(caller: &VerifiedCaller, medication: &str) -> String {
+    match caller.medication(medication) {
+        None => not_on_file(medication),
+        Some(m) if m.refills_left <= 0 => format!(
+            "There are no refills left on {}. I've asked a technician to contact your prescriber for a new \
+             prescription.",
+            m.name
+        ),
+        Some(m) => format!(
+            "You have {} left on {}, so it can be refilled.",
+            refills(m.refills_left),
+            m.name
+        ),
+    }
+}
+
+/// Status of a prescription: refills and prior authorization.
+pub(crate) fn status(caller: &VerifiedCaller, medication: &str) -> String {
+    let Some(m) = caller.medication(medication) else {
+        return not_on_file(medication);
+    };
+    let mut s = format!(
+        "Your prescription for {} has {} left.",
+        m.name,
+        refills(m.refills_left.max(0))
+    );
+    match m.pa_status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(pa) => s.push_str(&format!(" Its prior authorization is {pa}.")),
+        None if m.pa_required => s.push_str(" It needs a prior authorization, and none is on file yet."),
+        None => {}
+    }
+    s
+}
+
+/// The side-effect report was recorded.
+pub(crate) fn adverse_recorded(_verified: &VerifiedCaller, case_number: &str, follow_up: bool) -> String {
+    let follow = if follow_up { " A pharmacist will follow up." } else { "" };
+    format!("I've recorded that under case number {}.{follow}", spell(case_number))
+}
+
+fn not_on_file(medication: &str) -> String {
+    format!("I don't see {} among your current prescriptions.", collapse(medication))
+}
+
+fn refills(n: i32) -> String {
+    match n {
+        1 => "1 refill".to_owned(),
+        n => format!("{n} refills"),
+    }
+}
+
+/// Cents as spoken money ("45 dollars and 50 cents"); `None` for nothing.
+fn dollars(cents: i64) -> Option<String> {
+    let cents = cents.max(0);
+    let (d, c) = (cents / 100, cents % 100);
+    let unit = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match (d, c) {
+        (0, 0) => None,
+        (0, c) => Some(unit(c, "cent", "cents")),
+        (d, 0) => Some(unit(d, "dollar", "dollars")),
+        (d, c) => Some(format!(
+            "{} and {}",
+            unit(d, "dollar", "dollars"),
+            unit(c, "cent", "cents")
+        )),
+    }
+}
+
+/// A case number read character by character: "AE-2026-000123" → "A E, 2 0 2 6, 0 0 0 1 2 3".
+fn spell(case_number: &str) -> String {
+    case_number
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|g| !g.is_empty())
+        .map(|g| {
+            g.chars()
+                .map(|c| c.to_ascii_uppercase().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first sentence of `text` (two when the first is short), at most
+/// `max_words` words, without closing punctuation.
+fn excerpt(text: &str, max_words: usize) -> String {
+    let text = collapse(text);
+    let mut sentences = text
+        .split_inclusive(['.', '?', '!'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let mut out: Vec<&str> = sentences.next().map(|s| s.split(' ').collect()).unwrap_or_default();
+    if out.len() < 12
+        && let Some(next) = sentences.next()
+    {
+        out.extend(next.split(' '));
+    }
+    out.truncate(max_words);
+    out.join(" ")
+        .trim_end_matches(['.', ',', ';', ':', '!', '?', ' '])
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::{MedicationRecord, PatientRecord};
+
+    fn caller() -> VerifiedCaller {
+        VerifiedCaller::from_lookup(PatientRecord {
+            id: 1,
+            first_name: "Jane".into(),
+            payer: "Aetna".into(),
+            medications: vec![MedicationRecord {
+                name: "Ozempic".into(),
+                ndc: "0169-4132-12".into(),
+                pa_required: true,
+                pa_status: Some("approved".into()),
+                step_therapy: false,
+                refills_left: 2,
+            }],
+        })
+    }
+
+    #[test]
+    fn money_and_case_numbers() {
+        assert_eq!(dollars(4500).as_deref(), Some("45 dollars"));
+        assert_eq!(dollars(4550).as_deref(), Some("45 dollars and 50 cents"));
+        assert_eq!(dollars(100).as_deref(), Some("1 dollar"));
+        assert_eq!(dollars(5).as_deref(), Some("5 cents"));
+        assert_eq!(dollars(0), None);
+        assert_eq!(dollars(-300), None);
+        assert_eq!(spell("AE-2026-000123"), "A E, 2 0 2 6, 0 0 0 1 2 3");
+        assert_eq!(spell(""), "");
+    }
+
+    #[test]
+    fn excerpts_are_short() {
+        let text = "Ozempic requires PA.  Documented type 2 diabetes is needed. Trial of metformin first. More.";
+        assert_eq!(
+            excerpt(text, 35),
+            "Ozempic requires PA. Documented type 2 diabetes is needed"
+        );
+        let long = "word ".repeat(100);
+        assert_eq!(excerpt(&long, 35).split(' ').count(), 35);
+        assert_eq!(excerpt("", 35), "");
+    }
+
+    #[test]
+    fn sentences() {
+        let c = caller();
+        assert_eq!(verified(&c), "Thanks, Jane, you're verified.");
+        let b = Benefits {
+            medication: "Ozempic".into(),
+            covered: true,
+            tier: 3,
+            copay_cents: 2500,
+            deductible_met: false,
+            pa_required: true,
+        };
+        assert_eq!(
+            benefits(&c, &b),
+            "Ozempic is covered by your plan on tier 3. Your copay is 25 dollars. You haven't met your deductible \
+             yet this year. It needs a prior authorization."
+        );
+        let p = Passage {
+            title: "Aetna GLP-1 Policy".into(),
+            text: "PA is required for GLP-1 drugs.".into(),
+            score: 1.0,
+        };
+        assert_eq!(
+            prior_auth(&c, "Ozempic", &p),
+            "According to Aetna GLP-1 Policy: PA is required for GLP-1 drugs. Your prior authorization for Ozempic \
+             is approved."
+        );
+        assert_eq!(
+            refill(&c, "ozempic"),
+            "You have 2 refills left on Ozempic, so it can be refilled."
+        );
+        assert_eq!(
+            refill(&c, "Humira"),
+            "I don't see Humira among your current prescriptions."
+        );
+        assert!(status(&c, "Ozempic").contains("approved"));
+        assert_eq!(
+            adverse_recorded(&c, "AE-1", true),
+            "I've recorded that under case number A E, 1. A pharmacist will follow up."
+        );
+    }
+}

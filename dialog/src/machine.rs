@@ -1,0 +1,359 @@
+//! The call as a sans-IO state machine: [`Event`]s in, [`Action`]s out,
+//! timers through [`Dialog::poll_timeout`] and [`Dialog::handle_timeout`].
+//!
+//! The stage is a type: the patient record exists only inside
+//! `Stage::Verified` (as a `VerifiedCaller`), and dropping to `Stage::Done`
+//! drops it. Conversation handling is split by concern: `flow` (each caller
+//! turn, calls that end the call, the identify stage), `verified` (requests
+//! of a verified caller) and `results` (function results).
+
+mod flow;
+mod io;
+mod results;
+mod verified;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use crate::catalog::Catalog;
+pub use crate::nlu::Intent;
+pub use crate::speech::Interruption;
+pub use crate::tier::Tier;
+pub use io::{Action, CallOutcome, Event};
+
+use crate::calls::{Outstanding, Purpose, filler_delay};
+use crate::prompts;
+use crate::speech::Turns;
+use crate::tools::{CallId, Request};
+use crate::verify::{Identity, Pending, VerifiedCaller};
+
+/// Tunables of one call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DialogConfig {
+    /// Failed identity lookups before the call goes to a technician (3).
+    pub max_verify_attempts: u32,
+    /// How long caller speech must last over the bot before the bot stops (200 ms).
+    pub barge_in_min_ms: u64,
+    /// Cap on the filler delay after a call is made (800 ms).
+    pub filler_after: Duration,
+    /// Share of a function's budget after which the filler is said (0.6).
+    pub soft_deadline_fraction: f32,
+    /// Turns not understood in a row before the call goes to a technician (3).
+    pub max_not_understood: u32,
+    /// Silence after a question before a reprompt; a second one ends the call (8 s).
+    pub no_input_timeout: Duration,
+}
+
+impl Default for DialogConfig {
+    fn default() -> Self {
+        Self {
+            max_verify_attempts: 3,
+            barge_in_min_ms: 200,
+            filler_after: Duration::from_millis(800),
+            soft_deadline_fraction: 0.6,
+            max_not_understood: 3,
+            no_input_timeout: Duration::from_secs(8),
+        }
+    }
+}
+
+/// A second opinion on utterances the grammar does not understand (the
+/// server plugs in an embedding-similarity classifier). Consulted only when
+/// the grammar says [`Intent::Unknown`] and the utterance carries no name
+/// or date of birth.
+pub trait IntentFallback: Send {
+    /// The intent of `text`, if the classifier is confident.
+    fn classify(&self, text: &str) -> Option<Intent>;
+}
+
+/// Where the conversation is.
+enum Stage {
+    /// Before [`Event::Started`].
+    NotStarted,
+    /// Collecting name and date of birth.
+    Identify(Identity),
+    /// Verified: the patient record lives here and only here.
+    Verified(Box<Session>),
+    /// Transferred or hung up: input is ignored.
+    Done,
+}
+
+/// A verified caller and what the last question expects.
+struct Session {
+    caller: VerifiedCaller,
+    awaiting: Awaiting,
+}
+
+/// What the last question the bot asked is waiting for.
+enum Awaiting {
+    Nothing,
+    /// "Is there anything else I can help with?"
+    AnythingElse,
+    /// "Which medication is this about?" for this request.
+    Medication(Pending),
+    /// "What symptoms are you having?" (the medication, if known).
+    Symptoms {
+        medication: Option<String>,
+    },
+}
+
+/// One call's dialog.
+pub struct Dialog {
+    cfg: DialogConfig,
+    catalog: Arc<Catalog>,
+    fallback: Option<Box<dyn IntentFallback>>,
+    now: Instant,
+    actions: VecDeque<Action>,
+    next_say: u64,
+    next_call: u64,
+    stage: Stage,
+    outcome: CallOutcome,
+    verified: bool,
+    answered: bool,
+    caller_phone: Option<String>,
+    turns: Turns,
+    outstanding: Option<Outstanding>,
+    queued: VecDeque<String>,
+    not_understood: u32,
+}
+
+impl fmt::Debug for Dialog {
+    /// Stage and outcome only: never the record or the caller's words.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stage = match self.stage {
+            Stage::NotStarted => "not_started",
+            Stage::Identify(_) => "identify",
+            Stage::Verified(_) => "verified",
+            Stage::Done => "done",
+        };
+        f.debug_struct("Dialog")
+            .field("stage", &stage)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dialog {
+    /// A dialog for a call that has not started yet.
+    pub fn new(cfg: DialogConfig, catalog: Arc<Catalog>, now: Instant) -> Self {
+        Self {
+            cfg,
+            catalog,
+            fallback: None,
+            now,
+            actions: VecDeque::new(),
+            next_say: 1,
+            next_call: 1,
+            stage: Stage::NotStarted,
+            outcome: CallOutcome::InProgress,
+            verified: false,
+            answered: false,
+            caller_phone: None,
+            turns: Turns::default(),
+            outstanding: None,
+            queued: VecDeque::new(),
+            not_understood: 0,
+        }
+    }
+
+    /// Plugs in a second opinion for utterances the grammar does not understand.
+    pub fn set_intent_fallback(&mut self, f: Box<dyn IntentFallback>) {
+        self.fallback = Some(f);
+    }
+
+    /// Feeds one event; the resulting actions come from [`Dialog::poll_action`].
+    pub fn handle(&mut self, ev: Event, now: Instant) {
+        self.now = now;
+        match ev {
+            Event::BotStarted(_) => {}
+            Event::BotFinished(id) => {
+                if self.turns.finished(id) {
+                    self.after_bot_quiet();
+                }
+            }
+            Event::BotInterrupted { id, heard_ms, total_ms } => {
+                if self.turns.interrupted(id, heard_ms, total_ms) {
+                    self.after_bot_quiet();
+                }
+            }
+            _ if matches!(self.stage, Stage::Done) => {}
+            Event::Started { caller_phone } => {
+                if matches!(self.stage, Stage::NotStarted) {
+                    self.caller_phone = caller_phone;
+                    self.stage = Stage::Identify(Identity::default());
+                    self.say(prompts::GREETING, true);
+                }
+            }
+            _ if matches!(self.stage, Stage::NotStarted) => {}
+            Event::CallerSpeechStarted => {
+                self.turns
+                    .speech_started(now, Duration::from_millis(self.cfg.barge_in_min_ms));
+            }
+            Event::CallerSpeechEnded => {
+                self.turns.speech_ended();
+                self.arm_no_input();
+            }
+            Event::Partial(text) => self.on_partial(&text),
+            Event::Final(text) => self.on_final(&text),
+            Event::Dtmf(digit) => self.on_dtmf(digit),
+            Event::Result { id, outcome } => self.on_result(id, outcome),
+        }
+    }
+
+    /// The next action to carry out, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Dialog::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if matches!(self.stage, Stage::Done | Stage::NotStarted) {
+            return None;
+        }
+        let filler = self.outstanding.as_ref().and_then(Outstanding::filler_deadline);
+        [self.turns.deadline(), filler].into_iter().flatten().min()
+    }
+
+    /// Fires every timer due at `now` (barge-in, filler, silence).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if matches!(self.stage, Stage::Done | Stage::NotStarted) {
+            return;
+        }
+        if self.turns.barge_in_due(now) {
+            self.stop_speaking();
+        }
+        let speaking = self.turns.is_bot_speaking();
+        if self.outstanding.as_mut().is_some_and(|o| o.on_timer(now, speaking)) {
+            self.say(prompts::ONE_MOMENT, false);
+        }
+        if let Some(strikes) = self.turns.no_input_due(now) {
+            self.on_no_input(strikes);
+        }
+    }
+
+    /// How the call ended so far.
+    pub fn outcome(&self) -> CallOutcome {
+        self.outcome
+    }
+
+    /// Whether the caller's identity was verified on this call.
+    pub fn is_verified(&self) -> bool {
+        self.verified
+    }
+
+    /// Whether a `Say` is playing (from the action until it finished or was cut).
+    pub fn is_bot_speaking(&self) -> bool {
+        self.turns.is_bot_speaking()
+    }
+
+    /// The last bot utterance cut short, with how much of it was heard.
+    pub fn last_interruption(&self) -> Option<Interruption> {
+        self.turns.last_interruption()
+    }
+
+    // ----- helpers shared by the flow modules -----
+
+    fn say(&mut self, text: impl Into<String>, question: bool) {
+        let text = text.into();
+        let id = self.next_say;
+        self.next_say += 1;
+        self.turns.said(id, text.clone(), question);
+        self.actions.push_back(Action::Say { id, text });
+    }
+
+    /// Makes a call the dialog waits on (answers come after its result).
+    fn call(&mut self, request: Request, purpose: Purpose) {
+        let delay = filler_delay(request.budget(), self.cfg.soft_deadline_fraction, self.cfg.filler_after);
+        let id = self.fire(request);
+        self.outstanding = Some(Outstanding::new(id, purpose, self.now, delay));
+        self.turns.cancel_no_input();
+    }
+
+    /// Makes a call whose result nobody waits for.
+    fn fire(&mut self, request: Request) -> CallId {
+        let id = CallId(self.next_call);
+        self.next_call += 1;
+        self.actions.push_back(Action::Call { id, request });
+        id
+    }
+
+    fn stop_speaking(&mut self) {
+        if self.turns.is_bot_speaking() {
+            self.actions.push_back(Action::StopSpeaking);
+            self.turns.stopped();
+        }
+    }
+
+    /// Ends the dialog: drops the record, disarms timers, ignores what follows.
+    fn end(&mut self, outcome: CallOutcome) {
+        self.stage = Stage::Done;
+        self.outcome = outcome;
+        self.outstanding = None;
+        self.queued.clear();
+        self.turns.clear_timers();
+    }
+
+    fn transfer(&mut self, prompt: &'static str, tier: Tier, reason: &'static str, outcome: CallOutcome) {
+        self.say(prompt, false);
+        self.actions.push_back(Action::Transfer { tier, reason });
+        self.end(outcome);
+    }
+
+    fn hang_up(&mut self, prompt: &'static str) {
+        self.say(prompt, false);
+        self.actions.push_back(Action::Hangup);
+        self.end(if self.answered {
+            CallOutcome::Resolved
+        } else {
+            CallOutcome::Abandoned
+        });
+    }
+
+    fn after_bot_quiet(&mut self) {
+        if matches!(self.stage, Stage::Done) {
+            return;
+        }
+        if self.outstanding.as_mut().is_some_and(Outstanding::on_quiet) {
+            self.say(prompts::ONE_MOMENT, false);
+        } else {
+            self.arm_no_input();
+        }
+    }
+
+    fn arm_no_input(&mut self) {
+        if self.outstanding.is_none() && matches!(self.stage, Stage::Identify(_) | Stage::Verified(_)) {
+            self.turns.arm_no_input(self.now, self.cfg.no_input_timeout);
+        }
+    }
+
+    fn on_no_input(&mut self, strikes: u32) {
+        if strikes >= 2 {
+            self.hang_up(prompts::NO_INPUT_GOODBYE);
+        } else {
+            self.say(prompts::STILL_THERE, false);
+            let question = self.current_question();
+            self.say(question, true);
+        }
+    }
+
+    /// The fixed question that fits where the conversation is.
+    fn current_question(&self) -> &'static str {
+        match &self.stage {
+            Stage::Identify(id) => match (&id.name, &id.dob) {
+                (Some(_), None) => prompts::ASK_DOB,
+                (None, Some(_)) => prompts::ASK_NAME,
+                _ => prompts::ASK_IDENTITY,
+            },
+            Stage::Verified(s) => match s.awaiting {
+                Awaiting::Medication(_) => prompts::WHICH_MEDICATION,
+                Awaiting::Symptoms { .. } => prompts::ASK_SYMPTOMS,
+                Awaiting::AnythingElse => prompts::ANYTHING_ELSE,
+                Awaiting::Nothing => prompts::HOW_CAN_I_HELP,
+            },
+            Stage::NotStarted | Stage::Done => prompts::ASK_IDENTITY,
+        }
+    }
+}

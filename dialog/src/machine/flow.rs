@@ -1,0 +1,242 @@
+//! Each caller turn: transcripts, partials and key presses, the requests
+//! that act at any stage (emergency, a person, not understood), and the
+//! identify stage up to the patient lookup.
+
+use super::{Awaiting, CallOutcome, Dialog, Stage, Tier};
+use crate::calls::Purpose;
+use crate::nlu::text::{MAX_CHARS, clip, words};
+use crate::nlu::{Intent, Understanding, classify, is_backchannel, understand};
+use crate::prompts;
+use crate::tools::{Request, Severity};
+use crate::verify::Pending;
+
+/// Recorded as the symptoms of an emergency that named none.
+const EMERGENCY_SYMPTOMS: &str = "emergency reported on the call";
+
+impl Dialog {
+    /// Understands `text`, asking the fallback classifier when the grammar
+    /// finds no intent and no identity.
+    pub(super) fn interpret(&self, text: &str) -> Understanding {
+        let mut u = understand(text, &self.catalog);
+        if u.intent == Intent::Unknown
+            && u.name.is_none()
+            && u.dob.is_none()
+            && let Some(intent) = self.fallback.as_ref().and_then(|f| f.classify(text))
+        {
+            u.intent = intent;
+        }
+        u
+    }
+
+    pub(super) fn on_partial(&mut self, text: &str) {
+        self.turns.cancel_no_input();
+        if !self.turns.is_bot_speaking() || text.trim().is_empty() {
+            return;
+        }
+        if is_backchannel(text) {
+            self.turns.cancel_barge_in();
+            return;
+        }
+        let urgent = matches!(classify(text), Intent::Human | Intent::Emergency);
+        if urgent || words(clip(text, MAX_CHARS)).len() >= 2 {
+            self.stop_speaking();
+        }
+    }
+
+    pub(super) fn on_dtmf(&mut self, digit: char) {
+        if digit == '0' {
+            self.turns.caller_took_turn();
+            self.transfer_to_person();
+        }
+    }
+
+    pub(super) fn on_final(&mut self, text: &str) {
+        let text = clip(text, MAX_CHARS).trim().to_owned();
+        if text.is_empty() || is_backchannel(&text) {
+            if self.turns.is_bot_speaking() || self.outstanding.is_some() {
+                return;
+            }
+            let again = self.turns.take_resay();
+            if !again.is_empty() {
+                // The barge-in was a cough or a "mm-hm": say what was cut again.
+                for u in again {
+                    self.say(u.text, u.question);
+                }
+                return;
+            }
+            if text.is_empty() {
+                self.turns.caller_took_turn();
+                self.not_understood_turn();
+                return;
+            }
+        }
+        self.turns.caller_took_turn();
+        let u = self.interpret(&text);
+        match u.intent {
+            Intent::Emergency => return self.emergency(&u),
+            Intent::Human => return self.transfer_to_person(),
+            _ => {}
+        }
+        self.stop_speaking();
+        if self.outstanding.is_some() {
+            self.queued.push_back(text);
+            return;
+        }
+        self.respond(u, text);
+    }
+
+    /// Handles a turn no call is blocking.
+    pub(super) fn respond(&mut self, u: Understanding, text: String) {
+        match self.stage {
+            Stage::Identify(_) => self.identify_turn(u, text),
+            Stage::Verified(_) => self.verified_turn(u, text),
+            Stage::NotStarted | Stage::Done => {}
+        }
+    }
+
+    /// Handles the turns that waited for a call, until one makes a new call.
+    pub(super) fn drain_queue(&mut self) {
+        while self.outstanding.is_none() && !matches!(self.stage, Stage::Done) {
+            let Some(text) = self.queued.pop_front() else {
+                break;
+            };
+            let u = self.interpret(&text);
+            self.respond(u, text);
+        }
+    }
+
+    /// 911 advice, a severe adverse-event flag and a pharmacist, at any stage.
+    pub(super) fn emergency(&mut self, u: &Understanding) {
+        self.stop_speaking();
+        self.say(prompts::EMERGENCY, false);
+        let patient_id = match &self.stage {
+            Stage::Verified(s) => Some(s.caller.patient_id()),
+            _ => None,
+        };
+        let symptoms = u.symptoms.clone().unwrap_or_else(|| EMERGENCY_SYMPTOMS.to_owned());
+        self.fire(Request::FlagAdverseEvent {
+            patient_id,
+            medication: u.medication.clone(),
+            symptoms,
+            severity: Severity::Severe,
+        });
+        self.actions.push_back(super::Action::Transfer {
+            tier: Tier::T2,
+            reason: "emergency",
+        });
+        self.end(CallOutcome::Emergency);
+    }
+
+    /// The caller asked for a person (words or DTMF 0), at any stage.
+    pub(super) fn transfer_to_person(&mut self) {
+        self.stop_speaking();
+        self.transfer(prompts::TRANSFER, Tier::T1, "caller_request", CallOutcome::Transferred);
+    }
+
+    /// Nothing usable: ask again, or hand over after too many in a row.
+    pub(super) fn not_understood_turn(&mut self) {
+        self.not_understood += 1;
+        if self.not_understood >= self.cfg.max_not_understood {
+            self.transfer(
+                prompts::NOT_UNDERSTOOD_TRANSFER,
+                Tier::T1,
+                "not_understood",
+                CallOutcome::Transferred,
+            );
+        } else {
+            self.say(prompts::NOT_UNDERSTOOD, true);
+        }
+    }
+
+    pub(super) fn goodbye(&mut self) {
+        self.hang_up(prompts::GOODBYE);
+    }
+
+    /// A turn before verification: collect name and date of birth, keep any
+    /// request for after verification, answer only what carries no PHI.
+    fn identify_turn(&mut self, u: Understanding, text: String) {
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
+        let gave_identity = u.name.is_some() || u.dob.is_some();
+        if let Some(name) = &u.name {
+            id.name = Some(name.clone());
+        }
+        if let Some(dob) = u.dob {
+            id.dob = Some(dob);
+        }
+        let intent = u.intent;
+        if intent.needs_verification() {
+            id.pending = Some(Pending { understanding: u, text });
+        }
+        if !gave_identity {
+            match intent {
+                i if i.needs_verification() => {
+                    self.not_understood = 0;
+                    self.say(prompts::VERIFY_FIRST, true);
+                }
+                Intent::Hours => {
+                    self.not_understood = 0;
+                    self.answered = true;
+                    self.say(prompts::HOURS, false);
+                    self.say(prompts::HOURS_THEN_IDENTIFY, true);
+                }
+                Intent::Goodbye => self.goodbye(),
+                Intent::Yes | Intent::Backchannel => {
+                    let question = self.current_question();
+                    self.say(question, true);
+                }
+                _ => self.not_understood_turn(),
+            }
+            return;
+        }
+        self.not_understood = 0;
+        match (id.complete(), id.name.is_some()) {
+            (Some((name, dob)), _) => {
+                let phone = self.caller_phone.clone();
+                self.call(Request::PatientLookup { name, dob, phone }, Purpose::Lookup);
+            }
+            (None, true) => self.say(prompts::ASK_DOB, true),
+            (None, false) => self.say(prompts::ASK_NAME, true),
+        }
+    }
+
+    /// Moves to the verified stage and answers what was asked before.
+    pub(super) fn become_verified(&mut self, caller: crate::verify::VerifiedCaller) {
+        let greeting = crate::answers::verified(&caller);
+        let session = super::Session {
+            caller,
+            awaiting: Awaiting::Nothing,
+        };
+        let pending = match std::mem::replace(&mut self.stage, Stage::Verified(Box::new(session))) {
+            Stage::Identify(id) => id.pending,
+            _ => None,
+        };
+        self.verified = true;
+        self.say(greeting, false);
+        match pending {
+            Some(p) => self.dispatch(p.understanding, p.text),
+            None if self.queued.is_empty() => self.say(prompts::HOW_CAN_I_HELP, true),
+            None => {}
+        }
+    }
+
+    /// A failed lookup: try again, or hand over after too many.
+    pub(super) fn verification_failed(&mut self) {
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
+        id.failures += 1;
+        id.retry();
+        if id.failures >= self.cfg.max_verify_attempts {
+            self.transfer(
+                prompts::TRANSFER,
+                Tier::T1,
+                "verification_failed",
+                CallOutcome::VerificationFailed,
+            );
+        } else {
+            self.say(prompts::VERIFY_RETRY, true);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Requests of a verified caller: coverage, prior authorization, refills,
+//! status, side effects, hours, and the ones staff call back about.
+
+use super::{Awaiting, Dialog, Stage, Tier};
+use crate::answers;
+use crate::calls::Purpose;
+use crate::nlu::symptoms::assess_severity;
+use crate::nlu::text::clip;
+use crate::nlu::{Intent, Understanding};
+use crate::prompts;
+use crate::tools::{Request, Severity};
+use crate::verify::{Pending, VerifiedCaller};
+
+/// The longest free-text symptom description passed on.
+const MAX_SYMPTOM_CHARS: usize = 300;
+
+impl Dialog {
+    /// A turn of a verified caller: first as the answer to the last
+    /// question, else as a new request.
+    pub(super) fn verified_turn(&mut self, u: Understanding, text: String) {
+        let Stage::Verified(session) = &mut self.stage else {
+            return;
+        };
+        match std::mem::replace(&mut session.awaiting, Awaiting::Nothing) {
+            Awaiting::Symptoms { medication } if matches!(u.intent, Intent::Unknown | Intent::SideEffect) => {
+                let symptoms = u
+                    .symptoms
+                    .clone()
+                    .unwrap_or_else(|| clip(&text, MAX_SYMPTOM_CHARS).to_owned());
+                let severity = u.severity.unwrap_or_else(|| assess_severity(&text));
+                self.not_understood = 0;
+                self.flag_side_effect(medication.or(u.medication), symptoms, severity);
+            }
+            Awaiting::Symptoms { .. } | Awaiting::Medication(_) if u.intent == Intent::No => {
+                self.not_understood = 0;
+                self.anything_else();
+            }
+            awaiting @ (Awaiting::Symptoms { .. } | Awaiting::Medication(_))
+                if matches!(u.intent, Intent::Yes | Intent::Backchannel) && u.medication.is_none() =>
+            {
+                // "Yeah": the question still stands.
+                self.set_awaiting(awaiting);
+                let question = self.current_question();
+                self.say(question, true);
+            }
+            Awaiting::Medication(pending) => {
+                let medication = u.medication.clone().or_else(|| {
+                    let caller = self.caller_ref()?;
+                    caller.find_medication(&text).map(|m| m.name.clone())
+                });
+                let answers_question = matches!(u.intent, Intent::Unknown | Intent::Yes | Intent::Backchannel)
+                    || u.intent == pending.understanding.intent;
+                match medication {
+                    Some(med) if answers_question => {
+                        let mut asked = pending.understanding;
+                        asked.medication = Some(med);
+                        self.dispatch(asked, pending.text);
+                    }
+                    None if u.intent == Intent::Unknown => {
+                        self.set_awaiting(Awaiting::Medication(pending));
+                        self.not_understood_turn();
+                    }
+                    _ => self.dispatch(u, text),
+                }
+            }
+            Awaiting::AnythingElse if matches!(u.intent, Intent::Yes | Intent::Backchannel) => {
+                self.not_understood = 0;
+                self.say(prompts::WHAT_ELSE, true);
+            }
+            _ => self.dispatch(u, text),
+        }
+    }
+
+    /// Acts on a request (also one kept from before verification).
+    pub(super) fn dispatch(&mut self, u: Understanding, text: String) {
+        if u.intent != Intent::Unknown {
+            self.not_understood = 0;
+        }
+        match u.intent {
+            Intent::Coverage => self.ask_benefits(u, text),
+            Intent::PriorAuth => self.ask_prior_auth(u, text),
+            Intent::Refill | Intent::Status => self.answer_from_record(u, text),
+            Intent::SideEffect => self.side_effect(u),
+            Intent::Hours => {
+                self.answered = true;
+                self.say(prompts::HOURS, false);
+                self.anything_else();
+            }
+            Intent::NewPrescription | Intent::ControlledSubstance | Intent::Interaction | Intent::ClinicalQuestion => {
+                self.call_back(prompts::PHARMACIST_CALLBACK, Tier::T2, u.intent.label());
+            }
+            Intent::Price | Intent::Refund | Intent::Complaint => {
+                self.call_back(prompts::MANAGER_CALLBACK, Tier::T3, u.intent.label());
+            }
+            Intent::Goodbye | Intent::No => self.goodbye(),
+            Intent::Yes | Intent::Backchannel => self.say(prompts::HOW_CAN_I_HELP, true),
+            Intent::Unknown if u.name.is_some() || u.dob.is_some() => self.say(prompts::HOW_CAN_I_HELP, true),
+            Intent::Unknown => self.not_understood_turn(),
+            Intent::Emergency => self.emergency(&u),
+            Intent::Human => self.transfer_to_person(),
+        }
+    }
+
+    fn caller_ref(&self) -> Option<&VerifiedCaller> {
+        match &self.stage {
+            Stage::Verified(s) => Some(&s.caller),
+            _ => None,
+        }
+    }
+
+    fn set_awaiting(&mut self, awaiting: Awaiting) {
+        if let Stage::Verified(s) = &mut self.stage {
+            s.awaiting = awaiting;
+        }
+    }
+
+    /// The medication a request is about: named (catalog or on file), else
+    /// the caller's only one.
+    fn medication_for(&self, u: &Understanding, text: &str) -> Option<String> {
+        let caller = self.caller_ref()?;
+        u.medication
+            .clone()
+            .or_else(|| caller.find_medication(text).map(|m| m.name.clone()))
+            .or_else(|| caller.only_medication().map(|m| m.name.clone()))
+    }
+
+    fn ask_which_medication(&mut self, u: Understanding, text: String) {
+        self.set_awaiting(Awaiting::Medication(Pending { understanding: u, text }));
+        self.say(prompts::WHICH_MEDICATION, true);
+    }
+
+    fn ask_benefits(&mut self, u: Understanding, text: String) {
+        let (Some(medication), Some(patient_id)) = (
+            self.medication_for(&u, &text),
+            self.caller_ref().map(VerifiedCaller::patient_id),
+        ) else {
+            return self.ask_which_medication(u, text);
+        };
+        self.call(Request::VerifyBenefits { patient_id, medication }, Purpose::Benefits);
+    }
+
+    fn ask_prior_auth(&mut self, u: Understanding, text: String) {
+        let (Some(medication), Some(caller)) = (self.medication_for(&u, &text), self.caller_ref()) else {
+            return self.ask_which_medication(u, text);
+        };
+        let payer = u.payer.clone().unwrap_or_else(|| caller.payer().to_owned());
+        let request = Request::CheckPaRequirements {
+            payer,
+            medication: medication.clone(),
+            question: text,
+        };
+        self.call(request, Purpose::PaCheck { medication });
+    }
+
+    /// Refill and status come straight from the record (tier 0).
+    fn answer_from_record(&mut self, u: Understanding, text: String) {
+        let Some(medication) = self.medication_for(&u, &text) else {
+            return self.ask_which_medication(u, text);
+        };
+        let Some(caller) = self.caller_ref() else {
+            return;
+        };
+        let renewal = u.intent == Intent::Refill && caller.medication(&medication).is_some_and(|m| m.refills_left <= 0);
+        let sentence = match u.intent {
+            Intent::Refill => answers::refill(caller, &medication),
+            _ => answers::status(caller, &medication),
+        };
+        self.say(sentence, false);
+        if renewal {
+            self.queue_for_staff(Tier::T1, "refill_renewal");
+        }
+        self.answered = true;
+        self.anything_else();
+    }
+
+    fn side_effect(&mut self, u: Understanding) {
+        let medication = u.medication.clone().or_else(|| {
+            let caller = self.caller_ref()?;
+            caller.only_medication().map(|m| m.name.clone())
+        });
+        match u.symptoms {
+            Some(symptoms) => {
+                self.flag_side_effect(medication, symptoms, u.severity.unwrap_or(Severity::Moderate));
+            }
+            None => {
+                self.set_awaiting(Awaiting::Symptoms { medication });
+                self.say(prompts::ASK_SYMPTOMS, true);
+            }
+        }
+    }
+
+    fn flag_side_effect(&mut self, medication: Option<String>, symptoms: String, severity: Severity) {
+        let Some(patient_id) = self.caller_ref().map(VerifiedCaller::patient_id) else {
+            return;
+        };
+        let request = Request::FlagAdverseEvent {
+            patient_id: Some(patient_id),
+            medication,
+            symptoms,
+            severity,
+        };
+        self.call(request, Purpose::AdverseEvent { severity });
+    }
+
+    fn call_back(&mut self, prompt: &'static str, tier: Tier, reason: &'static str) {
+        self.say(prompt, false);
+        self.queue_for_staff(tier, reason);
+        self.answered = true;
+        self.anything_else();
+    }
+}

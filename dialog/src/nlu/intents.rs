@@ -1,0 +1,394 @@
+//! What the caller wants, by grammar: keyword phrases on word boundaries,
+//! checked in a fixed order. Emergencies come first, then requests for a
+//! person, then the specific requests, then the conversational ones (bye,
+//! backchannel, yes, no).
+
+use super::symptoms::mentions_symptom;
+use super::text::{Phrases, words};
+use crate::tier::Tier;
+
+/// What one caller utterance asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Intent {
+    /// Is a medication covered, its tier, copay, deductible.
+    Coverage,
+    /// Whether a medication needs prior authorization, and on what terms.
+    PriorAuth,
+    /// A refill of a current prescription.
+    Refill,
+    /// Status of a prescription or order.
+    Status,
+    /// A side effect to report.
+    SideEffect,
+    /// A transfer to a person.
+    Human,
+    /// A medical emergency.
+    Emergency,
+    /// The caller is done.
+    Goodbye,
+    /// Opening hours.
+    Hours,
+    /// A new prescription (or a transfer of one).
+    NewPrescription,
+    /// A question about a controlled substance.
+    ControlledSubstance,
+    /// Whether medications (or food, alcohol) interact.
+    Interaction,
+    /// Any other clinical question (dosing, pregnancy, missed doses).
+    ClinicalQuestion,
+    /// Cash price of a medication.
+    Price,
+    /// A refund.
+    Refund,
+    /// A complaint.
+    Complaint,
+    /// Agreement.
+    Yes,
+    /// Refusal.
+    No,
+    /// "mm-hm", "uh-huh", "okay", "yeah", "right" on their own: listening, not taking the turn.
+    Backchannel,
+    /// Nothing recognised.
+    Unknown,
+}
+
+impl Intent {
+    /// Stable snake_case label (metrics, staff task reasons).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Coverage => "coverage",
+            Self::PriorAuth => "prior_auth",
+            Self::Refill => "refill",
+            Self::Status => "status",
+            Self::SideEffect => "side_effect",
+            Self::Human => "human",
+            Self::Emergency => "emergency",
+            Self::Goodbye => "goodbye",
+            Self::Hours => "hours",
+            Self::NewPrescription => "new_prescription",
+            Self::ControlledSubstance => "controlled_substance",
+            Self::Interaction => "interaction",
+            Self::ClinicalQuestion => "clinical_question",
+            Self::Price => "price",
+            Self::Refund => "refund",
+            Self::Complaint => "complaint",
+            Self::Yes => "yes",
+            Self::No => "no",
+            Self::Backchannel => "backchannel",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Who would handle this request if staff did (see [`Tier`]).
+    pub fn tier(self) -> Tier {
+        match self {
+            Self::Refill | Self::Status | Self::Hours => Tier::T0,
+            Self::Goodbye | Self::Yes | Self::No | Self::Backchannel | Self::Unknown => Tier::T0,
+            Self::Coverage | Self::PriorAuth | Self::Human => Tier::T1,
+            Self::SideEffect | Self::Emergency | Self::NewPrescription => Tier::T2,
+            Self::ControlledSubstance | Self::Interaction | Self::ClinicalQuestion => Tier::T2,
+            Self::Price | Self::Refund | Self::Complaint => Tier::T3,
+        }
+    }
+
+    /// Whether answering needs a verified caller: anything about the
+    /// caller's record, or a request staff must call back about.
+    pub fn needs_verification(self) -> bool {
+        !matches!(
+            self,
+            Self::Human
+                | Self::Emergency
+                | Self::Goodbye
+                | Self::Hours
+                | Self::Yes
+                | Self::No
+                | Self::Backchannel
+                | Self::Unknown
+        )
+    }
+}
+
+#[rustfmt::skip]
+const EMERGENCY: &[&str] = &[
+    "chest pain*", "can't breathe", "cant breathe", "cannot breathe", "can not breathe", "couldn't breathe",
+    "trouble breathing", "difficulty breathing", "hard to breathe", "struggling to breathe", "not breathing",
+    "stopped breathing", "overdos*", "took too many", "took too much", "suicid*", "kill myself", "killing myself",
+    "end my life", "want to die", "hurt myself", "unconscious", "unresponsive", "won't wake up", "passed out",
+    "seizing", "anaphyla*", "throat is closing", "throat closing", "throat is swelling", "throat swelling",
+    "heart attack", "having a stroke",
+];
+const SEIZURE_MEDICINE: &[&str] = &[
+    "seizure medication*",
+    "seizure medicine*",
+    "seizure med*",
+    "seizure drug*",
+];
+#[rustfmt::skip]
+const HUMAN: &[&str] = &[
+    "agent", "agents", "representative", "pharmacist", "human", "real person", "live person", "actual person",
+    "operator", "talk to a person", "speak to a person", "speak with a person", "talk to someone", "speak to someone",
+    "speak with someone", "talk to somebody", "speak to somebody",
+];
+#[rustfmt::skip]
+const PRIOR_AUTH: &[&str] = &[
+    "prior auth*", "pre auth*", "preauth*", "prior approval", "pre approval", "preapproval", "a pa", "the pa", "my pa",
+    "pa form", "pa request", "pa required", "need pa", "needs pa", "p a", "authoriz*", "authoris*", "step therapy",
+];
+#[rustfmt::skip]
+const INTERACTION: &[&str] = &[
+    "interact*", "together with", "at the same time as", "mix*", "combin*", "along with", "contraindicat*",
+];
+#[rustfmt::skip]
+const CONTROLLED: &[&str] = &[
+    "controlled substance*", "controlled medication*", "narcotic*", "opioid*", "opiate*", "oxycodone", "oxycontin",
+    "hydrocodone", "percocet", "vicodin", "adderall", "ritalin", "xanax", "valium", "ativan", "klonopin", "fentanyl",
+    "morphine", "codeine", "tramadol", "suboxone", "methadone", "ambien", "schedule two", "schedule ii", "schedule 2",
+];
+#[rustfmt::skip]
+const NEW_PRESCRIPTION: &[&str] = &[
+    "new prescription*", "new script", "new rx", "new medication", "new medicine", "transfer a prescription",
+    "transfer my prescription*", "sent a prescription", "sent in a prescription", "sent over a prescription",
+    "send a prescription", "called in a prescription", "prescribed me", "just prescribed", "doctor prescribed",
+    "fill a new",
+];
+#[rustfmt::skip]
+const REFUND: &[&str] = &[
+    "refund*", "money back", "overcharg*", "charged twice", "double charged", "charged me twice", "reimburs*",
+];
+#[rustfmt::skip]
+const COMPLAINT: &[&str] = &[
+    "complain*", "grievance", "unacceptable", "rude", "terrible service", "awful service", "bad service",
+    "poor service", "manager", "supervisor", "ridiculous",
+];
+#[rustfmt::skip]
+const SIDE_EFFECT: &[&str] = &[
+    "side effect*", "reaction", "adverse", "making me", "made me", "makes me", "since starting", "since i started",
+    "since i began", "since taking", "after taking", "after starting", "after i started", "after i took",
+];
+#[rustfmt::skip]
+const COVERAGE: &[&str] = &[
+    "cover*", "copay*", "co pay*", "copayment", "coinsurance", "formulary", "tier", "tiers", "deductible", "benefit*",
+    "insurance", "out of pocket", "my plan", "eligib*",
+];
+#[rustfmt::skip]
+const PRICE: &[&str] = &[
+    "price*", "cost*", "how much", "cash", "cheaper", "discount*", "coupon*", "expensive", "afford*", "pay for",
+];
+#[rustfmt::skip]
+const REFILL: &[&str] = &[
+    "refill*", "renew*", "ran out", "run out", "running out", "more of my", "reorder",
+];
+#[rustfmt::skip]
+const STATUS: &[&str] = &[
+    "status", "prescription ready", "is it ready", "ready for pick up", "ready for pickup", "ready yet", "my order",
+    "the order", "order status", "shipped", "shipping", "deliver*", "where is my", "track*", "when will it be ready",
+    "when can i pick",
+];
+#[rustfmt::skip]
+const CLINICAL: &[&str] = &[
+    "dose", "doses", "dosage", "dosing", "how should i take", "how do i take", "how to take", "can i take",
+    "should i take", "is it safe", "safe to", "pregnan*", "breastfeed*", "breast feed*", "missed a dose",
+    "miss a dose", "stop taking", "with food", "empty stomach", "alcohol", "generic", "what is it for",
+    "what's it for", "store it", "refrigerat*", "expire*",
+];
+#[rustfmt::skip]
+const HOURS: &[&str] = &[
+    "hours", "are you open", "you open", "open today", "open on", "open tomorrow", "open until", "when do you open",
+    "when do you close", "what time do you", "what time are you", "closing time", "close today",
+];
+#[rustfmt::skip]
+const GOODBYE: &[&str] = &[
+    "goodbye", "good bye", "bye", "that's all", "that is all", "that's it", "that is it", "that'll be all",
+    "nothing else", "no more questions", "have a good day", "have a nice day", "hang up", "i'm done", "all set",
+];
+#[rustfmt::skip]
+const THANKS: &[&str] = &[
+    "thanks", "thank you", "thanks so much", "thank you so much", "thank you very much", "ok thanks", "okay thanks",
+    "okay thank you", "ok thank you",
+];
+#[rustfmt::skip]
+const BACKCHANNEL_WORDS: &[&str] = &[
+    "mm", "hm", "hmm", "mhm", "mmhm", "mmhmm", "mmm", "uh", "huh", "um", "uhm", "ah", "okay", "ok", "yeah", "right",
+    "alright", "gotcha",
+];
+const BACKCHANNEL_PHRASES: &[&str] = &["i see", "got it", "uh huh", "mm hmm", "mm hm"];
+#[rustfmt::skip]
+const YES: &[&str] = &[
+    "yes", "yeah", "yep", "yup", "sure", "correct", "absolutely", "definitely", "affirmative", "of course", "i do",
+    "that's right", "that is right", "that's correct", "please",
+];
+#[rustfmt::skip]
+const NO: &[&str] = &[
+    "no", "nope", "nah", "not really", "i'm good", "i'm fine", "nothing", "i don't think so", "negative",
+];
+#[rustfmt::skip]
+const LEAD_INS: &[&str] = &[
+    "oh", "um", "uh", "well", "so", "actually",
+];
+
+/// Whether `text` is only a backchannel: "mm-hm", "uh-huh", "okay", "yeah",
+/// "right", "I see" (at most four words, nothing else).
+pub fn is_backchannel(text: &str) -> bool {
+    let w = words(text);
+    if w.is_empty() || w.len() > 4 {
+        return false;
+    }
+    let joined = w.join(" ");
+    BACKCHANNEL_PHRASES.contains(&joined.as_str()) || w.iter().all(|x| BACKCHANNEL_WORDS.contains(&x.as_str()))
+}
+
+/// The intent of `text` by grammar (see the module docs for the order).
+pub fn classify(text: &str) -> Intent {
+    let w = words(text);
+    let p = Phrases::from_words(&w);
+    if p.is_empty() {
+        return Intent::Unknown;
+    }
+    let seizure = p.any(&["seizure", "seizures"]) && !p.any(SEIZURE_MEDICINE);
+    if seizure || p.any(EMERGENCY) {
+        return Intent::Emergency;
+    }
+    let take_with = p.any(&["take", "taking"]) && p.has("with") && p.any(&["can i", "safe", "okay", "ok"]);
+    let ordered: [(Intent, bool); 11] = [
+        (Intent::Human, p.any(HUMAN)),
+        (Intent::PriorAuth, p.any(PRIOR_AUTH)),
+        (Intent::Interaction, take_with || p.any(INTERACTION)),
+        (Intent::ControlledSubstance, p.any(CONTROLLED)),
+        (Intent::NewPrescription, p.any(NEW_PRESCRIPTION)),
+        (Intent::Refund, p.any(REFUND)),
+        (Intent::Complaint, p.any(COMPLAINT)),
+        (Intent::SideEffect, p.any(SIDE_EFFECT)),
+        (Intent::Coverage, p.any(COVERAGE)),
+        (Intent::Price, p.any(PRICE)),
+        (Intent::Refill, p.any(REFILL)),
+    ];
+    if let Some((intent, _)) = ordered.iter().find(|(_, hit)| *hit) {
+        return *intent;
+    }
+    if p.any(STATUS) {
+        return Intent::Status;
+    }
+    if mentions_symptom(text) {
+        return Intent::SideEffect;
+    }
+    if p.any(CLINICAL) {
+        return Intent::ClinicalQuestion;
+    }
+    if p.any(HOURS) {
+        return Intent::Hours;
+    }
+    let joined = w.join(" ");
+    if p.any(GOODBYE) || THANKS.contains(&joined.as_str()) {
+        return Intent::Goodbye;
+    }
+    if is_backchannel(text) {
+        return Intent::Backchannel;
+    }
+    let start = w.iter().position(|x| !LEAD_INS.contains(&x.as_str())).unwrap_or(0);
+    let rest = Phrases::from_words(&w[start..]);
+    let starts = |list: &[&str]| list.iter().any(|y| rest.starts_with(y));
+    if starts(YES) {
+        Intent::Yes
+    } else if starts(NO) {
+        Intent::No
+    } else {
+        Intent::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_intent() {
+        let cases = [
+            ("Is Ozempic covered?", Intent::Coverage),
+            ("how much is my copay for metformin", Intent::Coverage),
+            ("does my plan cover Humira", Intent::Coverage),
+            ("Does Humira need prior authorization?", Intent::PriorAuth),
+            ("does it need a PA", Intent::PriorAuth),
+            ("do I need pre-authorization for Ozempic", Intent::PriorAuth),
+            ("I need a refill on my metformin", Intent::Refill),
+            ("what's the status of my order", Intent::Status),
+            ("is my prescription ready", Intent::Status),
+            ("I think I'm having a side effect", Intent::SideEffect),
+            ("I've been having nausea since starting Ozempic", Intent::SideEffect),
+            ("I get headaches", Intent::SideEffect),
+            ("let me talk to a representative", Intent::Human),
+            ("agent", Intent::Human),
+            ("can I speak to a real person", Intent::Human),
+            ("I can't breathe", Intent::Emergency),
+            ("my husband is unconscious", Intent::Emergency),
+            ("that's all, goodbye", Intent::Goodbye),
+            ("bye", Intent::Goodbye),
+            ("thanks that's it", Intent::Goodbye),
+            ("Thank you.", Intent::Goodbye),
+            ("what are your hours", Intent::Hours),
+            ("are you open on Sunday", Intent::Hours),
+            ("my doctor sent in a new prescription", Intent::NewPrescription),
+            ("I need my oxycodone filled", Intent::ControlledSubstance),
+            ("can I take ibuprofen with lisinopril", Intent::Interaction),
+            ("does metformin interact with alcohol", Intent::Interaction),
+            ("what dose should I be on", Intent::ClinicalQuestion),
+            ("is it safe while pregnant", Intent::ClinicalQuestion),
+            ("what's the cash price of Wegovy", Intent::Price),
+            ("I want a refund", Intent::Refund),
+            ("I want to file a complaint", Intent::Complaint),
+            ("yes", Intent::Yes),
+            ("Yes, please.", Intent::Yes),
+            ("um yes I have another question", Intent::Yes),
+            ("no", Intent::No),
+            ("nope", Intent::No),
+            ("mm-hm", Intent::Backchannel),
+            ("Uh-huh.", Intent::Backchannel),
+            ("okay", Intent::Backchannel),
+            ("yeah", Intent::Backchannel),
+            ("right", Intent::Backchannel),
+            ("the weather is nice", Intent::Unknown),
+            ("", Intent::Unknown),
+            ("John Smith March 3 1985", Intent::Unknown),
+        ];
+        for (text, want) in cases {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn emergency_and_human_take_precedence() {
+        assert_eq!(classify("I need a refill, I overdosed on my pills"), Intent::Emergency);
+        assert_eq!(classify("is chest pain a side effect of Ozempic"), Intent::Emergency);
+        assert_eq!(classify("I want a pharmacist, my throat is closing"), Intent::Emergency);
+        assert_eq!(
+            classify("is Ozempic covered? actually just get me an agent"),
+            Intent::Human
+        );
+        assert_eq!(classify("I'm having a seizure"), Intent::Emergency);
+        assert_eq!(classify("I need a refill of my seizure medication"), Intent::Refill);
+    }
+
+    #[test]
+    fn tiers() {
+        assert_eq!(Intent::Refill.tier(), Tier::T0);
+        assert_eq!(Intent::Hours.tier(), Tier::T0);
+        assert_eq!(Intent::PriorAuth.tier(), Tier::T1);
+        assert_eq!(Intent::Human.tier(), Tier::T1);
+        assert_eq!(Intent::Interaction.tier(), Tier::T2);
+        assert_eq!(Intent::ControlledSubstance.tier(), Tier::T2);
+        assert_eq!(Intent::Complaint.tier(), Tier::T3);
+        assert_eq!(Intent::Price.tier(), Tier::T3);
+        assert!(Intent::Coverage.needs_verification());
+        assert!(!Intent::Hours.needs_verification());
+        assert!(!Intent::Emergency.needs_verification());
+    }
+
+    #[test]
+    fn backchannels() {
+        assert!(is_backchannel("Mm-hm."));
+        assert!(is_backchannel("yeah okay"));
+        assert!(is_backchannel("I see"));
+        assert!(!is_backchannel("yes"));
+        assert!(!is_backchannel("okay so is my ozempic covered"));
+        assert!(!is_backchannel(""));
+    }
+}

@@ -1,0 +1,188 @@
+//! Finding a catalog name (a medication or a payer) in what the recogniser
+//! heard, tolerant of its mishearings: "ozempik", "o zempic", "metforman",
+//! "humera", "lisinipril", "etna", "united health care".
+//!
+//! Every run of one to a few words is compared with each catalog name, both
+//! squashed together ("o zempic" → "ozempic"), by spelling (Jaro-Winkler and
+//! normalised Levenshtein) and by sound ([`phonetic_key`]). Short words only
+//! match exactly, and runs that start or end with a common word are not
+//! compared, so "the", "my" or "coverage" match nothing.
+
+use strsim::{jaro_winkler, normalized_levenshtein};
+
+use super::phonetic::phonetic_key;
+use super::text::words;
+use crate::catalog::Catalog;
+
+/// Words that never start or end a compared run.
+#[rustfmt::skip]
+const COMMON: &[&str] = &[
+    "a", "an", "the", "my", "is", "it", "its", "it's", "of", "for", "to", "and", "or", "on", "in", "with", "do",
+    "does", "i", "me", "need", "needs", "covered", "cover", "coverage", "about", "what", "how", "much", "copay",
+    "plan", "insurance", "prior", "authorization", "refill", "side", "effect", "effects", "medication", "medicine",
+    "prescription", "please", "human", "agent", "pharmacist", "thanks", "that", "this", "have", "has", "be", "am",
+    "are", "can", "will", "under", "by", "taking", "take", "on", "get", "got",
+];
+
+/// The catalog medication named in `text`, spelled as in the catalog.
+pub fn match_medication(text: &str, catalog: &Catalog) -> Option<String> {
+    best_match(text, &catalog.medications).map(str::to_owned)
+}
+
+/// The catalog payer named in `text`, spelled as in the catalog. Payers of
+/// three words or more also match on their first two ("blue cross").
+pub fn match_payer(text: &str, catalog: &Catalog) -> Option<String> {
+    best_match(text, &catalog.payers).map(str::to_owned)
+}
+
+/// The name in `names` that `text` mentions most convincingly, if any.
+pub fn best_match<'a>(text: &str, names: &'a [String]) -> Option<&'a str> {
+    let heard = words(text);
+    let mut best: Option<(f64, usize, &'a str)> = None;
+    for name in names {
+        let target = words(name);
+        if target.is_empty() {
+            continue;
+        }
+        let mut forms = vec![target.concat()];
+        if target.len() >= 3 {
+            forms.push(target[..2].concat());
+        }
+        for form in forms {
+            let key = phonetic_key(&form);
+            for n in 1..=(target.len() + 2).min(heard.len()) {
+                for run in heard.windows(n) {
+                    let edge_common = [run.first(), run.last()]
+                        .into_iter()
+                        .flatten()
+                        .any(|w| COMMON.contains(&w.as_str()));
+                    if edge_common {
+                        continue;
+                    }
+                    let Some(score) = similarity(&run.concat(), &form, &key) else {
+                        continue;
+                    };
+                    let len = form.len();
+                    if best.is_none_or(|(s, l, _)| score > s || (score == s && len > l)) {
+                        best = Some((score, len, name.as_str()));
+                    }
+                }
+            }
+        }
+    }
+    best.map(|(_, _, name)| name)
+}
+
+/// How well `heard` matches `target` (higher is better), or `None` if not
+/// at all: exact beats sounding alike, which beats spelling alike.
+fn similarity(heard: &str, target: &str, target_key: &str) -> Option<f64> {
+    if heard == target {
+        return Some(3.0);
+    }
+    let (a, b) = (heard.chars().count(), target.chars().count());
+    if a < 4 || b < 4 {
+        return None;
+    }
+    let ratio = a as f64 / b as f64;
+    if !(0.7..=1.45).contains(&ratio) {
+        return None;
+    }
+    let jw = jaro_winkler(heard, target);
+    let lev = normalized_levenshtein(heard, target);
+    let sounds_alike = !target_key.is_empty() && phonetic_key(heard) == target_key;
+    if sounds_alike && (jw >= 0.8 || lev >= 0.6) {
+        Some(1.0 + jw.max(lev))
+    } else if jw >= 0.9 && lev >= 0.75 {
+        Some(jw)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog {
+            medications: [
+                "Ozempic",
+                "Metformin",
+                "Humira",
+                "Lisinopril",
+                "Eliquis",
+                "Atorvastatin",
+                "Wegovy",
+            ]
+            .map(String::from)
+            .to_vec(),
+            payers: ["Aetna", "Blue Cross Blue Shield", "UnitedHealthcare", "Cigna", "Humana"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+
+    #[test]
+    fn medications_match_through_mishearings() {
+        let c = catalog();
+        for (text, want) in [
+            ("is my Ozempic covered", "Ozempic"),
+            ("ozempik", "Ozempic"),
+            ("Is my O-zempic covered?", "Ozempic"),
+            ("o zempic", "Ozempic"),
+            ("my metforman refill", "Metformin"),
+            ("met formin", "Metformin"),
+            ("does humera need a PA", "Humira"),
+            ("lisinipril", "Lisinopril"),
+            ("LISINOPRIL.", "Lisinopril"),
+            ("eliquis", "Eliquis"),
+            ("ator vastatin", "Atorvastatin"),
+            ("wegovie", "Wegovy"),
+        ] {
+            assert_eq!(match_medication(text, &c).as_deref(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn common_words_match_nothing() {
+        let c = catalog();
+        for text in [
+            "",
+            "the",
+            "my",
+            "coverage",
+            "is my medication covered",
+            "I want a human",
+            "information",
+            "prior authorization",
+            "my name is John Smith",
+            "March third nineteen eighty five",
+            "metal",
+            "hello there how are you",
+            "prescription",
+        ] {
+            assert_eq!(match_medication(text, &c), None, "{text}");
+            assert_eq!(match_payer(text, &c), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn payers_match_whole_partial_and_split() {
+        let c = catalog();
+        for (text, want) in [
+            ("I have Blue Cross", "Blue Cross Blue Shield"),
+            ("blue cross blue shield", "Blue Cross Blue Shield"),
+            ("united health care", "UnitedHealthcare"),
+            ("United Healthcare", "UnitedHealthcare"),
+            ("etna", "Aetna"),
+            ("my plan is Aetna", "Aetna"),
+            ("zigna", "Cigna"),
+            ("humana", "Humana"),
+        ] {
+            assert_eq!(match_payer(text, &c).as_deref(), Some(want), "{text}");
+        }
+        assert_eq!(match_payer("united", &c), None);
+        assert_eq!(match_payer("blue", &c), None);
+        assert_eq!(match_medication("humana", &c), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! Fixed prompts: sentences that never vary, so the server can synthesise
+//! them once at start-up and play cached audio ([`FIXED_PROMPTS`]).
+//!
+//! Nothing here carries caller data. Sentences that do (names, medications,
+//! benefits, case numbers) are built by the crate-private `answers` module,
+//! and only from a verified caller.
+
+/// Spoken when the call connects.
+pub const GREETING: &str = "Thanks for calling the pharmacy benefits line. I can help with coverage, prior \
+                            authorization, refills and side effects. To get started, please tell me your full name \
+                            and date of birth.";
+/// Asks for both halves of the identity again.
+pub const ASK_IDENTITY: &str = "Please tell me your full name and date of birth.";
+/// The caller gave a name but no date of birth.
+pub const ASK_DOB: &str = "Thanks. And what's your date of birth?";
+/// The caller gave a date of birth but no name.
+pub const ASK_NAME: &str = "Thanks. And what's your full name?";
+/// The lookup found no match (or an ambiguous one).
+pub const VERIFY_RETRY: &str =
+    "I couldn't match that name and date of birth. Let's try again: please say your full name and date of birth.";
+/// A question that needs the record came before verification.
+pub const VERIFY_FIRST: &str =
+    "I can help with that once I've verified your identity. Please tell me your full name and date of birth.";
+/// Said before handing the call to a person.
+pub const TRANSFER: &str = "I'm transferring you to a member of our team now.";
+/// Filler while a slow lookup runs.
+pub const ONE_MOMENT: &str = "One moment while I check that.";
+/// Nothing usable was heard, or nothing the bot understands.
+pub const NOT_UNDERSTOOD: &str = "Sorry, I didn't catch that. Could you say it again?";
+/// Too many turns in a row were not understood.
+pub const NOT_UNDERSTOOD_TRANSFER: &str =
+    "I'm having trouble understanding, so I'm transferring you to a member of our team now.";
+/// Asked right after verification.
+pub const HOW_CAN_I_HELP: &str = "How can I help you today?";
+/// Asked after every answer.
+pub const ANYTHING_ELSE: &str = "Is there anything else I can help with?";
+/// The caller said yes to [`ANYTHING_ELSE`].
+pub const WHAT_ELSE: &str = "Sure. What else can I help you with?";
+/// The request needs a medication and none (or several) could apply.
+pub const WHICH_MEDICATION: &str = "Which medication is this about?";
+/// A side effect was reported without saying what it is.
+pub const ASK_SYMPTOMS: &str = "I'm sorry to hear that. What symptoms are you having?";
+/// The benefits check ran past its budget and finishes in the background.
+pub const BENEFITS_PENDING: &str =
+    "I've started the check with your plan; it's taking longer than usual, so we'll text you the result.";
+/// The benefits check failed.
+pub const BENEFITS_UNAVAILABLE: &str =
+    "I couldn't reach your plan just now, so I've asked a technician to follow up with you.";
+/// The PA search found nothing (or failed).
+pub const PA_NOT_FOUND: &str = "I couldn't find a policy for that; I'll have a technician follow up.";
+/// A tier 2 request (new prescription, controlled substance, interaction, clinical question).
+pub const PHARMACIST_CALLBACK: &str = "That's a question for our pharmacist. I've asked one to call you back.";
+/// A tier 3 request (price, refund, complaint).
+pub const MANAGER_CALLBACK: &str = "That's a question for our pharmacy manager. I've asked them to call you back.";
+/// Opening hours (no PHI: answered before verification too).
+pub const HOURS: &str =
+    "The pharmacy is open Monday to Friday from 8 AM to 8 PM, and Saturday and Sunday from 9 AM to 5 PM.";
+/// Follows [`HOURS`] when the caller is not verified yet.
+pub const HOURS_THEN_IDENTIFY: &str =
+    "If you need help with a prescription, please tell me your full name and date of birth.";
+/// Recording a side effect failed.
+pub const ADVERSE_UNRECORDED: &str = "I couldn't record that just now, so I've asked a pharmacist to call you back.";
+/// Before transferring a severe side effect to a pharmacist.
+pub const CONNECT_PHARMACIST: &str = "Because this sounds serious, I'm connecting you to a pharmacist now.";
+/// An emergency was mentioned (any stage, verified or not).
+pub const EMERGENCY: &str = "If this is a medical emergency, please hang up and dial 9 1 1 now. I'm flagging this and \
+                             connecting you to a pharmacist.";
+/// The caller is done.
+pub const GOODBYE: &str = "Thanks for calling. Goodbye.";
+/// First silence after a question.
+pub const STILL_THERE: &str = "Are you still there?";
+/// Second silence after a question: the call ends.
+pub const NO_INPUT_GOODBYE: &str =
+    "I haven't heard anything, so I'll end the call now. Please call back any time. Goodbye.";
+
+/// Every prompt above: texts that never vary and can be cached as audio.
+pub const FIXED_PROMPTS: &[&str] = &[
+    GREETING,
+    ASK_IDENTITY,
+    ASK_DOB,
+    ASK_NAME,
+    VERIFY_RETRY,
+    VERIFY_FIRST,
+    TRANSFER,
+    ONE_MOMENT,
+    NOT_UNDERSTOOD,
+    NOT_UNDERSTOOD_TRANSFER,
+    HOW_CAN_I_HELP,
+    ANYTHING_ELSE,
+    WHAT_ELSE,
+    WHICH_MEDICATION,
+    ASK_SYMPTOMS,
+    BENEFITS_PENDING,
+    BENEFITS_UNAVAILABLE,
+    PA_NOT_FOUND,
+    PHARMACIST_CALLBACK,
+    MANAGER_CALLBACK,
+    HOURS,
+    HOURS_THEN_IDENTIFY,
+    ADVERSE_UNRECORDED,
+    CONNECT_PHARMACIST,
+    EMERGENCY,
+    GOODBYE,
+    STILL_THERE,
+    NO_INPUT_GOODBYE,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_prompts_are_distinct_and_complete_sentences() {
+        let mut seen = std::collections::HashSet::new();
+        for p in FIXED_PROMPTS {
+            assert!(seen.insert(*p), "duplicate prompt {p:?}");
+            assert!(p.ends_with(['.', '?']), "{p:?}");
+            assert!(!p.contains("  "), "{p:?}");
+        }
+        assert_eq!(FIXED_PROMPTS.len(), 28);
+        assert!(GREETING.contains("with coverage, prior authorization, refills and side effects. To get started,"));
+    }
+}

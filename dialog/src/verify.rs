@@ -1,0 +1,150 @@
+//! Identity verification: what is collected before the patient lookup, and
+//! the verified caller, the only holder of the patient record.
+//!
+//! [`VerifiedCaller`] is the type-level proof of verification: the record
+//! (PHI) lives inside it and nowhere else, it is built only from a lookup
+//! that returned a record, and every sentence that contains PHI is built by
+//! `crate::answers` from a `&VerifiedCaller`. Code that runs before
+//! verification has no such value, so it cannot produce PHI text.
+
+use chrono::NaiveDate;
+
+use crate::nlu::Understanding;
+use crate::nlu::matching::best_match;
+use crate::tools::{MedicationRecord, PatientRecord};
+
+/// A request the caller made before verification, answered right after it.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    /// What was understood.
+    pub understanding: Understanding,
+    /// The words, for requests that pass them on (the PA question).
+    pub text: String,
+}
+
+/// Name and date of birth collected so far, failed lookups, and the request
+/// waiting for verification.
+#[derive(Debug, Default)]
+pub(crate) struct Identity {
+    pub name: Option<String>,
+    pub dob: Option<NaiveDate>,
+    pub failures: u32,
+    pub pending: Option<Pending>,
+}
+
+impl Identity {
+    /// Both halves, when the caller has given them.
+    pub fn complete(&self) -> Option<(String, NaiveDate)> {
+        Some((self.name.clone()?, self.dob?))
+    }
+
+    /// Forgets the name and date of birth after a failed lookup (the caller
+    /// says both again); the pending request stays.
+    pub fn retry(&mut self) {
+        self.name = None;
+        self.dob = None;
+    }
+}
+
+/// A caller whose name and date of birth matched a patient record.
+#[derive(Debug)]
+pub(crate) struct VerifiedCaller {
+    record: PatientRecord,
+}
+
+impl VerifiedCaller {
+    /// Verifies the caller with the record a patient lookup returned: the
+    /// only constructor.
+    pub fn from_lookup(record: PatientRecord) -> Self {
+        Self { record }
+    }
+
+    /// Database id of the patient.
+    pub fn patient_id(&self) -> i64 {
+        self.record.id
+    }
+
+    /// Given name, for greetings.
+    pub fn first_name(&self) -> &str {
+        &self.record.first_name
+    }
+
+    /// The patient's payer.
+    pub fn payer(&self) -> &str {
+        &self.record.payer
+    }
+
+    /// The patient's medication called `name` (case-insensitive), falling
+    /// back to a fuzzy match on the names on file.
+    pub fn medication(&self, name: &str) -> Option<&MedicationRecord> {
+        let meds = &self.record.medications;
+        meds.iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
+            .or_else(|| self.find_medication(name))
+    }
+
+    /// A medication on file that `text` mentions (fuzzy and phonetic, as
+    /// for the catalog), for medications the catalog lacks.
+    pub fn find_medication(&self, text: &str) -> Option<&MedicationRecord> {
+        let names: Vec<String> = self.record.medications.iter().map(|m| m.name.clone()).collect();
+        let found = best_match(text, &names)?;
+        self.record.medications.iter().find(|m| m.name == found)
+    }
+
+    /// The patient's medication when there is exactly one on file.
+    pub fn only_medication(&self) -> Option<&MedicationRecord> {
+        match self.record.medications.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn med(name: &str) -> MedicationRecord {
+        MedicationRecord {
+            name: name.into(),
+            ndc: "0000-0000-00".into(),
+            pa_required: false,
+            pa_status: None,
+            step_therapy: false,
+            refills_left: 1,
+        }
+    }
+
+    #[test]
+    fn medications_on_file() {
+        let record = PatientRecord {
+            id: 7,
+            first_name: "Jane".into(),
+            payer: "Aetna".into(),
+            medications: vec![med("Ozempic"), med("Lipitor")],
+        };
+        let caller = VerifiedCaller::from_lookup(record);
+        assert_eq!(caller.patient_id(), 7);
+        assert_eq!(caller.medication("ozempic").map(|m| m.name.as_str()), Some("Ozempic"));
+        assert_eq!(caller.medication("lipiter").map(|m| m.name.as_str()), Some("Lipitor"));
+        assert_eq!(
+            caller.find_medication("my lipitor refill").map(|m| m.name.as_str()),
+            Some("Lipitor")
+        );
+        assert!(caller.medication("Humira").is_none());
+        assert!(caller.only_medication().is_none());
+    }
+
+    #[test]
+    fn identity_needs_both_halves() {
+        let mut id = Identity {
+            name: Some("jane doe".into()),
+            ..Identity::default()
+        };
+        assert!(id.complete().is_none());
+        id.dob = NaiveDate::from_ymd_opt(1985, 3, 3);
+        assert!(id.complete().is_some());
+        id.retry();
+        assert!(id.complete().is_none());
+    }
+}

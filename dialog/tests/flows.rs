@@ -1,0 +1,316 @@
+//! Whole scripted conversations with a fake clock: verification, answers,
+//! transfers, emergencies and PHI discipline.
+
+mod common;
+
+use common::*;
+use dialog::prompts::*;
+use dialog::tools::{CallId, Outcome, Request, Severity};
+use dialog::{Action, CallOutcome, Event, Tier};
+
+#[test]
+fn happy_path_pa_question_cites_the_passage_then_goodbye() {
+    let mut call = Call::new();
+    let out = call.send(Event::Started {
+        caller_phone: Some(PHONE.into()),
+    });
+    assert_eq!(
+        out,
+        [Action::Say {
+            id: 1,
+            text: GREETING.into()
+        }]
+    );
+    assert!(call.dialog.is_bot_speaking());
+    call.finish_speaking();
+    assert!(!call.dialog.is_bot_speaking());
+
+    let out = call.hear("Hi, my name is Jane Doe, date of birth March 3rd, 1985.");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into())
+        }]
+    );
+    for text in call.all_said() {
+        assert!(
+            phi_markers().iter().all(|m| !text.contains(m)),
+            "PHI before verification: {text:?}"
+        );
+    }
+    let out = call.result(call.last_call_id(), Outcome::Patient(Some(jane())));
+    assert_eq!(said(&out), ["Thanks, Jane, you're verified.", HOW_CAN_I_HELP]);
+    assert!(call.dialog.is_verified());
+    call.finish_speaking();
+
+    let question = "Does Ozempic need prior authorization?";
+    let out = call.hear(question);
+    assert_eq!(
+        requests(&out),
+        [Request::CheckPaRequirements {
+            payer: "Aetna".into(),
+            medication: "Ozempic".into(),
+            question: question.into()
+        }]
+    );
+    let out = call.result(call.last_call_id(), Outcome::PaPassages(passages()));
+    let spoken = said(&out);
+    assert_eq!(spoken.len(), 2, "{spoken:?}");
+    assert!(
+        spoken[0].starts_with(&format!("According to {PA_TITLE}: Semaglutide requires")),
+        "{}",
+        spoken[0]
+    );
+    assert!(
+        spoken[0].contains("Your prior authorization for Ozempic is approved."),
+        "{}",
+        spoken[0]
+    );
+    assert!(spoken[0].split_whitespace().count() < 60);
+    assert_eq!(spoken[1], ANYTHING_ELSE);
+    call.finish_speaking();
+
+    let out = call.hear("No, that's all, thanks.");
+    assert_eq!(
+        out,
+        [
+            Action::Say {
+                id: 6,
+                text: GOODBYE.into()
+            },
+            Action::Hangup
+        ]
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::Resolved);
+    assert!(call.hear("wait, one more thing").is_empty());
+    assert!(call.send(Event::Dtmf('0')).is_empty());
+    assert_eq!(call.dialog.poll_timeout(), None);
+}
+
+#[test]
+fn verification_failing_three_times_transfers_without_phi() {
+    let mut call = Call::started();
+    // The caller names a medication before verification: the bot must not repeat it.
+    let out = call.hear("Is my Ozempic covered? What's my copay?");
+    assert_eq!(said(&out), [VERIFY_FIRST]);
+    assert!(requests(&out).is_empty());
+    call.finish_speaking();
+
+    for attempt in 1..=3 {
+        let out = call.hear("It's Jane Doe, 3/3/85");
+        assert!(
+            matches!(requests(&out)[..], [Request::PatientLookup { .. }]),
+            "attempt {attempt}"
+        );
+        let outcome = if attempt == 2 {
+            Outcome::Failed {
+                reason: "timeout".into(),
+            }
+        } else {
+            Outcome::Patient(None)
+        };
+        let out = call.result(call.last_call_id(), outcome);
+        if attempt < 3 {
+            assert_eq!(said(&out), [VERIFY_RETRY]);
+            call.finish_speaking();
+        } else {
+            assert_eq!(
+                out[1..],
+                [Action::Transfer {
+                    tier: Tier::T1,
+                    reason: "verification_failed"
+                }]
+            );
+            assert_eq!(said(&out), [TRANSFER]);
+        }
+    }
+    assert_eq!(call.dialog.outcome(), CallOutcome::VerificationFailed);
+    assert!(!call.dialog.is_verified());
+    for text in call.all_said() {
+        for marker in phi_markers() {
+            assert!(
+                !text.contains(marker),
+                "{marker:?} spoken before verification: {text:?}"
+            );
+        }
+    }
+    assert!(call.hear("Jane Doe March 3 1985").is_empty());
+}
+
+#[test]
+fn name_and_date_across_turns() {
+    let mut call = Call::started();
+    assert_eq!(said(&call.hear("This is Jane Doe")), [ASK_DOB]);
+    let out = call.hear("March third, nineteen eighty-five");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into())
+        }]
+    );
+
+    let mut call = Call::started();
+    assert_eq!(said(&call.hear("the third of March 1985")), [ASK_NAME]);
+    assert!(matches!(
+        requests(&call.hear("Jane Doe"))[..],
+        [Request::PatientLookup { .. }]
+    ));
+}
+
+#[test]
+fn dtmf_zero_transfers_at_once() {
+    let mut call = Call::new();
+    call.send(Event::Started { caller_phone: None });
+    let out = call.send(Event::Dtmf('5'));
+    assert!(out.is_empty());
+    let out = call.send(Event::Dtmf('0'));
+    assert_eq!(
+        out,
+        [
+            Action::StopSpeaking,
+            Action::Say {
+                id: 2,
+                text: TRANSFER.into()
+            },
+            Action::Transfer {
+                tier: Tier::T1,
+                reason: "caller_request"
+            }
+        ]
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::Transferred);
+}
+
+#[test]
+fn representative_mid_verification_transfers() {
+    let mut call = Call::started();
+    assert_eq!(said(&call.hear("Jane Doe")), [ASK_DOB]);
+    call.finish_speaking();
+    let out = call.hear("Can I just talk to a representative?");
+    assert_eq!(said(&out), [TRANSFER]);
+    assert_eq!(
+        out.last(),
+        Some(&Action::Transfer {
+            tier: Tier::T1,
+            reason: "caller_request"
+        })
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::Transferred);
+
+    // Even while the lookup runs, and its late result is then ignored.
+    let mut call = Call::started();
+    call.hear("Jane Doe, March 3rd 1985");
+    let lookup = call.last_call_id();
+    let out = call.hear("operator");
+    assert_eq!(
+        out.last(),
+        Some(&Action::Transfer {
+            tier: Tier::T1,
+            reason: "caller_request"
+        })
+    );
+    assert!(call.result(lookup, Outcome::Patient(Some(jane()))).is_empty());
+    assert!(!call.dialog.is_verified());
+}
+
+#[test]
+fn emergency_before_verification() {
+    let mut call = Call::new();
+    call.send(Event::Started { caller_phone: None });
+    // Said over the greeting: the bot stops at once.
+    let out = call.hear("I think I overdosed, I have chest pain");
+    assert_eq!(out[0], Action::StopSpeaking);
+    assert_eq!(said(&out), [EMERGENCY]);
+    assert_eq!(
+        requests(&out),
+        [Request::FlagAdverseEvent {
+            patient_id: None,
+            medication: None,
+            symptoms: "chest pain".into(),
+            severity: Severity::Severe
+        }]
+    );
+    assert_eq!(
+        out.last(),
+        Some(&Action::Transfer {
+            tier: Tier::T2,
+            reason: "emergency"
+        })
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::Emergency);
+    assert_eq!(call.dialog.poll_timeout(), None);
+    assert!(
+        call.result(
+            call.last_call_id(),
+            Outcome::AdverseEventRecorded {
+                case_number: "AE-1".into()
+            }
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn emergency_after_verification_names_the_patient() {
+    let mut call = Call::verified();
+    let out = call.hear("my throat is closing after my humira shot");
+    assert_eq!(
+        requests(&out),
+        [Request::FlagAdverseEvent {
+            patient_id: Some(42),
+            medication: Some("Humira".into()),
+            symptoms: "throat swelling".into(),
+            severity: Severity::Severe
+        }]
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::Emergency);
+}
+
+#[test]
+fn hours_before_verification_carry_no_phi() {
+    let mut call = Call::started();
+    let out = call.hear("what are your hours?");
+    assert_eq!(said(&out), [HOURS, HOURS_THEN_IDENTIFY]);
+    call.finish_speaking();
+    let out = call.hear("bye");
+    assert_eq!(out.last(), Some(&Action::Hangup));
+    assert_eq!(call.dialog.outcome(), CallOutcome::Resolved);
+}
+
+#[test]
+fn not_understood_three_times_transfers() {
+    let mut call = Call::started();
+    assert_eq!(said(&call.hear("the weather is lovely")), [NOT_UNDERSTOOD]);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("")), [NOT_UNDERSTOOD]);
+    call.finish_speaking();
+    let out = call.hear("is the music on");
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_TRANSFER]);
+    assert_eq!(
+        out.last(),
+        Some(&Action::Transfer {
+            tier: Tier::T1,
+            reason: "not_understood"
+        })
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::Transferred);
+}
+
+#[test]
+fn goodbye_before_anything_is_abandoned() {
+    let mut call = Call::started();
+    let out = call.hear("never mind, goodbye");
+    assert_eq!(out.last(), Some(&Action::Hangup));
+    assert_eq!(call.dialog.outcome(), CallOutcome::Abandoned);
+}
+
+#[test]
+fn results_for_unknown_ids_are_ignored() {
+    let mut call = Call::started();
+    assert!(call.result(CallId(7), Outcome::Patient(Some(jane()))).is_empty());
+    assert!(!call.dialog.is_verified());
+}

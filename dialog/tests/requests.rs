@@ -1,0 +1,238 @@
+//! Requests of a verified caller, as whole scripted conversations:
+//! benefits, prior authorization, refills, status, side effects and the
+//! requests staff call back about.
+
+mod common;
+
+use common::*;
+use dialog::prompts::*;
+use dialog::tools::{Benefits, Outcome, Request, Severity};
+use dialog::{Action, CallOutcome, Intent, IntentFallback, Tier};
+
+#[test]
+fn side_effect_flow_reads_back_the_case_number() {
+    let mut call = Call::verified();
+    let out = call.hear("I think I'm having a side effect from Ozempic");
+    assert_eq!(said(&out), [ASK_SYMPTOMS]);
+    call.finish_speaking();
+    let out = call.hear("I've been nauseous and a little dizzy");
+    assert_eq!(
+        requests(&out),
+        [Request::FlagAdverseEvent {
+            patient_id: Some(42),
+            medication: Some("Ozempic".into()),
+            symptoms: "nausea, dizziness".into(),
+            severity: Severity::Mild
+        }]
+    );
+    let out = call.result(
+        call.last_call_id(),
+        Outcome::AdverseEventRecorded {
+            case_number: "AE-2026-000123".into(),
+        },
+    );
+    assert_eq!(
+        said(&out),
+        [
+            "I've recorded that under case number A E, 2 0 2 6, 0 0 0 1 2 3. A pharmacist will follow up.",
+            ANYTHING_ELSE
+        ]
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::InProgress);
+}
+
+#[test]
+fn severe_side_effect_goes_to_a_pharmacist() {
+    let mut call = Call::verified();
+    let out = call.hear("I have a severe rash since starting metformin");
+    assert!(matches!(
+        &requests(&out)[..],
+        [Request::FlagAdverseEvent { severity: Severity::Severe, medication: Some(m), .. }] if m == "Metformin"
+    ));
+    let out = call.result(
+        call.last_call_id(),
+        Outcome::AdverseEventRecorded {
+            case_number: "AE-7".into(),
+        },
+    );
+    assert_eq!(
+        said(&out),
+        ["I've recorded that under case number A E, 7.", CONNECT_PHARMACIST]
+    );
+    assert_eq!(
+        out.last(),
+        Some(&Action::Transfer {
+            tier: Tier::T2,
+            reason: "adverse_event_severe"
+        })
+    );
+    assert_eq!(call.dialog.outcome(), CallOutcome::Transferred);
+}
+
+#[test]
+fn benefits_answer_and_pending() {
+    let mut call = Call::verified();
+    let out = call.hear("Is my Ozempic covered?");
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Ozempic".into()
+        }]
+    );
+    let b = Benefits {
+        medication: "Ozempic".into(),
+        covered: true,
+        tier: 2,
+        copay_cents: 2550,
+        deductible_met: true,
+        pa_required: true,
+    };
+    let out = call.result(call.last_call_id(), Outcome::Benefits(b));
+    assert_eq!(
+        said(&out),
+        [
+            "Ozempic is covered by your plan on tier 2. Your copay is 25 dollars and 50 cents. You've met your \
+             deductible for this year. It needs a prior authorization.",
+            ANYTHING_ELSE
+        ]
+    );
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("yes")), [WHAT_ELSE]);
+    call.finish_speaking();
+    let out = call.hear("how much is my copay for metforman");
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Metformin".into()
+        }]
+    );
+    let out = call.result(call.last_call_id(), Outcome::BenefitsPending);
+    assert_eq!(said(&out), [BENEFITS_PENDING, ANYTHING_ELSE]);
+}
+
+#[test]
+fn request_before_verification_is_answered_after_it() {
+    let mut call = Call::started();
+    assert_eq!(said(&call.hear("is my metformin covered")), [VERIFY_FIRST]);
+    call.finish_speaking();
+    call.hear("Jane Doe, 3/3/1985");
+    let out = call.result(call.last_call_id(), Outcome::Patient(Some(jane())));
+    assert_eq!(said(&out), ["Thanks, Jane, you're verified."]);
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Metformin".into()
+        }]
+    );
+}
+
+#[test]
+fn which_medication_when_several_are_on_file() {
+    let mut call = Call::verified();
+    assert_eq!(said(&call.hear("is my medication covered")), [WHICH_MEDICATION]);
+    call.finish_speaking();
+    assert_eq!(
+        said(&call.hear("yeah")),
+        [WHICH_MEDICATION],
+        "the question still stands"
+    );
+    call.finish_speaking();
+    let out = call.hear("ozempik");
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Ozempic".into()
+        }]
+    );
+}
+
+#[test]
+fn refill_and_status_come_from_the_record() {
+    let mut call = Call::verified();
+    let out = call.hear("I need a refill on my Ozempic");
+    assert_eq!(
+        said(&out),
+        [
+            "You have 2 refills left on Ozempic, so it can be refilled.",
+            ANYTHING_ELSE
+        ]
+    );
+    assert!(requests(&out).is_empty());
+    call.finish_speaking();
+    let out = call.hear("and a refill of metformin");
+    assert!(said(&out)[0].starts_with("There are no refills left on Metformin."));
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T1,
+        reason: "refill_renewal"
+    }));
+    call.finish_speaking();
+    let out = call.hear("what's the status of my Ozempic prescription");
+    assert_eq!(
+        said(&out)[0],
+        "Your prescription for Ozempic has 2 refills left. Its prior authorization is approved."
+    );
+}
+
+#[test]
+fn staff_callbacks_by_tier() {
+    let mut call = Call::verified();
+    let out = call.hear("can I take ibuprofen with my metformin");
+    assert_eq!(said(&out), [PHARMACIST_CALLBACK, ANYTHING_ELSE]);
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T2,
+        reason: "interaction"
+    }));
+    call.finish_speaking();
+    let out = call.hear("I want a refund for last month");
+    assert_eq!(said(&out), [MANAGER_CALLBACK, ANYTHING_ELSE]);
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T3,
+        reason: "refund"
+    }));
+}
+
+#[test]
+fn pa_without_a_policy_goes_to_a_technician() {
+    let mut call = Call::verified();
+    let out = call.hear("does Humira need a PA with Blue Cross");
+    assert_eq!(
+        requests(&out),
+        [Request::CheckPaRequirements {
+            payer: "Blue Cross Blue Shield".into(),
+            medication: "Humira".into(),
+            question: "does Humira need a PA with Blue Cross".into()
+        }]
+    );
+    let out = call.result(call.last_call_id(), Outcome::PaPassages(vec![]));
+    assert_eq!(said(&out), [PA_NOT_FOUND, ANYTHING_ELSE]);
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T1,
+        reason: "pa_policy_not_found"
+    }));
+}
+
+struct Fixed(Intent);
+
+impl IntentFallback for Fixed {
+    fn classify(&self, _text: &str) -> Option<Intent> {
+        Some(self.0)
+    }
+}
+
+#[test]
+fn fallback_classifier_only_for_unknown() {
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Hours)));
+    assert_eq!(
+        said(&call.hear("when can I swing by to see you folks")),
+        [HOURS, ANYTHING_ELSE]
+    );
+    call.finish_speaking();
+    // The grammar knows this one: the fallback is not asked.
+    let out = call.hear("I need a refill on my Ozempic");
+    assert!(said(&out)[0].contains("2 refills"));
+}

@@ -1,0 +1,354 @@
+//! A simulated phone caller that speaks exactly like Twilio Media Streams
+//! over a real WebSocket: `connected`, `start` with custom parameters,
+//! µ-law media every 20 ms on a real-time clock (silence between turns),
+//! marks echoed when their audio has "played", playback flushed on `clear`,
+//! `dtmf`, `stop`. It follows a script of turns and measures what the
+//! caller experiences: turn latency (end of its speech to the first bot
+//! audio) and barge-in latency (its speech onset over the bot to `clear`).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::error::AppError;
+
+const FRAME: usize = 160;
+const SILENCE: u8 = 0xFF;
+
+/// One step of a caller's script.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Wait until the bot has spoken and then been quiet for `quiet`.
+    WaitForBot {
+        /// Silence that ends the bot's turn.
+        quiet: Duration,
+        /// Give up after this long.
+        limit: Duration,
+    },
+    /// Say this (µ-law audio of `text`).
+    Say {
+        /// What is said (for the printout and the report).
+        text: String,
+        /// The audio.
+        audio: Vec<u8>,
+    },
+    /// Wait until the bot has been talking for `after`, then say this over it.
+    BargeIn {
+        /// How far into the bot's speech.
+        after: Duration,
+        /// What is said.
+        text: String,
+        /// The audio.
+        audio: Vec<u8>,
+    },
+    /// Press a key.
+    Dtmf(char),
+    /// Stay on the line (silence) this long.
+    Pause(Duration),
+}
+
+/// What the caller measured.
+#[derive(Debug, Clone, Default)]
+pub struct CallReport {
+    /// Per caller turn: what was said and the time from the end of its
+    /// speech to the first bot audio after it (`None`: no reply).
+    pub turns: Vec<(String, Option<Duration>)>,
+    /// Barge-ins: caller speech onset over the bot to the `clear`.
+    pub barge_ins: Vec<Duration>,
+    /// `clear` messages received.
+    pub clears: usize,
+    /// Bot media frames received.
+    pub bot_frames: usize,
+    /// Close code and reason when the server ended the call.
+    pub closed_by_server: Option<(u16, String)>,
+    /// Caller audio as sent (8 kHz PCM).
+    pub caller_pcm: Vec<i16>,
+    /// Bot audio as played (8 kHz PCM), aligned with `caller_pcm`.
+    pub bot_pcm: Vec<i16>,
+    /// A step that timed out, if any.
+    pub timed_out: Option<String>,
+}
+
+impl CallReport {
+    /// Writes both tracks as a stereo WAV (caller left, bot right).
+    pub fn write_wav(&self, path: &std::path::Path) -> Result<(), AppError> {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let err = |e: hound::Error| AppError::Other(format!("writing {}: {e}", path.display()));
+        let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
+        for (i, &c) in self.caller_pcm.iter().enumerate() {
+            w.write_sample(c).map_err(err)?;
+            w.write_sample(self.bot_pcm.get(i).copied().unwrap_or(0)).map_err(err)?;
+        }
+        w.finalize().map_err(err)
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub struct CallerIdentity {
+    /// Call SID.
+    pub call_sid: String,
+    /// Calling number.
+    pub from: String,
+    /// Called number.
+    pub to: String,
+}
+
+/// A bot mark waiting for its audio to play.
+struct PendingMark {
+    at: usize,
+    name: String,
+}
+
+/// Runs one call against `url` (`ws://host/twilio/media`) following `script`,
+/// then sends `stop` (unless the server ended the call first).
+pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<CallReport, AppError> {
+    let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let (mut tx, mut rx) = ws.split();
+    let stream_sid = format!("MZ{}", who.call_sid.trim_start_matches("CA"));
+    tx.send(Message::Text(
+        json!({"event":"connected","protocol":"Call","version":"1.0.0"})
+            .to_string()
+            .into(),
+    ))
+    .await?;
+    tx.send(Message::Text(
+        json!({"event":"start","sequenceNumber":"1","streamSid":stream_sid,"start":{
+            "accountSid":"ACsimulated","streamSid":stream_sid,"callSid":who.call_sid,
+            "tracks":["inbound"],
+            "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},
+            "customParameters":{"From":who.from,"To":who.to}}})
+        .to_string()
+        .into(),
+    ))
+    .await?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut report = CallReport::default();
+    let mut steps: VecDeque<Step> = script.into();
+    let mut seq: u64 = 2;
+    let mut chunk: u64 = 0;
+    // Bot audio received and not yet played, with its marks.
+    let mut playback: VecDeque<u8> = VecDeque::new();
+    let mut played: usize = 0;
+    let mut received: usize = 0;
+    let mut marks: VecDeque<PendingMark> = VecDeque::new();
+    // What the caller is saying now.
+    let mut speaking: Option<(String, Vec<u8>, usize, usize)> = None; // text, audio, pos, speech end
+    let mut step_started = Instant::now();
+    let mut bot_spoke = false;
+    let mut bot_quiet_since: Option<Instant> = None;
+    let mut bot_talk_since: Option<Instant> = None;
+    let mut awaiting_reply: Option<(usize, Instant)> = None; // turn index, end of speech
+    let mut barge_onset: Option<Instant> = None;
+    let start = Instant::now();
+    let mut tick: u64 = 0;
+    let mut closed = false;
+    let mut out_frames: Vec<String> = Vec::new();
+    while !closed {
+        tick += 1;
+        let due = tokio::time::Instant::from_std(start + Duration::from_millis(20 * tick));
+        // Receive until the next frame is due.
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(due) => break,
+                msg = rx.next() => match msg {
+                    Some(Ok(Message::Text(t))) => {
+                        let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+                        match v["event"].as_str() {
+                            Some("media") => {
+                                let bytes = v["media"]["payload"].as_str().and_then(|p| b64.decode(p).ok()).unwrap_or_default();
+                                report.bot_frames += 1;
+                                received += bytes.len();
+                                playback.extend(bytes);
+                                if let Some((i, end)) = awaiting_reply.take() {
+                                    report.turns[i].1 = Some(end.elapsed());
+                                }
+                                bot_spoke = true;
+                            }
+                            Some("mark") => {
+                                let name = v["mark"]["name"].as_str().unwrap_or_default().to_owned();
+                                marks.push_back(PendingMark { at: received, name });
+                            }
+                            Some("clear") => {
+                                report.clears += 1;
+                                received -= playback.len();
+                                playback.clear();
+                                if let Some(onset) = barge_onset.take() {
+                                    report.barge_ins.push(onset.elapsed());
+                                }
+                                // Twilio returns the marks of cleared audio at once.
+                                while let Some(m) = marks.pop_front() {
+                                    out_frames.push(mark_json(&stream_sid, &mut seq, &m.name));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        report.closed_by_server = Some(frame.map_or((1005, String::new()), |f| (f.code.into(), f.reason.to_string())));
+                        closed = true;
+                        break;
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => {
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        for f in out_frames.drain(..) {
+            tx.send(Message::Text(f.into())).await?;
+        }
+        if closed {
+            break;
+        }
+        let now = Instant::now();
+        // Play one frame of bot audio; echo marks whose audio has played.
+        let mut bot_frame = [SILENCE; FRAME];
+        let n = playback.len().min(FRAME);
+        for (i, b) in playback.drain(..n).enumerate() {
+            bot_frame[i] = b;
+        }
+        played += n;
+        if n > 0 {
+            bot_quiet_since = None;
+            bot_talk_since.get_or_insert(now);
+        } else {
+            bot_quiet_since.get_or_insert(now);
+            bot_talk_since = None;
+        }
+        // Marks are positions in the received stream; after a clear the
+        // played counter may run ahead, which releases them at once.
+        while marks
+            .front()
+            .is_some_and(|m| m.at <= played.max(received - playback.len()))
+        {
+            if let Some(m) = marks.pop_front() {
+                tx.send(Message::Text(mark_json(&stream_sid, &mut seq, &m.name).into()))
+                    .await?;
+            }
+        }
+        report
+            .bot_pcm
+            .extend(bot_frame.iter().map(|&b| media::mulaw::decode(b)));
+        // Advance the script.
+        if speaking.is_none() {
+            match steps.front() {
+                None => break,
+                Some(Step::WaitForBot { quiet, limit }) => {
+                    if bot_spoke && bot_quiet_since.is_some_and(|t| now - t >= *quiet) {
+                        steps.pop_front();
+                        step_started = now;
+                    } else if now - step_started > *limit {
+                        report.timed_out = Some("waiting for the bot".into());
+                        break;
+                    }
+                }
+                Some(Step::Pause(d)) => {
+                    if now - step_started >= *d {
+                        steps.pop_front();
+                        step_started = now;
+                    }
+                }
+                Some(Step::Dtmf(c)) => {
+                    let digit = c.to_string();
+                    seq += 1;
+                    tx.send(Message::Text(
+                        json!({"event":"dtmf","sequenceNumber":seq.to_string(),"streamSid":stream_sid,
+                               "dtmf":{"track":"inbound_track","digit":digit}})
+                        .to_string()
+                        .into(),
+                    ))
+                    .await?;
+                    steps.pop_front();
+                    step_started = now;
+                    bot_spoke = false;
+                }
+                Some(Step::Say { .. }) => {
+                    if let Some(Step::Say { text, audio }) = steps.pop_front() {
+                        let end = crate::voice::speech_end(&audio);
+                        speaking = Some((text, audio, 0, end));
+                        bot_spoke = false;
+                    }
+                }
+                Some(Step::BargeIn { after, .. }) => {
+                    if bot_talk_since.is_some_and(|t| now - t >= *after) {
+                        if let Some(Step::BargeIn { text, audio, .. }) = steps.pop_front() {
+                            let end = crate::voice::speech_end(&audio);
+                            barge_onset = Some(now);
+                            speaking = Some((text, audio, 0, end));
+                            bot_spoke = false;
+                        }
+                    } else if now - step_started > Duration::from_secs(30) {
+                        report.timed_out = Some("waiting for the bot to talk".into());
+                        break;
+                    }
+                }
+            }
+        }
+        // Send one frame of caller audio.
+        let mut frame = [SILENCE; FRAME];
+        if let Some((text, audio, pos, end)) = speaking.as_mut() {
+            let n = (audio.len() - *pos).min(FRAME);
+            frame[..n].copy_from_slice(&audio[*pos..*pos + n]);
+            let before = *pos;
+            *pos += n;
+            if before < *end && *pos >= *end {
+                report.turns.push((text.clone(), None));
+                awaiting_reply = Some((report.turns.len() - 1, now + Duration::from_millis(20)));
+            }
+            if *pos >= audio.len() {
+                speaking = None;
+                step_started = now;
+            }
+        }
+        report.caller_pcm.extend(frame.iter().map(|&b| media::mulaw::decode(b)));
+        seq += 1;
+        chunk += 1;
+        let msg = json!({"event":"media","sequenceNumber":seq.to_string(),"streamSid":stream_sid,
+            "media":{"track":"inbound","chunk":chunk.to_string(),"timestamp":((chunk - 1) * 20).to_string(),
+                     "payload":b64.encode(frame)}});
+        if tx.send(Message::Text(msg.to_string().into())).await.is_err() {
+            break;
+        }
+    }
+    if !closed {
+        seq += 1;
+        let _ = tx
+            .send(Message::Text(
+                json!({"event":"stop","sequenceNumber":seq.to_string(),"streamSid":stream_sid,
+                       "stop":{"accountSid":"ACsimulated","callSid":who.call_sid}})
+                .to_string()
+                .into(),
+            ))
+            .await;
+        // Let the server close (it answers stop with a close frame).
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(m)) = rx.next().await {
+                if let Message::Close(frame) = m {
+                    report
+                        .closed_by_server
+                        .get_or_insert(frame.map_or((1005, String::new()), |f| (f.code.into(), f.reason.to_string())));
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+    Ok(report)
+}
+
+fn mark_json(stream_sid: &str, seq: &mut u64, name: &str) -> String {
+    *seq += 1;
+    json!({"event":"mark","sequenceNumber":seq.to_string(),"streamSid":stream_sid,"mark":{"name":name}}).to_string()
+}

@@ -1,0 +1,21 @@
+//! Errors of the application wiring.
+
+/// Anything that stops the stack, the demo or the simulated caller.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Database set-up or access.
+    #[error(transparent)]
+    Db(#[from] functions::DbError),
+    /// Model loading or inference.
+    #[error(transparent)]
+    Model(#[from] models::ModelError),
+    /// Sockets and files.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The WebSocket to the server.
+    #[error("websocket: {0}")]
+    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    /// Anything else, described.
+    #[error("{0}")]
+    Other(String),
+}

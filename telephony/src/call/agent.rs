@@ -1,0 +1,175 @@
+//! The dialog inside a call (sans-IO): feeds the [`dialog::Dialog`] with
+//! speech, transcripts, key presses, playback progress and function results,
+//! and keeps the bookkeeping the dialog's actions need (which bot utterances
+//! are playing, what was cut off, when the call may close).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use dialog::{Action, Catalog, Dialog, DialogConfig, Event};
+use media::playout::Interrupted;
+
+use super::events::{EndReason, Speaker, Utterance};
+
+/// A bot utterance that was started and not yet heard to its end.
+#[derive(Debug, Clone)]
+struct BotLine {
+    id: u64,
+    text: String,
+    started_ms: u64,
+    synthesized: bool,
+}
+
+/// The agent half of a call.
+pub struct AgentCall {
+    dialog: Dialog,
+    lines: Vec<BotLine>,
+    closing: Option<EndReason>,
+    /// When the caller's last turn ended (speech end), waiting for the reply.
+    turn_end: Option<Instant>,
+}
+
+impl AgentCall {
+    /// A dialog over `catalog`.
+    pub fn new(catalog: Arc<Catalog>, now: Instant) -> Self {
+        Self {
+            dialog: Dialog::new(DialogConfig::default(), catalog, now),
+            lines: Vec::new(),
+            closing: None,
+            turn_end: None,
+        }
+    }
+
+    /// Feeds one event.
+    pub fn handle(&mut self, ev: Event, now: Instant) {
+        self.dialog.handle(ev, now);
+    }
+
+    /// Runs the dialog's timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.dialog.handle_timeout(now);
+    }
+
+    /// The dialog's next deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.dialog.poll_timeout()
+    }
+
+    /// The dialog's next action.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.dialog.poll_action()
+    }
+
+    /// Conversation outcome label for the call record.
+    pub fn outcome(&self) -> &'static str {
+        use dialog::CallOutcome::*;
+        match self.dialog.outcome() {
+            InProgress | Abandoned => "abandoned",
+            Resolved => "resolved",
+            Transferred => "transferred",
+            VerificationFailed => "verification_failed",
+            Emergency => "emergency",
+        }
+    }
+
+    /// A new bot line was handed to TTS.
+    pub fn said(&mut self, id: u64, text: String, at_ms: u64) {
+        self.lines.push(BotLine {
+            id,
+            text,
+            started_ms: at_ms,
+            synthesized: false,
+        });
+    }
+
+    /// All audio of line `id` has been handed to playout.
+    pub fn synthesized(&mut self, id: u64) {
+        if let Some(l) = self.lines.iter_mut().find(|l| l.id == id) {
+            l.synthesized = true;
+        }
+    }
+
+    /// Highest line id said so far.
+    pub fn last_line(&self) -> Option<u64> {
+        self.lines.iter().map(|l| l.id).max()
+    }
+
+    /// Playback went idle: every fully synthesised line has been heard.
+    /// Returns the finished lines for the call record.
+    pub fn playback_idle(&mut self, at_ms: u64, now: Instant) -> Vec<Utterance> {
+        let mut done = Vec::new();
+        let mut i = 0;
+        while i < self.lines.len() {
+            if self.lines[i].synthesized {
+                let l = self.lines.remove(i);
+                self.dialog.handle(Event::BotFinished(l.id), now);
+                done.push(Utterance {
+                    speaker: Speaker::Bot,
+                    text: l.text,
+                    started_ms: l.started_ms,
+                    ended_ms: at_ms,
+                    cut_off: false,
+                });
+            } else {
+                i += 1;
+            }
+        }
+        done
+    }
+
+    /// Playback was cleared: the cut lines, for the dialog and the record.
+    pub fn interrupted(&mut self, cut: &[Interrupted], at_ms: u64, now: Instant) -> Vec<Utterance> {
+        let mut done = Vec::new();
+        for l in std::mem::take(&mut self.lines) {
+            let c = cut.iter().find(|c| c.utterance.0 == l.id);
+            let (heard, total) = c.map_or((0, 0), |c| (c.heard_ms as u64, c.total_ms as u64));
+            self.dialog.handle(
+                Event::BotInterrupted {
+                    id: l.id,
+                    heard_ms: heard,
+                    total_ms: total,
+                },
+                now,
+            );
+            done.push(Utterance {
+                speaker: Speaker::Bot,
+                text: l.text,
+                started_ms: l.started_ms,
+                ended_ms: at_ms,
+                cut_off: true,
+            });
+        }
+        done
+    }
+
+    /// The call should end once the last line has played.
+    pub fn close_after_playback(&mut self, reason: EndReason) {
+        self.closing.get_or_insert(reason);
+    }
+
+    /// Why and whether the call may end now (nothing left to say).
+    pub fn ready_to_close(&self, playing: bool) -> Option<EndReason> {
+        let r = self.closing?;
+        (!playing && self.lines.iter().all(|l| l.synthesized)).then_some(r)
+    }
+
+    /// The caller started speaking again: any pending turn is void.
+    pub fn cancel_turn(&mut self) {
+        self.turn_end = None;
+    }
+
+    /// The caller's turn ended (speech end detected at `end`).
+    pub fn turn_ended(&mut self, end: Instant) {
+        self.turn_end = Some(end);
+    }
+
+    /// The first reply audio went out: the turn's latency, once per turn.
+    pub fn reply_started(&mut self, now: Instant) -> Option<std::time::Duration> {
+        self.turn_end.take().map(|t| now.saturating_duration_since(t))
+    }
+
+    /// Whether the dialog verified the caller.
+    pub fn is_verified(&self) -> bool {
+        self.dialog.is_verified()
+    }
+}
