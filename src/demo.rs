@@ -15,7 +15,7 @@ use crate::stack::{Stack, StackConfig};
 pub const SCRIPT: &[&str] = &[
     "My name is Maria Garcia, and my date of birth is March third, nineteen eighty five.",
     "Does my Ozempic need prior authorization?",
-    "Is Ozempic covered by my plan, and what is my copay?",
+    "Is it covered by my plan, and what is my copay?",
     "No, that's all. Goodbye.",
 ];
 

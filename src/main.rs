@@ -38,7 +38,7 @@ enum Command {
         #[arg(long, default_value = "demo-call.wav")]
         wav: PathBuf,
         /// flite voice of the simulated caller (slt, rms, awb, kal).
-        #[arg(long, default_value = "slt")]
+        #[arg(long, default_value = "rms")]
         voice: String,
     },
     /// Apply database migrations (also done at `serve` start).

@@ -84,6 +84,8 @@ enum Stage {
 struct Session {
     caller: VerifiedCaller,
     awaiting: Awaiting,
+    /// The medication the conversation is about ("is it covered?").
+    topic: Option<String>,
 }
 
 /// What the last question the bot asked is waiting for.

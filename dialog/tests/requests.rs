@@ -236,3 +236,24 @@ fn fallback_classifier_only_for_unknown() {
     let out = call.hear("I need a refill on my Ozempic");
     assert!(said(&out)[0].contains("2 refills"));
 }
+
+#[test]
+fn a_follow_up_question_is_about_the_medication_just_discussed() {
+    let mut call = Call::verified();
+    let out = call.hear("Does Ozempic need prior authorization?");
+    assert!(matches!(
+        &requests(&out)[..],
+        [Request::CheckPaRequirements { medication, .. }] if medication == "Ozempic"
+    ));
+    call.result(call.last_call_id(), Outcome::PaPassages(Vec::new()));
+    call.finish_speaking();
+    let out = call.hear("Is it covered by my plan, and what's my copay?");
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Ozempic".into()
+        }],
+        "'it' is the medication the caller just asked about"
+    );
+}

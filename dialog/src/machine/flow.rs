@@ -207,6 +207,7 @@ impl Dialog {
         let session = super::Session {
             caller,
             awaiting: Awaiting::Nothing,
+            topic: None,
         };
         let pending = match std::mem::replace(&mut self.stage, Stage::Verified(Box::new(session))) {
             Stage::Identify(id) => id.pending,

@@ -115,13 +115,22 @@ impl Dialog {
     }
 
     /// The medication a request is about: named (catalog or on file), else
-    /// the caller's only one.
-    fn medication_for(&self, u: &Understanding, text: &str) -> Option<String> {
-        let caller = self.caller_ref()?;
-        u.medication
+    /// the caller's only one, else the one the conversation is about. The
+    /// answer becomes the conversation's topic.
+    fn medication_for(&mut self, u: &Understanding, text: &str) -> Option<String> {
+        let Stage::Verified(s) = &mut self.stage else {
+            return None;
+        };
+        let found = u
+            .medication
             .clone()
-            .or_else(|| caller.find_medication(text).map(|m| m.name.clone()))
-            .or_else(|| caller.only_medication().map(|m| m.name.clone()))
+            .or_else(|| s.caller.find_medication(text).map(|m| m.name.clone()))
+            .or_else(|| s.caller.only_medication().map(|m| m.name.clone()))
+            .or_else(|| s.topic.clone());
+        if found.is_some() {
+            s.topic.clone_from(&found);
+        }
+        found
     }
 
     fn ask_which_medication(&mut self, u: Understanding, text: String) {
