@@ -6,9 +6,8 @@
 //! and only from a verified caller.
 
 /// Spoken when the call connects.
-pub const GREETING: &str = "Thanks for calling the pharmacy benefits line. I can help with coverage, prior \
-                            authorization, refills and side effects. To get started, please tell me your full name \
-                            and date of birth.";
+pub const GREETING: &str =
+    "Thanks for calling the pharmacy benefits line. To get started, please tell me your full name and date of birth.";
 /// Asks for both halves of the identity again.
 pub const ASK_IDENTITY: &str = "Please tell me your full name and date of birth.";
 /// The caller gave a name but no date of birth.

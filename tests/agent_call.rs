@@ -1,0 +1,246 @@
+//! The voice agent end to end over loopback: the whole stack (scratch
+//! PostgreSQL, seed data, policy documents, payer simulator, real models)
+//! and four simulated callers speaking like Twilio over real WebSockets,
+//! with speech from flite (a different engine from the bot's Piper), at the
+//! same time:
+//! - a verified caller asks about prior authorization and hears the policy cited;
+//! - a caller who fails verification hears no PHI and is transferred;
+//! - a caller who asks for a representative is transferred;
+//! - a caller who talks over the greeting stops the bot (barge-in).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use functions::db::ScratchDatabase;
+use switchboard::caller::{self, CallReport, CallerIdentity, Step};
+use switchboard::demo::{conversation, wait};
+use switchboard::stack::{Stack, StackConfig};
+use telephony::monitor::{AgentNote, MonitorNote};
+
+const VOICE: &str = "rms";
+
+fn who(sid: &str, from: &str) -> CallerIdentity {
+    CallerIdentity {
+        call_sid: sid.into(),
+        from: from.into(),
+        to: "+15550000000".into(),
+    }
+}
+
+fn say(text: &str) -> Step {
+    Step::Say {
+        text: text.into(),
+        audio: switchboard::voice::speak_ulaw(text, VOICE).unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
+    let scratch = ScratchDatabase::create(8).await.expect("scratch database");
+    let cfg = StackConfig {
+        database_url: Some(scratch.url.clone()),
+        server: {
+            let mut s = telephony::ServerConfig::default();
+            s.mode = telephony::CallMode::Agent;
+            s.listen = "127.0.0.1:0".parse().unwrap();
+            s
+        },
+        policies_dir: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/payer_policies")),
+        sim: functions::payer_sim::SimConfig {
+            failure_rate: 0.0,
+            slow_rate: 0.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let stack = Stack::start(cfg, Vec::new()).await.expect("stack starts");
+    let mut monitor = stack.state.monitor.subscribe();
+    let url = stack.media_url();
+
+    let verified = conversation(
+        &[
+            "My name is Maria Garcia, and my date of birth is March third, nineteen eighty five.",
+            "Does my Ozempic need prior authorization?",
+            "No, that's all. Goodbye.",
+        ],
+        VOICE,
+    )
+    .unwrap();
+    let mut stranger = Vec::new();
+    for _ in 0..5 {
+        stranger.push(wait());
+        stranger.push(say(
+            "My name is Robert Brown, and I was born on January first, nineteen ninety.",
+        ));
+    }
+    stranger.push(wait());
+    let representative = vec![wait(), say("I want to talk to a representative."), wait()];
+    let barge = vec![
+        Step::BargeIn {
+            after: Duration::from_millis(1500),
+            text: "My name is James Wilson. My birthday is July fourth, nineteen seventy two.".into(),
+            audio: switchboard::voice::speak_ulaw(
+                "My name is James Wilson. My birthday is July fourth, nineteen seventy two.",
+                VOICE,
+            )
+            .unwrap(),
+        },
+        wait(),
+        say("Goodbye."),
+        wait(),
+    ];
+
+    let spawn = |sid: &'static str, from: &'static str, script: Vec<Step>| {
+        let url = url.clone();
+        tokio::spawn(async move { caller::run(&url, &who(sid, from), script).await.unwrap() })
+    };
+    let calls = [
+        spawn("CAverified", "+15550100001", verified),
+        spawn("CAstranger", "+15559990000", stranger),
+        spawn("CArep", "+15559990001", representative),
+        spawn("CAbarge", "+15550100002", barge),
+    ];
+    let mut reports: Vec<CallReport> = Vec::new();
+    for c in calls {
+        reports.push(c.await.unwrap());
+    }
+    let [a, b, c, d]: [CallReport; 4] = reports.try_into().unwrap();
+
+    // What each call's bot said, from the live monitor.
+    let mut said: HashMap<String, Vec<String>> = HashMap::new();
+    let mut functions: Vec<(String, &'static str, &'static str)> = Vec::new();
+    while let Ok(ev) = monitor.try_recv() {
+        match ev.what {
+            MonitorNote::Agent(AgentNote::BotSays(t)) => said.entry(ev.call_sid).or_default().push(t),
+            MonitorNote::FunctionDone { name, outcome, .. } => functions.push((ev.call_sid, name, outcome)),
+            _ => {}
+        }
+    }
+    let lines = |sid: &str| said.get(sid).cloned().unwrap_or_default();
+
+    // A: verified, asked about PA, heard the policy cited, said goodbye.
+    let la = lines("CAverified");
+    assert!(a.timed_out.is_none(), "verified caller stalled: {la:?}");
+    assert!(la.iter().any(|t| t.contains("you're verified")), "{la:?}");
+    assert!(
+        la.iter()
+            .any(|t| t.contains("According to Blue Cross Blue Shield GLP-1 Agonist Prior Authorization Policy")),
+        "the answer cites the payer's policy: {la:?}"
+    );
+    assert!(
+        functions.contains(&("CAverified".into(), "patient_lookup", "ok")),
+        "{functions:?}"
+    );
+    assert!(
+        functions.contains(&("CAverified".into(), "check_pa_requirements", "ok")),
+        "{functions:?}"
+    );
+    assert_eq!(
+        a.closed_by_server.as_ref().map(|c| c.1.as_str()),
+        Some("call completed")
+    );
+    assert!(
+        a.turns.iter().all(|(_, l)| l.is_some()),
+        "every turn got a reply: {:?}",
+        a.turns
+    );
+
+    // B: never verified; no PHI spoken; transferred after three tries.
+    let lb = lines("CAstranger");
+    assert_eq!(
+        b.closed_by_server.as_ref().map(|c| c.1.as_str()),
+        Some("call transferred"),
+        "{lb:?}"
+    );
+    let phi_words: Vec<String> = functions::catalog::MEDICATIONS
+        .iter()
+        .map(|m| m.name.to_lowercase())
+        .chain(["robert", "copay", "tier", "covered", "according to", "case number", "$"].map(String::from))
+        .collect();
+    for line in &lb {
+        let l = line.to_lowercase();
+        for w in &phi_words {
+            assert!(
+                !l.contains(w.as_str()),
+                "PHI-like {w:?} said to an unverified caller: {line:?}"
+            );
+        }
+    }
+    assert!(!lb.iter().any(|t| t.contains("verified")), "{lb:?}");
+    assert_eq!(
+        functions
+            .iter()
+            .filter(|f| f.0 == "CAstranger" && f.1 == "patient_lookup")
+            .count(),
+        3,
+        "{functions:?}"
+    );
+
+    // C: "representative" → transferred at once.
+    let lc = lines("CArep");
+    assert_eq!(
+        c.closed_by_server.as_ref().map(|c| c.1.as_str()),
+        Some("call transferred"),
+        "{lc:?}"
+    );
+    assert_eq!(lc.last().map(String::as_str), Some(dialog::prompts::TRANSFER));
+
+    // D: talking over the greeting stops it; the bot then verifies James.
+    let ld = lines("CAbarge");
+    assert!(d.clears >= 1, "a clear was sent: {ld:?}");
+    assert!(
+        d.barge_ins.first().is_some_and(|l| *l < Duration::from_millis(1200)),
+        "bot stopped soon after the caller started: {:?}",
+        d.barge_ins
+    );
+    assert!(ld.iter().any(|t| t.contains("Thanks, James")), "{ld:?}");
+
+    // The call record: every call and its lines, the cut-off greeting marked.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let db = scratch.db.pool.get().await.unwrap();
+    let calls = db
+        .query(
+            "SELECT call_sid, end_reason, outcome FROM voice_calls ORDER BY call_sid",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows: HashMap<String, (Option<String>, Option<String>)> =
+        calls.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
+    assert_eq!(rows["CAverified"], (Some("completed".into()), Some("resolved".into())));
+    assert_eq!(
+        rows["CAstranger"],
+        (Some("transferred".into()), Some("verification_failed".into()))
+    );
+    assert_eq!(rows["CArep"], (Some("transferred".into()), Some("transferred".into())));
+    let cut: i64 = db
+        .query_one(
+            "SELECT count(*) FROM call_utterances WHERE call_sid = 'CAbarge' AND speaker = 'bot' AND cut_off",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(cut >= 1);
+    let cited: i64 = db
+        .query_one(
+            "SELECT count(*) FROM call_utterances WHERE call_sid = 'CAverified' AND speaker = 'bot'
+               AND text LIKE 'According to Blue Cross Blue Shield%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(cited, 1);
+    let caller_lines: i64 = db
+        .query_one(
+            "SELECT count(*) FROM call_utterances WHERE call_sid = 'CAverified' AND speaker = 'caller'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(caller_lines >= 3);
+    drop(db);
+    stack.shutdown().await.unwrap();
+}
