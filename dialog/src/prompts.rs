@@ -117,6 +117,6 @@ mod tests {
             assert!(!p.contains("  "), "{p:?}");
         }
         assert_eq!(FIXED_PROMPTS.len(), 28);
-        assert!(GREETING.contains("with coverage, prior authorization, refills and side effects. To get started,"));
+        assert!(GREETING.contains("full name and date of birth"), "the greeting asks for the identity");
     }
 }
