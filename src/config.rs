@@ -119,9 +119,11 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
                 .map_err(|e| anyhow::anyhow!("invalid {origin}: {e} (value {v:?})")),
         }
     }
-    let mut server = ServerConfig::default();
     // The product runs the voice agent unless told otherwise.
-    server.mode = CallMode::Agent;
+    let mut server = ServerConfig {
+        mode: CallMode::Agent,
+        ..Default::default()
+    };
     if let Some(a) = parse(values, "listen")? {
         server.listen = a;
     }

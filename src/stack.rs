@@ -40,10 +40,11 @@ pub struct StackConfig {
 
 impl Default for StackConfig {
     fn default() -> Self {
-        let mut server = ServerConfig::default();
-        server.mode = telephony::CallMode::Agent;
         Self {
-            server,
+            server: ServerConfig {
+                mode: telephony::CallMode::Agent,
+                ..Default::default()
+            },
             database_url: None,
             data_dir: PathBuf::from(".data/postgres"),
             benefits_url: None,

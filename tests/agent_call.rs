@@ -39,11 +39,10 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
     let scratch = ScratchDatabase::create(8).await.expect("scratch database");
     let cfg = StackConfig {
         database_url: Some(scratch.url.clone()),
-        server: {
-            let mut s = telephony::ServerConfig::default();
-            s.mode = telephony::CallMode::Agent;
-            s.listen = "127.0.0.1:0".parse().unwrap();
-            s
+        server: telephony::ServerConfig {
+            mode: telephony::CallMode::Agent,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
         },
         policies_dir: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/payer_policies")),
         sim: functions::payer_sim::SimConfig {

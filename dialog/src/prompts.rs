@@ -117,6 +117,9 @@ mod tests {
             assert!(!p.contains("  "), "{p:?}");
         }
         assert_eq!(FIXED_PROMPTS.len(), 28);
-        assert!(GREETING.contains("full name and date of birth"), "the greeting asks for the identity");
+        assert!(
+            GREETING.contains("full name and date of birth"),
+            "the greeting asks for the identity"
+        );
     }
 }

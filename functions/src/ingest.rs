@@ -41,11 +41,11 @@ pub fn parse(text: &str, fallback_title: &str) -> Document {
     };
     for line in text.lines() {
         let l = line.trim();
-        if let Some(t) = l.strip_prefix("# ") {
-            if title.is_none() {
-                title = Some(t.trim().to_owned());
-                continue;
-            }
+        if let Some(t) = l.strip_prefix("# ")
+            && title.is_none()
+        {
+            title = Some(t.trim().to_owned());
+            continue;
         }
         if let Some(p) = l.strip_prefix("Payer:") {
             payer = Some(p.trim().to_owned());

@@ -191,6 +191,9 @@ const LAST: &[&str] = &[
     "Kowalski",
 ];
 
+/// (patient index, formulary index, pa_required, pa_status, step_therapy, refills_left)
+type MedRow = (usize, usize, bool, Option<&'static str>, bool, i32);
+
 /// What a seed run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedReport {
@@ -254,7 +257,7 @@ pub async fn seed(pool: &Pool, patients: usize, seed: u64) -> Result<SeedReport,
     let mut member = Vec::with_capacity(first.capacity());
     let mut payer = Vec::with_capacity(first.capacity());
     // (patient index, medication index, pa_required, pa_status, step, refills)
-    let mut meds: Vec<(usize, usize, bool, Option<&str>, bool, i32)> = Vec::new();
+    let mut meds: Vec<MedRow> = Vec::new();
     for (i, d) in DEMO_PATIENTS.iter().enumerate() {
         first.push(d.first.to_owned());
         last.push(d.last.to_owned());

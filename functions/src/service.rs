@@ -68,8 +68,18 @@ pub struct Functions {
     http: reqwest::Client,
     embedder: Option<Arc<Embedder>>,
     index: RwLock<Arc<dyn VectorIndex>>,
+    /// Query embeddings per (payer, medication): the vector half asks the
+    /// same question for every caller on the same drug and plan, so the
+    /// model (one session, serialised) runs once per pair, not per call.
+    query_cache: std::sync::Mutex<QueryCache>,
     cfg: FunctionsConfig,
 }
+
+/// Query embedding per (payer, medication), lowercased.
+type QueryCache = std::collections::HashMap<(String, String), Arc<Vec<f32>>>;
+
+/// Most cached query embeddings (50 drugs x 6 payers need 300).
+const QUERY_CACHE: usize = 4096;
 
 impl Functions {
     /// Functions over `pool`; `embedder` enables the vector half of the PA
@@ -81,13 +91,55 @@ impl Functions {
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| DbError::Config(e.to_string()))?;
-        Ok(Arc::new(Self {
+        let this = Arc::new(Self {
             pool,
             http,
             embedder,
             index: RwLock::new(index),
+            query_cache: Default::default(),
             cfg,
-        }))
+        });
+        this.warm_query_cache().await?;
+        // Open connections before the first call needs one (a burst of
+        // calls would otherwise each pay for a connection set-up).
+        let warm: Vec<_> = (0..this.pool.status().max_size.min(16))
+            .map(|_| this.pool.get())
+            .collect();
+        for c in futures_util::future::join_all(warm).await {
+            drop(c?);
+        }
+        Ok(this)
+    }
+
+    /// Embeds the PA query of every (payer, medication) pair once, in
+    /// batches, so the search never waits on the model during a call.
+    async fn warm_query_cache(&self) -> Result<(), DbError> {
+        let Some(embedder) = self.embedder.clone() else {
+            return Ok(());
+        };
+        let catalog = self.catalog().await?;
+        let pairs: Vec<(String, String)> = catalog
+            .payers
+            .iter()
+            .flat_map(|p| catalog.medications.iter().map(move |m| (p.clone(), m.clone())))
+            .take(QUERY_CACHE)
+            .collect();
+        let texts: Vec<String> = pairs.iter().map(|(p, m)| query_text(p, m)).collect();
+        let embeddings = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::with_capacity(texts.len());
+            for chunk in texts.chunks(32) {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                out.extend(embedder.embed(&refs)?);
+            }
+            Ok::<_, models::ModelError>(out)
+        })
+        .await
+        .map_err(|e| DbError::Config(e.to_string()))??;
+        let mut cache = self.query_cache.lock().unwrap_or_else(|e| e.into_inner());
+        for ((p, m), e) in pairs.into_iter().zip(embeddings) {
+            cache.insert((p.to_lowercase(), m.to_lowercase()), Arc::new(e));
+        }
+        Ok(())
     }
 
     /// The pool the functions use.
@@ -380,12 +432,34 @@ impl Functions {
             let Some(embedder) = self.embedder.clone() else {
                 return Ok(Vec::new());
             };
-            let text = format!("{payer} prior authorization for {medication}: {question}");
-            let emb = tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
-                .await
-                .map_err(|e| DbError::Config(e.to_string()))??;
+            let key = (payer.to_lowercase(), medication.to_lowercase());
+            let cached = self
+                .query_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .cloned();
+            let query = match cached {
+                Some(q) => q,
+                None => {
+                    let text = query_text(payer, medication);
+                    let emb = tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
+                        .await
+                        .map_err(|e| DbError::Config(e.to_string()))??;
+                    let Some(q) = emb.into_iter().next() else {
+                        return Ok(Vec::new());
+                    };
+                    let q = Arc::new(q);
+                    let mut cache = self.query_cache.lock().unwrap_or_else(|e| e.into_inner());
+                    if cache.len() >= QUERY_CACHE {
+                        cache.clear();
+                    }
+                    cache.insert(key, q.clone());
+                    q
+                }
+            };
             let index = self.index.read().unwrap_or_else(|e| e.into_inner()).clone();
-            Ok::<_, DbError>(emb.first().map(|q| index.search(q, payer_id, 10)).unwrap_or_default())
+            Ok::<_, DbError>(index.search(&query, payer_id, 10))
         };
         let (kw_hits, vec_hits) = tokio::join!(keyword_hits, vector_hits);
         let (kw_hits, vec_hits) = (kw_hits?, vec_hits?);
@@ -398,6 +472,11 @@ impl Functions {
             3,
         )))
     }
+}
+
+/// The vector half's query for a payer and medication.
+fn query_text(payer: &str, medication: &str) -> String {
+    format!("{payer} prior authorization criteria for {medication}")
 }
 
 fn short_reason(e: &DbError) -> String {
