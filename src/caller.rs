@@ -138,7 +138,6 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
     let mut chunk: u64 = 0;
     // Bot audio received and not yet played, with its marks.
     let mut playback: VecDeque<u8> = VecDeque::new();
-    let mut played: usize = 0;
     let mut received: usize = 0;
     let mut marks: VecDeque<PendingMark> = VecDeque::new();
     // What the caller is saying now.
@@ -219,7 +218,6 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
         for (i, b) in playback.drain(..n).enumerate() {
             bot_frame[i] = b;
         }
-        played += n;
         if n > 0 {
             bot_quiet_since = None;
             bot_talk_since.get_or_insert(now);
@@ -227,12 +225,9 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
             bot_quiet_since.get_or_insert(now);
             bot_talk_since = None;
         }
-        // Marks are positions in the received stream; after a clear the
-        // played counter may run ahead, which releases them at once.
-        while marks
-            .front()
-            .is_some_and(|m| m.at <= played.max(received - playback.len()))
-        {
+        // Marks are positions in the received stream; everything received
+        // and no longer queued has played.
+        while marks.front().is_some_and(|m| m.at <= received - playback.len()) {
             if let Some(m) = marks.pop_front() {
                 tx.send(Message::Text(mark_json(&stream_sid, &mut seq, &m.name).into()))
                     .await?;

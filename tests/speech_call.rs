@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use common::{Server, Twilio};
 use futures_util::StreamExt;
-use media::resample::{StreamResampler, f32_to_i16};
+use media::resample::StreamResampler;
 use models::assets::Assets;
 use models::stt::JobKind;
 use telephony::speech::SpeechEngines;
@@ -18,25 +18,9 @@ use telephony::{CallMode, ServerConfig};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
+/// The caller's voice (flite slt, a different engine from the bot's).
 fn flite_ulaw(text: &str) -> Vec<u8> {
-    let path = std::env::temp_dir().join(format!("sb-call-{}-{}.wav", std::process::id(), text.len()));
-    let ok = std::process::Command::new("flite")
-        .args(["-voice", "slt", "-t", text, "-o"])
-        .arg(&path)
-        .status();
-    assert!(
-        ok.is_ok_and(|s| s.success()),
-        "flite is required (./scripts/setup.sh installs it)"
-    );
-    let mut reader = hound::WavReader::open(&path).unwrap();
-    let rate = reader.spec().sample_rate;
-    let s: Vec<f32> = reader.samples::<i16>().map(|x| x.unwrap() as f32 / 32768.0).collect();
-    std::fs::remove_file(&path).ok();
-    let mut r = StreamResampler::new(rate, 8000).unwrap();
-    let mut out = Vec::new();
-    r.push(&s, &mut out).unwrap();
-    r.flush(&mut out).unwrap();
-    out.iter().map(|&x| media::mulaw::encode(f32_to_i16(x))).collect()
+    switchboard::voice::speak_ulaw(text, "slt").expect("flite is required (./scripts/setup.sh installs it)")
 }
 
 /// What the bot said in `ulaw`, transcribed by the same Whisper pool.

@@ -80,7 +80,7 @@ impl SpeechEngines {
 
     /// Keeps the audio of a fixed prompt (one that never varies) for reuse.
     pub fn remember(&self, text: &str, audio: Vec<u8>) {
-        if dialog::prompts::FIXED_PROMPTS.contains(&text) || PROMPTS.contains(&text) {
+        if Self::is_fixed(text) {
             self.prompts
                 .lock()
                 .expect("prompt cache")
