@@ -71,7 +71,49 @@ pub struct CallReport {
     pub bot_pcm: Vec<i16>,
     /// A step that timed out, if any.
     pub timed_out: Option<String>,
+    /// The caller hung up at [`CallOptions::hang_up_at`] before its script ended.
+    pub hung_up: bool,
 }
+
+/// How a call is placed beyond its script (the load generator's knobs).
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    /// Keep both audio tracks in the report (`caller_pcm`, `bot_pcm`).
+    pub record_audio: bool,
+    /// Hang up (send `stop`) at this instant if the script has not ended.
+    pub hang_up_at: Option<Instant>,
+    /// Start the script over when it ends (until hung up).
+    pub repeat: bool,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        Self {
+            record_audio: true,
+            hang_up_at: None,
+            repeat: false,
+        }
+    }
+}
+
+/// Sees the bot's messages as they arrive (for jitter and late-frame
+/// measurements); every method defaults to doing nothing.
+pub trait Observer: Send {
+    /// A `media` message of `bytes` µ-law bytes arrived at `at`.
+    fn bot_media(&mut self, at: Instant, bytes: usize) {
+        let _ = (at, bytes);
+    }
+    /// A `mark` named `name` arrived at `at`.
+    fn bot_mark(&mut self, at: Instant, name: &str) {
+        let _ = (at, name);
+    }
+    /// A `clear` arrived at `at`.
+    fn bot_clear(&mut self, at: Instant) {
+        let _ = at;
+    }
+}
+
+impl Observer for () {}
 
 impl CallReport {
     /// Writes both tracks as a stereo WAV (caller left, bot right).
@@ -112,6 +154,17 @@ struct PendingMark {
 /// Runs one call against `url` (`ws://host/twilio/media`) following `script`,
 /// then sends `stop` (unless the server ended the call first).
 pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<CallReport, AppError> {
+    run_with(url, who, script, &CallOptions::default(), &mut ()).await
+}
+
+/// [`run`] with options, telling `observer` about every bot message.
+pub async fn run_with(
+    url: &str,
+    who: &CallerIdentity,
+    script: Vec<Step>,
+    opts: &CallOptions,
+    observer: &mut impl Observer,
+) -> Result<CallReport, AppError> {
     let (ws, _) = tokio_tungstenite::connect_async(url).await?;
     let (mut tx, mut rx) = ws.split();
     let stream_sid = format!("MZ{}", who.call_sid.trim_start_matches("CA"));
@@ -133,6 +186,7 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
     .await?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut report = CallReport::default();
+    let again = opts.repeat.then(|| script.clone());
     let mut steps: VecDeque<Step> = script.into();
     let mut seq: u64 = 2;
     let mut chunk: u64 = 0;
@@ -165,6 +219,7 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
                         match v["event"].as_str() {
                             Some("media") => {
                                 let bytes = v["media"]["payload"].as_str().and_then(|p| b64.decode(p).ok()).unwrap_or_default();
+                                observer.bot_media(Instant::now(), bytes.len());
                                 report.bot_frames += 1;
                                 received += bytes.len();
                                 playback.extend(bytes);
@@ -175,9 +230,11 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
                             }
                             Some("mark") => {
                                 let name = v["mark"]["name"].as_str().unwrap_or_default().to_owned();
+                                observer.bot_mark(Instant::now(), &name);
                                 marks.push_back(PendingMark { at: received, name });
                             }
                             Some("clear") => {
+                                observer.bot_clear(Instant::now());
                                 report.clears += 1;
                                 received -= playback.len();
                                 playback.clear();
@@ -212,6 +269,10 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
             break;
         }
         let now = Instant::now();
+        if opts.hang_up_at.is_some_and(|t| now >= t) {
+            report.hung_up = true;
+            break;
+        }
         // Play one frame of bot audio; echo marks whose audio has played.
         let mut bot_frame = [SILENCE; FRAME];
         let n = playback.len().min(FRAME);
@@ -233,11 +294,18 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
                     .await?;
             }
         }
-        report
-            .bot_pcm
-            .extend(bot_frame.iter().map(|&b| media::mulaw::decode(b)));
+        if opts.record_audio {
+            report
+                .bot_pcm
+                .extend(bot_frame.iter().map(|&b| media::mulaw::decode(b)));
+        }
         // Advance the script.
         if speaking.is_none() {
+            if steps.is_empty()
+                && let Some(script) = &again
+            {
+                steps = script.clone().into();
+            }
             match steps.front() {
                 None => break,
                 Some(Step::WaitForBot { quiet, limit }) => {
@@ -307,7 +375,9 @@ pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<C
                 step_started = now;
             }
         }
-        report.caller_pcm.extend(frame.iter().map(|&b| media::mulaw::decode(b)));
+        if opts.record_audio {
+            report.caller_pcm.extend(frame.iter().map(|&b| media::mulaw::decode(b)));
+        }
         seq += 1;
         chunk += 1;
         let msg = json!({"event":"media","sequenceNumber":seq.to_string(),"streamSid":stream_sid,

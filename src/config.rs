@@ -26,6 +26,13 @@ struct FileConfig {
     data_dir: Option<String>,
     benefits_url: Option<String>,
     log: Option<String>,
+    recording_key: Option<String>,
+    recording_key_file: Option<String>,
+    recordings_dir: Option<String>,
+    spool_dir: Option<String>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    workers: Option<usize>,
 }
 
 /// Environment variable → file key.
@@ -43,6 +50,13 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_DATA_DIR", "data_dir"),
     ("SWITCHBOARD_BENEFITS_URL", "benefits_url"),
     ("SWITCHBOARD_LOG", "log"),
+    ("SWITCHBOARD_RECORDING_KEY", "recording_key"),
+    ("SWITCHBOARD_RECORDING_KEY_FILE", "recording_key_file"),
+    ("SWITCHBOARD_RECORDINGS_DIR", "recordings_dir"),
+    ("SWITCHBOARD_SPOOL_DIR", "spool_dir"),
+    ("SWITCHBOARD_WEBHOOK_URL", "webhook_url"),
+    ("SWITCHBOARD_WEBHOOK_SECRET", "webhook_secret"),
+    ("SWITCHBOARD_WORKERS", "workers"),
 ];
 
 /// Variables read elsewhere (by the command line).
@@ -61,6 +75,12 @@ pub struct Config {
     pub benefits_url: Option<String>,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
+    /// Where finished calls wait while the database is unreachable.
+    pub spool_dir: std::path::PathBuf,
+    /// The one webhook receiver (URL, signing secret), if configured.
+    pub webhook: Option<(String, String)>,
+    /// Post-call job loops inside `serve` (0: leave them to `switchboard worker`).
+    pub workers: usize,
 }
 
 /// Loads the file (if given) and applies `env` on top.
@@ -83,6 +103,13 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("data_dir", f.data_dir),
             ("benefits_url", f.benefits_url),
             ("log", f.log),
+            ("recording_key", f.recording_key),
+            ("recording_key_file", f.recording_key_file),
+            ("recordings_dir", f.recordings_dir),
+            ("spool_dir", f.spool_dir),
+            ("webhook_url", f.webhook_url),
+            ("webhook_secret", f.webhook_secret),
+            ("workers", f.workers.map(|v| v.to_string())),
         ];
         for (key, v) in file_pairs {
             if let Some(v) = v {
@@ -159,13 +186,57 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
         }
         server.playout.lead_ms = ms;
     }
+    server.recording = recording(values)?;
     Ok(Config {
         server,
         database_url: text("database_url"),
         data_dir: text("data_dir").map_or_else(|| ".data/postgres".into(), Into::into),
         benefits_url: text("benefits_url"),
         log: text("log").unwrap_or_else(|| "info".into()),
+        spool_dir: text("spool_dir").map_or_else(|| ".data/spool".into(), Into::into),
+        webhook: webhook(values)?,
+        workers: parse::<usize>(values, "workers")?.unwrap_or(2),
     })
+}
+
+/// A webhook receiver needs both its URL and its secret.
+fn webhook(values: &BTreeMap<&'static str, (String, String)>) -> Result<Option<(String, String)>> {
+    let set = |k: &str| values.get(k).filter(|(v, _)| !v.trim().is_empty());
+    match (set("webhook_url"), set("webhook_secret")) {
+        (None, None) => Ok(None),
+        (Some((url, origin)), Some((secret, _))) => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                bail!("invalid {origin}: must start with https:// or http:// (value {url:?})");
+            }
+            Ok(Some((url.trim().to_owned(), secret.trim().to_owned())))
+        }
+        (Some((_, origin)), None) => bail!("{origin} is set but SWITCHBOARD_WEBHOOK_SECRET is not"),
+        (None, Some((_, origin))) => bail!("{origin} is set but SWITCHBOARD_WEBHOOK_URL is not"),
+    }
+}
+
+/// Recording is on when a key is configured, inline or in a file (never both).
+fn recording(values: &BTreeMap<&'static str, (String, String)>) -> Result<Option<telephony::config::RecordingConfig>> {
+    use media::recording::RecordingKey;
+    let set = |k: &str| values.get(k).filter(|(v, _)| !v.trim().is_empty());
+    let key = match (set("recording_key"), set("recording_key_file")) {
+        (Some((_, a)), Some((_, b))) => bail!("{a} and {b} are both set: give the recording key once"),
+        // The error never repeats the key.
+        (Some((v, origin)), None) => RecordingKey::from_hex(v).map_err(|e| anyhow::anyhow!("invalid {origin}: {e}"))?,
+        (None, Some((path, origin))) => {
+            RecordingKey::from_file(Path::new(path.trim())).map_err(|e| anyhow::anyhow!("invalid {origin}: {e}"))?
+        }
+        (None, None) => return Ok(None),
+    };
+    let dir = values
+        .get("recordings_dir")
+        .map(|(v, _)| v.trim())
+        .filter(|v| !v.is_empty())
+        .unwrap_or(".data/recordings");
+    Ok(Some(telephony::config::RecordingConfig {
+        dir: dir.into(),
+        key: std::sync::Arc::new(key),
+    }))
 }
 
 #[cfg(test)]
@@ -220,6 +291,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("PUBLIC_URL"), "{e}");
+    }
+
+    #[test]
+    fn recording_is_on_with_a_key_and_the_key_is_never_echoed() {
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        assert!(load(None, env(&[])).unwrap().server.recording.is_none());
+        let c = load(None, env(&[("SWITCHBOARD_RECORDING_KEY", hex)])).unwrap();
+        let r = c.server.recording.expect("recording on");
+        assert_eq!(r.dir, std::path::PathBuf::from(".data/recordings"));
+        assert_eq!(r.key.id(), media::recording::RecordingKey::from_hex(hex).unwrap().id());
+        let dir = std::env::temp_dir().join(format!("sb-config-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("key");
+        std::fs::write(&file, format!("{hex}\n")).unwrap();
+        let file = file.to_str().unwrap();
+        let c = load(
+            None,
+            env(&[
+                ("SWITCHBOARD_RECORDING_KEY_FILE", file),
+                ("SWITCHBOARD_RECORDINGS_DIR", "/tmp/recs"),
+            ]),
+        )
+        .unwrap();
+        let r = c.server.recording.expect("recording on");
+        assert_eq!(r.dir, std::path::PathBuf::from("/tmp/recs"));
+        assert_eq!(r.key.id(), media::recording::RecordingKey::from_hex(hex).unwrap().id());
+        let e = load(
+            None,
+            env(&[
+                ("SWITCHBOARD_RECORDING_KEY", hex),
+                ("SWITCHBOARD_RECORDING_KEY_FILE", file),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("both"), "{e}");
+        let bad = &hex[..60];
+        let e = load(None, env(&[("SWITCHBOARD_RECORDING_KEY", bad)]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("SWITCHBOARD_RECORDING_KEY") && !e.contains(bad), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

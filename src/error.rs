@@ -12,6 +12,9 @@ pub enum AppError {
     /// Sockets and files.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A call recording: wrong key, tampered, unreadable.
+    #[error(transparent)]
+    Recording(#[from] media::recording::RecordingError),
     /// The WebSocket to the server.
     #[error("websocket: {0}")]
     Ws(#[from] tokio_tungstenite::tungstenite::Error),

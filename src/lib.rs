@@ -4,6 +4,8 @@
 pub mod caller;
 pub mod demo;
 pub mod error;
+pub mod loadgen;
+pub mod recording;
 pub mod stack;
 pub mod voice;
 

@@ -1,8 +1,9 @@
 //! `switchboard`: the voice telephony media server and its tools.
 
 mod config;
+mod ops;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -43,6 +44,35 @@ enum Command {
     },
     /// Apply database migrations (also done at `serve` start).
     Migrate,
+    /// Load generator: N simulated Twilio calls over real WebSockets against
+    /// a server (in process unless --target), latency report, JSON and plot.
+    Loadgen(Box<switchboard::loadgen::cli::LoadgenArgs>),
+    /// Run post-call job workers (analysis, webhook delivery) in this process;
+    /// any number of workers on any number of machines share one database.
+    Worker {
+        /// Concurrent job loops.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
+    /// Post-call job queue: depths, dead letters, retry.
+    Jobs {
+        #[command(subcommand)]
+        action: ops::JobsAction,
+    },
+    /// Print the PHI audit log (who read what, when, from where).
+    Audit {
+        /// Start: a date (2026-11-01), an RFC 3339 time, or an age (90m, 24h, 7d).
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// Most rows to print.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+    /// Encrypted call recordings (on when a recording key is configured).
+    Recording {
+        #[command(subcommand)]
+        action: RecordingAction,
+    },
     /// Fill an empty database with synthetic payers, formulary and patients.
     Seed {
         /// Random patients besides the fixed demo ones.
@@ -82,6 +112,19 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum RecordingAction {
+    /// Decrypt a call's recording to a stereo WAV (caller left, bot right).
+    /// The read is written to the PHI audit log first.
+    Decrypt {
+        /// The call (Twilio CallSid).
+        call_id: String,
+        /// The WAV file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ModelsAction {
     /// Load every model once and report (exit 1 naming the first bad file).
     Check,
@@ -92,8 +135,11 @@ enum ModelsAction {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let cfg = config::load(cli.config.as_deref(), std::env::vars())?;
+    // Per-call info lines would scroll over the load generator's progress bar.
+    let quiet_default = matches!(cli.command, Command::Loadgen(_)) && cfg.log == "info";
+    let cfg_log = if quiet_default { "warn" } else { cfg.log.as_str() };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&cfg.log).with_context(|| format!("invalid log filter {:?}", cfg.log))?)
+        .with_env_filter(EnvFilter::try_new(cfg_log).with_context(|| format!("invalid log filter {:?}", cfg.log))?)
         .init();
     let rt = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match cli.command {
@@ -107,12 +153,22 @@ fn main() -> Result<()> {
             switchboard::demo::run(opts).await?;
             Ok(())
         }),
+        Command::Loadgen(args) => rt()?.block_on(async {
+            switchboard::loadgen::cli::main(*args, stack_config(&cfg)).await?;
+            Ok(())
+        }),
         Command::Migrate => rt()?.block_on(async {
             let mut db = open_db(&cfg).await?;
             println!("migrations up to date");
             db.close();
             Ok(())
         }),
+        Command::Worker { concurrency } => rt()?.block_on(ops::worker(&cfg, concurrency, shutdown_signal())),
+        Command::Jobs { action } => rt()?.block_on(ops::jobs(&cfg, action)),
+        Command::Audit { since, limit } => rt()?.block_on(ops::audit(&cfg, &since, limit)),
+        Command::Recording {
+            action: RecordingAction::Decrypt { call_id, output },
+        } => rt()?.block_on(decrypt_recording(&cfg, &call_id, &output)),
         Command::Seed { patients, seed } => rt()?.block_on(async {
             let mut db = open_db(&cfg).await?;
             let r = functions::seed::seed(&db.pool, patients, seed).await?;
@@ -182,6 +238,10 @@ fn main() -> Result<()> {
             println!("echo_delay_ms = {}", s.echo_delay.as_millis());
             println!("shutdown_grace_secs = {}", s.shutdown_grace.as_secs());
             println!("send_ms = {}, lead_ms = {}", s.playout.send_ms, s.playout.lead_ms);
+            match &s.recording {
+                Some(r) => println!("recording = on (key id {}, dir {})", r.key.id(), r.dir.display()),
+                None => println!("recording = off (no recording key)"),
+            }
             Ok(())
         }
         Command::Models {
@@ -251,6 +311,9 @@ fn stack_config(cfg: &config::Config) -> switchboard::stack::StackConfig {
         database_url: cfg.database_url.clone(),
         data_dir: cfg.data_dir.clone(),
         benefits_url: cfg.benefits_url.clone(),
+        spool_dir: cfg.spool_dir.clone(),
+        webhook: cfg.webhook.clone(),
+        workers: cfg.workers,
         ..Default::default()
     }
 }
@@ -259,6 +322,48 @@ async fn open_db(cfg: &config::Config) -> Result<functions::Database> {
     functions::Database::open(cfg.database_url.as_deref(), &cfg.data_dir, 4)
         .await
         .context("opening the database")
+}
+
+/// `recording decrypt`: audit row first (no audit, no decryption), then the WAV.
+async fn decrypt_recording(cfg: &config::Config, call_id: &str, output: &Path) -> Result<()> {
+    let rec = cfg
+        .server
+        .recording
+        .as_ref()
+        .context("no recording key configured: set SWITCHBOARD_RECORDING_KEY or SWITCHBOARD_RECORDING_KEY_FILE")?;
+    let src = switchboard::recording::path(&rec.dir, call_id)?;
+    anyhow::ensure!(src.is_file(), "no recording of call {call_id} in {}", rec.dir.display());
+    let mut db = open_db(cfg).await?;
+    let actor = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "cli".into());
+    let entry = functions::audit::AuditEntry {
+        actor,
+        action: "recording.decrypt".into(),
+        resource: format!("recording:{call_id}"),
+        call_sid: Some(call_id.to_owned()),
+        remote_addr: None,
+    };
+    let audited = functions::audit::record(&db.pool, &entry).await;
+    db.close();
+    audited.context("writing the audit row (nothing was decrypted)")?;
+    let (key, id, out) = (rec.key.clone(), call_id.to_owned(), output.to_owned());
+    let s = tokio::task::spawn_blocking(move || switchboard::recording::decrypt_to_wav(&src, &key, &id, &out))
+        .await?
+        .with_context(|| format!("decrypting the recording of call {call_id}"))?;
+    println!(
+        "{}: {:.1} s, stereo 8 kHz (caller left, bot right), key id {}",
+        output.display(),
+        s.duration().as_secs_f64(),
+        s.key_id
+    );
+    if s.complete {
+        println!("complete");
+    } else {
+        println!("INCOMPLETE: the recording stops without its end (the server stopped mid-call); audio up to there");
+    }
+    Ok(())
 }
 
 async fn serve(cfg: config::Config) -> Result<()> {

@@ -36,6 +36,12 @@ pub struct StackConfig {
     pub policies_dir: Option<PathBuf>,
     /// Function fault injection (load tests).
     pub inject_delay: Option<(String, std::time::Duration)>,
+    /// Where finished calls wait while the database is unreachable.
+    pub spool_dir: PathBuf,
+    /// The one webhook receiver (URL, signing secret), if any.
+    pub webhook: Option<(String, String)>,
+    /// Post-call job loops in this process (0: none).
+    pub workers: usize,
 }
 
 impl Default for StackConfig {
@@ -52,6 +58,11 @@ impl Default for StackConfig {
             seed_patients: 1000,
             policies_dir: Some(PathBuf::from("data/payer_policies")),
             inject_delay: None,
+            // Per process, so throwaway stacks never replay each other's calls;
+            // `serve` and `demo` set the configured, durable one.
+            spool_dir: std::env::temp_dir().join(format!("switchboard-spool-{}", std::process::id())),
+            webhook: None,
+            workers: 2,
         }
     }
 }
@@ -64,6 +75,8 @@ pub struct Stack {
     pub state: Arc<AppState>,
     /// The database.
     pub db: Database,
+    /// Post-call workers, when started here.
+    workers: Option<postcall::Workers>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     payer: Option<JoinHandle<()>>,
@@ -116,7 +129,23 @@ impl Stack {
             },
         )
         .await?;
-        let agent = AgentServices::new(functions).await?;
+        let agent = AgentServices::new(functions, &cfg.spool_dir)
+            .await
+            .map_err(|e| AppError::Other(e.to_string()))?;
+        if let Some((url, secret)) = &cfg.webhook {
+            postcall::webhook::configure_receiver(&db.pool, url, secret)
+                .await
+                .map_err(|e| AppError::Other(format!("webhook receiver: {e}")))?;
+        }
+        let job_workers = (cfg.workers > 0).then(|| {
+            postcall::start(
+                db.pool.clone(),
+                postcall::WorkerConfig {
+                    concurrency: cfg.workers,
+                    ..Default::default()
+                },
+            )
+        });
         let stt = cfg.server.stt_model;
         let speech = tokio::task::spawn_blocking(move || telephony::speech::SpeechEngines::load(&assets, workers, stt))
             .await
@@ -135,6 +164,7 @@ impl Stack {
             addr,
             state,
             db,
+            workers: job_workers,
             stop: Some(tx),
             server: Some(server),
             payer,
@@ -156,6 +186,9 @@ impl Stack {
         }
         if let Some(p) = self.payer.take() {
             p.abort();
+        }
+        if let Some(w) = self.workers.take() {
+            w.stop().await;
         }
         // Let the call-record writer flush.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -1,14 +1,35 @@
-//! The call record as it runs: `voice_calls` and `call_utterances` rows,
-//! written in order by one background writer so the call's task never waits
-//! on the database.
+//! The call record: `voice_calls` and `call_utterances` rows, and the
+//! analysis job that follows a call, written by one background writer so the
+//! call's task never waits on the database.
+//!
+//! Rows are written live as the call runs (best effort, for people watching),
+//! and the whole record is written again when the call ends, in one
+//! transaction with the analysis job (the outbox). That final write is
+//! idempotent. If it cannot be made (PostgreSQL down), the finished call goes
+//! to the durable [`Spool`] and is replayed, in order, when the database is
+//! back: nothing a call produced is lost.
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::error::DbError;
+use crate::queue::{self, NewJob};
+use crate::spool::{Spool, SpoolError};
+
+/// Job kind of the post-call analysis.
+pub const ANALYSIS_JOB: &str = "analysis";
 
 /// Who spoke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Speaker {
     /// The person on the phone.
     Caller,
@@ -17,7 +38,8 @@ pub enum Speaker {
 }
 
 impl Speaker {
-    fn label(self) -> &'static str {
+    /// Column value.
+    pub fn label(self) -> &'static str {
         match self {
             Self::Caller => "caller",
             Self::Bot => "bot",
@@ -41,16 +63,8 @@ pub enum CallRecord {
     Utterance {
         /// Twilio call SID.
         call_sid: String,
-        /// Who said it.
-        speaker: Speaker,
-        /// What was said (recognised or spoken text).
-        text: String,
-        /// Start, ms since the call began.
-        started_ms: u64,
-        /// End, ms since the call began.
-        ended_ms: Option<u64>,
-        /// The bot's utterance was cut off by a barge-in.
-        cut_off: bool,
+        /// The utterance.
+        utterance: Utterance,
     },
     /// The call ended.
     Ended {
@@ -63,35 +77,136 @@ pub enum CallRecord {
     },
 }
 
+/// One utterance of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utterance {
+    /// Who said it.
+    pub speaker: Speaker,
+    /// What was said (recognised or spoken text).
+    pub text: String,
+    /// Start, ms since the call began.
+    pub started_ms: u64,
+    /// End, ms since the call began.
+    pub ended_ms: Option<u64>,
+    /// The bot's utterance was cut off by a barge-in.
+    pub cut_off: bool,
+}
+
+/// A call's whole record, as finalized (and as spooled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishedCall {
+    /// Twilio call SID.
+    pub call_sid: String,
+    /// Calling number.
+    pub from: Option<String>,
+    /// Called number.
+    pub to: Option<String>,
+    /// When the stream started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub ended_at: DateTime<Utc>,
+    /// Transport-level reason.
+    pub end_reason: String,
+    /// Conversation outcome.
+    pub outcome: Option<String>,
+    /// Everything said, in order.
+    pub utterances: Vec<Utterance>,
+}
+
+/// Writes `call` and enqueues its analysis, in one transaction. Idempotent:
+/// the row is upserted, the utterances replaced, the job deduplicated.
+pub async fn finalize(pool: &Pool, call: &FinishedCall) -> Result<(), DbError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    tx.execute(
+        "INSERT INTO voice_calls (call_sid, from_number, to_number, started_at, ended_at, end_reason, outcome)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (call_sid) DO UPDATE SET
+             from_number = EXCLUDED.from_number, to_number = EXCLUDED.to_number,
+             started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at,
+             end_reason = EXCLUDED.end_reason, outcome = EXCLUDED.outcome",
+        &[
+            &call.call_sid,
+            &call.from,
+            &call.to,
+            &call.started_at,
+            &call.ended_at,
+            &call.end_reason,
+            &call.outcome,
+        ],
+    )
+    .await?;
+    tx.execute("DELETE FROM call_utterances WHERE call_sid = $1", &[&call.call_sid])
+        .await?;
+    for u in &call.utterances {
+        insert_utterance(&*tx, &call.call_sid, u).await?;
+    }
+    queue::enqueue(
+        &*tx,
+        &NewJob {
+            kind: ANALYSIS_JOB.into(),
+            dedupe_key: format!("{ANALYSIS_JOB}:{}", call.call_sid),
+            payload: serde_json::json!({ "call_sid": call.call_sid }),
+            max_attempts: 6,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_utterance(
+    client: &impl tokio_postgres::GenericClient,
+    call_sid: &str,
+    u: &Utterance,
+) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO call_utterances (call_sid, speaker, text, started_ms, ended_ms, cut_off)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &call_sid,
+                &u.speaker.label(),
+                &u.text,
+                &(u.started_ms as i64),
+                &u.ended_ms.map(|v| v as i64),
+                &u.cut_off,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Handle to the writer.
 #[derive(Debug, Clone)]
 pub struct CallLog {
     tx: mpsc::Sender<CallRecord>,
+    spooled: Arc<AtomicUsize>,
 }
 
 /// Records queued before the writer applies back-pressure by dropping (logged).
 const QUEUE: usize = 16 * 1024;
 
+/// After a failed write, live writes pause this long (finished calls spool).
+const BACKOFF: Duration = Duration::from_secs(2);
+
 impl CallLog {
-    /// Starts the writer over `pool`.
-    pub fn spawn(pool: Pool) -> Self {
-        let (tx, mut rx) = mpsc::channel::<CallRecord>(QUEUE);
-        tokio::spawn(async move {
-            while let Some(rec) = rx.recv().await {
-                // One retry after a short pause covers a connection blip.
-                for attempt in 0..2 {
-                    match write(&pool, &rec).await {
-                        Ok(()) => break,
-                        Err(e) if attempt == 0 => {
-                            tracing::warn!(error = %e, "call record write failed; retrying");
-                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                        }
-                        Err(e) => tracing::error!(error = %e, "call record lost"),
-                    }
-                }
-            }
-        });
-        Self { tx }
+    /// Starts the writer over `pool`, spooling to `spool_dir` when the
+    /// database is unreachable; anything already spooled is replayed first.
+    pub fn spawn(pool: Pool, spool_dir: &Path) -> Result<Self, SpoolError> {
+        let spool = Spool::open(spool_dir, "calls")?;
+        let waiting = spool.read()?.records.len();
+        let spooled = Arc::new(AtomicUsize::new(waiting));
+        let (tx, rx) = mpsc::channel::<CallRecord>(QUEUE);
+        let writer = Writer {
+            pool,
+            spool: Arc::new(Mutex::new(spool)),
+            spooled: spooled.clone(),
+            drafts: HashMap::new(),
+            pause_until: None,
+        };
+        tokio::spawn(writer.run(rx));
+        Ok(Self { tx, spooled })
     }
 
     /// Queues a record (never blocks the call).
@@ -100,55 +215,207 @@ impl CallLog {
             tracing::error!(error = %e, "call record queue full; record dropped");
         }
     }
+
+    /// Finished calls waiting in the spool for the database.
+    pub fn spooled(&self) -> usize {
+        self.spooled.load(Ordering::Relaxed)
+    }
 }
 
-async fn write(pool: &Pool, rec: &CallRecord) -> Result<(), DbError> {
-    let client = pool.get().await?;
-    match rec {
-        CallRecord::Started { call_sid, from, to } => {
-            client
-                .execute(
-                    "INSERT INTO voice_calls (call_sid, from_number, to_number) VALUES ($1, $2, $3)
-                     ON CONFLICT (call_sid) DO NOTHING",
-                    &[call_sid, from, to],
-                )
-                .await?;
+struct Draft {
+    from: Option<String>,
+    to: Option<String>,
+    started_at: DateTime<Utc>,
+    utterances: Vec<Utterance>,
+}
+
+struct Writer {
+    pool: Pool,
+    spool: Arc<Mutex<Spool>>,
+    spooled: Arc<AtomicUsize>,
+    drafts: HashMap<String, Draft>,
+    pause_until: Option<Instant>,
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::Receiver<CallRecord>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                rec = rx.recv() => match rec {
+                    Some(rec) => self.apply(rec).await,
+                    None => break,
+                },
+                _ = tick.tick(), if self.spooled.load(Ordering::Relaxed) > 0 => self.replay().await,
+            }
         }
-        CallRecord::Utterance {
-            call_sid,
-            speaker,
-            text,
-            started_ms,
-            ended_ms,
-            cut_off,
-        } => {
-            client
-                .execute(
-                    "INSERT INTO call_utterances (call_sid, speaker, text, started_ms, ended_ms, cut_off)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[
-                        call_sid,
-                        &speaker.label(),
-                        text,
-                        &(*started_ms as i64),
-                        &ended_ms.map(|v| v as i64),
-                        cut_off,
-                    ],
-                )
-                .await?;
-        }
-        CallRecord::Ended {
-            call_sid,
-            end_reason,
-            outcome,
-        } => {
-            client
-                .execute(
-                    "UPDATE voice_calls SET ended_at = now(), end_reason = $2, outcome = $3 WHERE call_sid = $1",
-                    &[call_sid, end_reason, outcome],
-                )
-                .await?;
+        // Closing: one last attempt to empty the spool.
+        if self.spooled.load(Ordering::Relaxed) > 0 {
+            self.replay().await;
         }
     }
-    Ok(())
+
+    fn live(&self) -> bool {
+        self.pause_until.is_none_or(|t| Instant::now() >= t)
+    }
+
+    fn failed(&mut self, e: &DbError) {
+        tracing::warn!(error = %e, "call record write failed");
+        self.pause_until = Some(Instant::now() + BACKOFF);
+    }
+
+    async fn apply(&mut self, rec: CallRecord) {
+        match rec {
+            CallRecord::Started { call_sid, from, to } => {
+                if self.live() {
+                    let res = async {
+                        let client = self.pool.get().await?;
+                        client
+                            .execute(
+                                "INSERT INTO voice_calls (call_sid, from_number, to_number) VALUES ($1, $2, $3)
+                                 ON CONFLICT (call_sid) DO NOTHING",
+                                &[&call_sid, &from, &to],
+                            )
+                            .await?;
+                        Ok::<_, DbError>(())
+                    }
+                    .await;
+                    if let Err(e) = res {
+                        self.failed(&e);
+                    }
+                }
+                self.drafts.insert(
+                    call_sid,
+                    Draft {
+                        from,
+                        to,
+                        started_at: Utc::now(),
+                        utterances: Vec::new(),
+                    },
+                );
+            }
+            CallRecord::Utterance { call_sid, utterance } => {
+                let Some(draft) = self.drafts.get_mut(&call_sid) else {
+                    tracing::warn!("utterance for an unknown call dropped");
+                    return;
+                };
+                draft.utterances.push(utterance.clone());
+                if self.live() {
+                    let res = async {
+                        let client = self.pool.get().await?;
+                        insert_utterance(&**client, &call_sid, &utterance).await
+                    }
+                    .await;
+                    if let Err(e) = res {
+                        self.failed(&e);
+                    }
+                }
+            }
+            CallRecord::Ended {
+                call_sid,
+                end_reason,
+                outcome,
+            } => {
+                let Some(draft) = self.drafts.remove(&call_sid) else {
+                    tracing::warn!("end of an unknown call dropped");
+                    return;
+                };
+                let call = FinishedCall {
+                    call_sid,
+                    from: draft.from,
+                    to: draft.to,
+                    started_at: draft.started_at,
+                    ended_at: Utc::now(),
+                    end_reason,
+                    outcome,
+                    utterances: draft.utterances,
+                };
+                // In order: while anything waits in the spool, so does this.
+                if self.spooled.load(Ordering::Relaxed) == 0 && self.live() {
+                    match finalize(&self.pool, &call).await {
+                        Ok(()) => return,
+                        Err(e) => self.failed(&e),
+                    }
+                }
+                self.to_spool(&call).await;
+            }
+        }
+    }
+
+    async fn to_spool(&mut self, call: &FinishedCall) {
+        let bytes = serde_json::to_vec(call).expect("a call record serialises");
+        let spool = self.spool.clone();
+        let res = tokio::task::spawn_blocking(move || spool.lock().expect("spool lock").append(&bytes)).await;
+        match res {
+            Ok(Ok(())) => {
+                let n = self.spooled.fetch_add(1, Ordering::Relaxed) + 1;
+                metrics::gauge!(crate::metrics::SPOOLED).set(n as f64);
+                tracing::warn!(spooled = n, "database unavailable: finished call spooled");
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "database and spool both failed: call record lost"),
+            Err(e) => tracing::error!(error = %e, "spool task failed: call record lost"),
+        }
+    }
+
+    /// Replays the spool in order; stops at the first failure, keeping the rest.
+    async fn replay(&mut self) {
+        let spool = self.spool.clone();
+        let contents = match tokio::task::spawn_blocking(move || spool.lock().expect("spool lock").read()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return tracing::error!(error = %e, "spool unreadable"),
+            Err(e) => return tracing::error!(error = %e, "spool task failed"),
+        };
+        if let Some(at) = contents.corrupt_at {
+            tracing::error!(
+                offset = at,
+                "spool damaged: replaying the intact records, keeping the file aside"
+            );
+        }
+        let total = contents.records.len();
+        let mut done = 0;
+        for rec in &contents.records {
+            match serde_json::from_slice::<FinishedCall>(rec) {
+                Ok(call) => match finalize(&self.pool, &call).await {
+                    Ok(()) => done += 1,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "spool replay paused: database still unavailable");
+                        break;
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "unreadable spooled call skipped");
+                    done += 1;
+                }
+            }
+        }
+        if done == 0 && contents.corrupt_at.is_none() {
+            return;
+        }
+        let rest = contents.records[done..].to_vec();
+        let corrupt = contents.corrupt_at.is_some();
+        let spool = self.spool.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let mut s = spool.lock().expect("spool lock");
+            if corrupt {
+                let aside = s.quarantine()?;
+                tracing::error!(path = %aside.display(), "damaged spool moved aside");
+            }
+            s.rewrite(&rest)
+        })
+        .await;
+        match res {
+            Ok(Ok(())) => {
+                let left = total - done;
+                self.spooled.store(left, Ordering::Relaxed);
+                metrics::gauge!(crate::metrics::SPOOLED).set(left as f64);
+                tracing::info!(replayed = done, left, "spooled calls replayed");
+                if left == 0 {
+                    self.pause_until = None;
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "spool could not be rewritten (records will be replayed again)"),
+            Err(e) => tracing::error!(error = %e, "spool task failed"),
+        }
+    }
 }

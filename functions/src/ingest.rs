@@ -156,7 +156,8 @@ pub async fn ingest_dir(pool: &Pool, embedder: &Embedder, dir: &Path) -> Result<
     Ok(report)
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lowercase hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");

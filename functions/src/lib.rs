@@ -3,17 +3,21 @@
 //! they run on (migrations, synthetic seed, policy ingestion); the call
 //! record; and the payer eligibility simulator the benefits check talks to.
 
+pub mod audit;
 pub mod calls;
 pub mod catalog;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod ingest;
 pub mod metrics;
 pub mod pa;
 pub mod patient;
 pub mod payer_sim;
+pub mod queue;
 pub mod seed;
 pub mod service;
+pub mod spool;
 
 pub use db::Database;
 pub use error::DbError;

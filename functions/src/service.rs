@@ -12,7 +12,9 @@ use metrics::{counter, histogram};
 use models::embed::Embedder;
 use sha2::Sha256;
 
+use crate::audit::{self, AuditEntry};
 use crate::error::DbError;
+use crate::events;
 use crate::metrics as m;
 use crate::pa::{self, ExactIndex, VectorIndex};
 use crate::patient;
@@ -184,7 +186,8 @@ impl Functions {
         let args = self.args_hmac(&req);
         let background = matches!(req, Request::VerifyBenefits { .. });
         let this = self.clone();
-        let mut task = tokio::spawn(async move { this.execute(req).await });
+        let sid_for_task = call_sid.map(str::to_owned);
+        let mut task = tokio::spawn(async move { this.execute(req, sid_for_task.as_deref()).await });
         let (outcome, status) = match tokio::time::timeout(budget, &mut task).await {
             Ok(Ok(Ok(o))) => {
                 let s = match &o {
@@ -301,7 +304,7 @@ impl Functions {
         crate::ingest::hex(&mac.finalize().into_bytes())
     }
 
-    async fn execute(&self, req: Request) -> Result<Outcome, DbError> {
+    async fn execute(&self, req: Request, call_sid: Option<&str>) -> Result<Outcome, DbError> {
         if let Some((f, d)) = &self.cfg.inject_delay
             && f == req.name()
         {
@@ -310,11 +313,51 @@ impl Functions {
         match req {
             Request::PatientLookup { name, dob, phone } => {
                 let client = self.pool.get().await?;
-                Ok(Outcome::Patient(
-                    patient::lookup(&client, &name, dob, phone.as_deref()).await?,
-                ))
+                let found = patient::lookup(&client, &name, dob, phone.as_deref()).await?;
+                if let Some(p) = &found {
+                    // A PHI read: audited, and the call is linked to the patient.
+                    audit::append(
+                        &**client,
+                        &agent_read("patient.lookup", format!("patient:{}", p.id), call_sid),
+                    )
+                    .await?;
+                    if let Some(sid) = call_sid {
+                        client
+                            .execute(
+                                "UPDATE voice_calls SET patient_id = $2 WHERE call_sid = $1",
+                                &[&sid, &p.id],
+                            )
+                            .await?;
+                    }
+                }
+                Ok(Outcome::Patient(found))
             }
-            Request::VerifyBenefits { patient_id, medication } => self.verify_benefits(patient_id, &medication).await,
+            Request::VerifyBenefits { patient_id, medication } => {
+                let out = self.verify_benefits(patient_id, &medication).await?;
+                if let Outcome::Benefits(b) = &out {
+                    let mut client = self.pool.get().await?;
+                    let tx = client.transaction().await?;
+                    audit::append(
+                        &*tx,
+                        &agent_read("benefits.read", format!("patient:{patient_id}/benefits"), call_sid),
+                    )
+                    .await?;
+                    let subject = format!("{}:{patient_id}:{}", call_sid.unwrap_or("-"), b.medication);
+                    let data = serde_json::json!({
+                        "call_sid": call_sid,
+                        "patient_id": patient_id,
+                        "medication": b.medication,
+                        "covered": b.covered,
+                        "tier": b.tier,
+                        "copay_cents": b.copay_cents,
+                        "deductible_met": b.deductible_met,
+                        "pa_required": b.pa_required,
+                    });
+                    events::emit(&*tx, events::BENEFITS_VERIFIED, &subject, &data).await?;
+                    tx.commit().await?;
+                }
+                Ok(out)
+            }
             Request::CheckPaRequirements {
                 payer,
                 medication,
@@ -326,15 +369,18 @@ impl Functions {
                 symptoms,
                 severity,
             } => {
-                let client = self.pool.get().await?;
-                let row = client
+                let mut client = self.pool.get().await?;
+                let tx = client.transaction().await?;
+                let row = tx
                     .query_one(
-                        "INSERT INTO adverse_events (case_number, patient_id, medication, symptoms, severity, escalated)
+                        "INSERT INTO adverse_events
+                             (case_number, call_sid, patient_id, medication, symptoms, severity, escalated)
                          VALUES ('AE-' || to_char(now(), 'YYYY') || '-'
                                      || lpad(nextval('adverse_event_case_seq')::text, 6, '0'),
-                                 $1, $2, $3, $4, $5)
+                                 $1, $2, $3, $4, $5, $6)
                          RETURNING case_number",
                         &[
+                            &call_sid,
                             &patient_id,
                             &medication,
                             &symptoms,
@@ -343,9 +389,20 @@ impl Functions {
                         ],
                     )
                     .await?;
-                Ok(Outcome::AdverseEventRecorded {
-                    case_number: row.get(0),
-                })
+                let case_number: String = row.get(0);
+                let data = serde_json::json!({
+                    "case_number": case_number,
+                    "call_sid": call_sid,
+                    "patient_id": patient_id,
+                    "medication": medication,
+                    "symptoms": symptoms,
+                    "severity": severity.label(),
+                    "escalated": severity == Severity::Severe,
+                    "source": "dialog",
+                });
+                events::emit(&*tx, events::ADVERSE_EVENT_FLAGGED, &case_number, &data).await?;
+                tx.commit().await?;
+                Ok(Outcome::AdverseEventRecorded { case_number })
             }
         }
     }
@@ -475,6 +532,17 @@ impl Functions {
 }
 
 /// The vector half's query for a payer and medication.
+/// An audit entry for a read the voice agent made on a call.
+fn agent_read(action: &str, resource: String, call_sid: Option<&str>) -> AuditEntry {
+    AuditEntry {
+        actor: "voice-agent".into(),
+        action: action.into(),
+        resource,
+        call_sid: call_sid.map(str::to_owned),
+        remote_addr: None,
+    }
+}
+
 fn query_text(payer: &str, medication: &str) -> String {
     format!("{payer} prior authorization criteria for {medication}")
 }

@@ -1,11 +1,13 @@
 //! The media plane: codecs, resampling, DTMF, inbound sequencing, an energy
-//! speech gate and outbound pacing. Pure DSP and state machines: no sockets,
-//! no tasks, no wall clock (callers pass `Instant`s in).
+//! speech gate, outbound pacing and encrypted call recordings. Pure DSP and
+//! state machines: no sockets, no tasks, no wall clock (callers pass
+//! `Instant`s in); recordings are written to any [`recording::SyncWrite`].
 
 pub mod dtmf;
 pub mod level;
 pub mod mulaw;
 pub mod playout;
+pub mod recording;
 pub mod resample;
 pub mod sequence;
 

@@ -1,6 +1,7 @@
 //! What agent-mode calls need besides the speech models: the budgeted
 //! functions, the catalog the dialog recognises, and the call record.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use functions::Functions;
@@ -17,14 +18,26 @@ pub struct AgentServices {
 }
 
 impl AgentServices {
-    /// Loads the catalog and starts the call-record writer.
-    pub async fn new(functions: Arc<Functions>) -> Result<Arc<Self>, functions::DbError> {
+    /// Loads the catalog and starts the call-record writer, which spools
+    /// finished calls under `spool_dir` while the database is unreachable.
+    pub async fn new(functions: Arc<Functions>, spool_dir: &Path) -> Result<Arc<Self>, AgentError> {
         let catalog = Arc::new(functions.catalog().await?);
-        let log = CallLog::spawn(functions.pool().clone());
+        let log = CallLog::spawn(functions.pool().clone(), spool_dir)?;
         Ok(Arc::new(Self {
             functions,
             catalog,
             log,
         }))
     }
+}
+
+/// Agent services could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The catalog could not be loaded.
+    #[error(transparent)]
+    Db(#[from] functions::DbError),
+    /// The call spool could not be opened.
+    #[error(transparent)]
+    Spool(#[from] functions::spool::SpoolError),
 }

@@ -1,9 +1,12 @@
 //! Server settings (loaded from file and environment by the binary).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use media::playout::PlayoutConfig;
+use media::recording::RecordingKey;
 
 use crate::twilio::codec::Limits;
 
@@ -68,6 +71,15 @@ impl Default for Policing {
     }
 }
 
+/// Per-call encrypted recording (on when a key is configured).
+#[derive(Debug, Clone)]
+pub struct RecordingConfig {
+    /// Where recordings go: `<dir>/<CALL_SID>.swrec`.
+    pub dir: PathBuf,
+    /// The key recordings are sealed with.
+    pub key: Arc<RecordingKey>,
+}
+
 /// Everything the HTTP/WebSocket server needs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -92,6 +104,8 @@ pub struct ServerConfig {
     pub policing: Policing,
     /// Speech recognition model.
     pub stt_model: models::stt::SttModel,
+    /// Call recording; `None`: calls are not recorded.
+    pub recording: Option<RecordingConfig>,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +121,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             policing: Policing::default(),
             stt_model: models::stt::SttModel::default(),
+            recording: None,
         }
     }
 }

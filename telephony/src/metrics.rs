@@ -42,6 +42,8 @@ pub const STT_PARTIALS_SKIPPED: &str = "switchboard_stt_partials_skipped_total";
 pub const STT_QUEUE_DEPTH: &str = "switchboard_stt_queue_depth";
 /// Webhook requests refused for a bad signature.
 pub const SIGNATURE_REJECTS: &str = "switchboard_webhook_signature_rejects_total";
+/// Call recordings closed, by `outcome` (complete, incomplete, failed).
+pub const RECORDINGS: &str = "switchboard_recordings_total";
 
 /// The process-wide Prometheus recorder (installed on first use).
 pub fn handle() -> PrometheusHandle {
@@ -83,6 +85,7 @@ fn describe() {
     describe_histogram!(TURN_LATENCY, Unit::Seconds, "Caller end of speech to first reply audio");
     describe_histogram!(STT_FINAL_LATENCY, Unit::Seconds, "Final decode submitted to transcript");
     describe_histogram!(TTS_FIRST_AUDIO, Unit::Seconds, "Text handed to TTS to its first audio");
+    describe_counter!(RECORDINGS, "Call recordings closed, by outcome");
     describe_counter!(
         SIGNATURE_REJECTS,
         "Webhook requests refused for a bad or missing signature"

@@ -23,6 +23,9 @@ pub struct EmbeddedPostgres {
     bin: PathBuf,
     as_user: Option<&'static str>,
     running: bool,
+    /// `Some(port)`: also listen on 127.0.0.1:port (throwaway test clusters).
+    tcp: Option<u16>,
+    log: PathBuf,
 }
 
 impl EmbeddedPostgres {
@@ -30,6 +33,12 @@ impl EmbeddedPostgres {
     /// `root/run`). Idempotent across runs: an existing cluster is reused, a
     /// stale server left by a crash is stopped first.
     pub fn start(root: &Path) -> Result<Self, DbError> {
+        Self::start_with(root, None)
+    }
+
+    /// Like [`start`](Self::start), and with `Some(port)` also listening on
+    /// 127.0.0.1:`port` (the throwaway clusters of the outage tests).
+    pub fn start_with(root: &Path, tcp: Option<u16>) -> Result<Self, DbError> {
         let bin = find_bin_dir()?;
         std::fs::create_dir_all(root).map_err(|e| DbError::Embedded(format!("creating {}: {e}", root.display())))?;
         let root = root
@@ -57,6 +66,8 @@ impl EmbeddedPostgres {
             bin,
             as_user,
             running: false,
+            tcp,
+            log: root.join("postgres.log"),
         };
         if !pg.data.join("PG_VERSION").exists() {
             pg.run_tool(
@@ -77,36 +88,55 @@ impl EmbeddedPostgres {
             let _ = pg.run_tool("pg_ctl", &["-D", path_str(&pg.data)?, "-m", "fast", "-w", "stop"]);
             let _ = std::fs::remove_file(pg.data.join("postmaster.pid"));
         }
+        pg.launch()?;
+        Ok(pg)
+    }
+
+    fn launch(&mut self) -> Result<(), DbError> {
+        let (listen, port) = match self.tcp {
+            Some(p) => ("127.0.0.1", p),
+            None => ("", PORT),
+        };
         let opts = format!(
-            "-c listen_addresses='' -k {} -p {PORT} -c max_connections=200 -c fsync=on",
-            path_str(&pg.socket_dir)?
+            "-c listen_addresses='{listen}' -k {} -p {port} -c max_connections=200 -c fsync=on",
+            path_str(&self.socket_dir)?
         );
-        let log = root.join("postgres.log");
-        pg.run_tool(
+        self.run_tool(
             "pg_ctl",
             &[
                 "-D",
-                path_str(&pg.data)?,
+                path_str(&self.data)?,
                 "-o",
                 &opts,
                 "-l",
-                path_str(&log)?,
+                path_str(&self.log)?,
                 "-w",
                 "-t",
                 "30",
                 "start",
             ],
         )?;
-        pg.running = true;
-        Ok(pg)
+        self.running = true;
+        Ok(())
+    }
+
+    /// Starts the server again after [`stop`](Self::stop).
+    pub fn restart(&mut self) -> Result<(), DbError> {
+        if self.running {
+            return Ok(());
+        }
+        self.launch()
     }
 
     /// Connection string for the `postgres` database on the socket.
     pub fn url(&self) -> String {
-        format!(
-            "host={} port={PORT} user=postgres dbname=postgres",
-            self.socket_dir.display()
-        )
+        match self.tcp {
+            Some(port) => format!("host=127.0.0.1 port={port} user=postgres dbname=postgres"),
+            None => format!(
+                "host={} port={PORT} user=postgres dbname=postgres",
+                self.socket_dir.display()
+            ),
+        }
     }
 
     /// Stops the server (also done on drop).

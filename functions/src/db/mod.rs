@@ -15,7 +15,10 @@ pub use scratch::ScratchDatabase;
 use crate::error::DbError;
 
 /// Migrations, applied in order, each once (embedded in the binary).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_postcall.sql")),
+];
 
 /// Lock key that serialises concurrent migrators.
 const MIGRATE_LOCK: i64 = 0x5357_4254_4d49_4752;

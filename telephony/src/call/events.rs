@@ -134,4 +134,12 @@ pub enum Output {
     Say(UtteranceId, String),
     /// Run this function; report with [`super::CallSession::handle_function_result`].
     Call(dialog::tools::CallId, dialog::tools::Request),
+    /// Append this block of the call's recording (interleaved stereo PCM16,
+    /// caller left, bot right; about a second); `last` closes the recording.
+    Record {
+        /// The samples.
+        interleaved: Vec<i16>,
+        /// The end of the call: seal the recording.
+        last: bool,
+    },
 }

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod echo;
 pub mod events;
+pub mod recording;
 pub mod session;
 pub mod speech;
 
@@ -34,6 +35,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     }
     let (atx, mut arx) = mpsc::channel::<Async>(256);
     let mut call_id: Option<String> = None;
+    let mut recorder: Option<recording::Recorder> = None;
     let mut shutdown_seen = false;
     'call: loop {
         while let Some(out) = session.poll_output() {
@@ -50,7 +52,17 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     };
                     let _ = tx.send(Message::Close(Some(frame))).await;
                 }
-                Output::Event(ev) => on_event(&app, &mut call_id, ev, &session),
+                Output::Event(ev) => {
+                    if let (CallEvent::Started(start), Some(cfg)) = (&ev, app.config.recording.as_ref()) {
+                        recorder = recording::Recorder::start(cfg, &start.call_sid);
+                    }
+                    on_event(&app, &mut call_id, ev, &session)
+                }
+                Output::Record { interleaved, last } => {
+                    if let Some(r) = recorder.as_mut() {
+                        r.push(interleaved, last);
+                    }
+                }
                 Output::Decode(req) => decode(&app, &mut session, req, &atx),
                 Output::Say(id, text) => say(&app, &mut session, id, text, &atx),
                 Output::Call(id, request) => call_function(&app, call_id.clone(), id, request, &atx),
@@ -83,6 +95,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
         }
     }
     let _ = tx.close().await;
+    if let Some(r) = recorder.take() {
+        r.close().await;
+    }
 }
 
 /// Results of work done off the call task.
@@ -275,14 +290,16 @@ fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session
             if let Some(agent) = app.agent.as_ref() {
                 agent.log.record(CallRecord::Utterance {
                     call_sid: id.clone(),
-                    speaker: match u.speaker {
-                        Speaker::Caller => functions::calls::Speaker::Caller,
-                        Speaker::Bot => functions::calls::Speaker::Bot,
+                    utterance: functions::calls::Utterance {
+                        speaker: match u.speaker {
+                            Speaker::Caller => functions::calls::Speaker::Caller,
+                            Speaker::Bot => functions::calls::Speaker::Bot,
+                        },
+                        text: u.text.clone(),
+                        started_ms: u.started_ms,
+                        ended_ms: Some(u.ended_ms),
+                        cut_off: u.cut_off,
                     },
-                    text: u.text.clone(),
-                    started_ms: u.started_ms,
-                    ended_ms: Some(u.ended_ms),
-                    cut_off: u.cut_off,
                 });
             }
             let _ = app.monitor.send(MonitorEvent {

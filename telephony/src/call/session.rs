@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use media::level::{EnergyGate, GateConfig, GateEvent};
 use media::mulaw;
-use media::playout::{MarkOutcome, Playout, Transmit};
+use media::playout::{Interrupted, MarkOutcome, Playout, Transmit};
+use media::recording::StereoAligner;
 use media::sequence::{Sequencer, Verdict};
 use metrics::{counter, histogram};
 use models::vad::{SileroModel, VadEvent};
@@ -58,6 +59,18 @@ struct Live {
     speech_onset_ms: Option<u64>,
     pcm: Vec<i16>,
     speaking_reported: bool,
+    /// Both sides on one timeline, when the call is recorded.
+    recording: Option<StereoAligner>,
+    bot_pcm: Vec<i16>,
+}
+
+/// Clears the playout (barge-in): what the caller will not hear leaves the
+/// recording too.
+fn clear_playout(playout: &mut Playout, recording: Option<&mut StereoAligner>, now: Instant) -> Vec<Interrupted> {
+    if let Some(r) = recording {
+        r.clear_bot(now);
+    }
+    playout.clear(now)
 }
 
 /// One media stream.
@@ -232,6 +245,8 @@ impl CallSession {
                     speech_onset_ms: None,
                     pcm: Vec::with_capacity(320),
                     speaking_reported: false,
+                    recording: self.cfg.recording.is_some().then(|| StereoAligner::new(now)),
+                    bot_pcm: Vec::with_capacity(480),
                 });
                 let caller = start.custom_parameters.get("From").cloned();
                 self.out.push_back(Output::Event(CallEvent::Started(start)));
@@ -323,6 +338,9 @@ impl CallSession {
     fn on_audio(live: &mut Live, out: &mut VecDeque<Output>, ulaw: &[u8], now: Instant) {
         live.pcm.clear();
         mulaw::decode_into(ulaw, &mut live.pcm);
+        if let Some(r) = live.recording.as_mut() {
+            r.push_caller(&live.pcm);
+        }
         if let Some(sp) = live.speech.as_mut() {
             let events = match sp.on_frame(&live.pcm) {
                 Ok(ev) => ev,
@@ -346,7 +364,7 @@ impl CallSession {
                 if let VadEvent::SpeechStart { at_ms } = ev
                     && live.playout.is_active(now)
                 {
-                    let cut = live.playout.clear(now);
+                    let cut = clear_playout(&mut live.playout, live.recording.as_mut(), now);
                     sp.clear();
                     out.push_back(Output::Send(live.encoder.clear()));
                     counter!(m::BARGE_INS).increment(1);
@@ -365,7 +383,7 @@ impl CallSession {
             && live.playout.is_active(now)
         {
             // Barge-in: the caller talks over the bot.
-            let cut = live.playout.clear(now);
+            let cut = clear_playout(&mut live.playout, live.recording.as_mut(), now);
             out.push_back(Output::Send(live.encoder.clear()));
             if let Some(echo) = live.echo.as_mut() {
                 echo.drop_all_but_current();
@@ -394,9 +412,22 @@ impl CallSession {
                 Transmit::Media(audio) => {
                     sent_media = true;
                     counter!(m::FRAMES_OUT).increment(1);
+                    if let Some(r) = live.recording.as_mut() {
+                        live.bot_pcm.clear();
+                        mulaw::decode_into(&audio, &mut live.bot_pcm);
+                        r.push_bot(now, &live.bot_pcm);
+                    }
                     self.out.push_back(Output::Send(live.encoder.media(&audio)));
                 }
                 Transmit::Mark(mark) => self.out.push_back(Output::Send(live.encoder.mark(&mark.name()))),
+            }
+        }
+        if let Some(r) = live.recording.as_mut() {
+            while let Some(block) = r.poll_block(now) {
+                self.out.push_back(Output::Record {
+                    interleaved: block,
+                    last: false,
+                });
             }
         }
         let late = live.playout.stats().late_sends - late_before;
@@ -451,6 +482,12 @@ impl CallSession {
     }
 
     fn finish(&mut self, reason: EndReason) {
+        if let Some(r) = self.live.as_mut().and_then(|l| l.recording.as_mut()) {
+            self.out.push_back(Output::Record {
+                interleaved: r.finish(),
+                last: true,
+            });
+        }
         if let Some(live) = &self.live {
             let s = live.sequencer.stats();
             let p = live.playout.stats();

@@ -16,13 +16,18 @@ struct Rig {
     sent: Vec<(Duration, serde_json::Value)>,
     closes: Vec<(u16, &'static str)>,
     events: Vec<CallEvent>,
+    records: Vec<(Vec<i16>, bool)>,
 }
 
 impl Rig {
     fn new() -> Self {
+        Self::with(ServerConfig::default())
+    }
+
+    fn with(cfg: ServerConfig) -> Self {
         let t0 = Instant::now();
         let mut r = Self {
-            s: CallSession::new(ServerConfig::default(), t0, None),
+            s: CallSession::new(cfg, t0, None),
             t0,
             now: t0,
             seq: 1,
@@ -30,6 +35,7 @@ impl Rig {
             sent: vec![],
             closes: vec![],
             events: vec![],
+            records: vec![],
         };
         r.text(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#);
         r.text(START);
@@ -47,6 +53,7 @@ impl Rig {
                 Output::Send(t) => self.sent.push((self.now - self.t0, serde_json::from_str(&t).unwrap())),
                 Output::Close(c, r) => self.closes.push((c, r)),
                 Output::Event(e) => self.events.push(e),
+                Output::Record { interleaved, last } => self.records.push((interleaved, last)),
                 Output::Decode(_) | Output::Say(..) | Output::Call(..) => panic!("echo mode never asks the models"),
             }
         }
@@ -237,4 +244,46 @@ fn stop_ends_the_call_cleanly() {
     r.text(r#"{"event":"stop","sequenceNumber":"2","streamSid":"MZ1","stop":{"accountSid":"AC1","callSid":"CA1"}}"#);
     assert_eq!(r.closes, vec![(1000, "stream stopped")]);
     assert_eq!(r.events.last(), Some(&CallEvent::Ended(EndReason::Stopped)));
+}
+
+#[test]
+fn a_recorded_call_has_the_caller_left_and_the_bot_right_in_one_second_blocks() {
+    let cfg = ServerConfig {
+        recording: Some(crate::config::RecordingConfig {
+            dir: "unused".into(),
+            key: Arc::new(media::recording::RecordingKey::from_bytes([1; 32])),
+        }),
+        ..Default::default()
+    };
+    let mut r = Rig::with(cfg);
+    r.audio(400, 0.0);
+    r.audio(1000, 8000.0);
+    r.audio(2500, 0.0);
+    let before_stop = r.records.len();
+    assert_eq!(before_stop, 3, "a block per second as the call runs");
+    assert!(r.records.iter().all(|(b, last)| b.len() == 16_000 && !last));
+    r.text(r#"{"event":"stop","sequenceNumber":"2","streamSid":"MZ1","stop":{"accountSid":"AC1","callSid":"CA1"}}"#);
+    assert_eq!(r.records.len(), 4);
+    assert!(r.records[3].1, "the end of the call closes the recording");
+    let all: Vec<i16> = r.records.iter().flat_map(|(b, _)| b.iter().copied()).collect();
+    let frames = all.len() / 2;
+    assert!((31_000..=31_400).contains(&frames), "{frames} frames for 3.9 s");
+    // Loudness per 100 ms of each side.
+    let loud = |ch: usize| -> Vec<bool> {
+        let side: Vec<i16> = all.iter().skip(ch).step_by(2).copied().collect();
+        side.chunks(800)
+            .map(|w| w.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / w.len() as f64 > 1e6)
+            .collect()
+    };
+    let (left, right) = (loud(0), loud(1));
+    assert!(
+        left[..4].iter().all(|l| !l) && left[4..14].iter().all(|l| *l),
+        "{left:?}"
+    );
+    assert!(left[15..].iter().all(|l| !l), "{left:?}");
+    // The echo, one second later.
+    assert!(right[..13].iter().all(|l| !l), "{right:?}");
+    let echoed = right.iter().filter(|l| **l).count();
+    assert!((9..=14).contains(&echoed), "{right:?}");
+    assert!(right[14..16].iter().all(|l| *l), "{right:?}");
 }

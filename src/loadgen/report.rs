@@ -1,0 +1,558 @@
+//! The run's report: counts that add up, the caller's measurements, the
+//! server's own figures (scraped `/metrics`, after minus before), the
+//! latency budgets held or broken; printed as a table, saved as JSON.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::measure::Outcome;
+use super::progress::Peaks;
+use super::prom::Scrape;
+use super::runner::RunResults;
+use super::stats::{Histogram, Summary};
+
+/// Limits a run is held to (the targets by default).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Limits {
+    /// Caller turn latency p50, ms (a target; does not gate capacity).
+    pub turn_p50_ms: f64,
+    /// Caller turn latency p95, ms.
+    pub turn_p95_ms: f64,
+    /// Bot-frame jitter p99.9, ms.
+    pub jitter_p999_ms: f64,
+    /// Late bot frames / bot frames.
+    pub late_ratio: f64,
+    /// Failed calls / started calls.
+    pub failed_ratio: f64,
+    /// Share of a function's calls allowed past its budget (p99 within
+    /// budget: 1 %).
+    pub overrun_ratio: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            turn_p50_ms: 350.0,
+            turn_p95_ms: 700.0,
+            jitter_p999_ms: 20.0,
+            late_ratio: 0.001,
+            failed_ratio: 0.01,
+            overrun_ratio: 0.01,
+        }
+    }
+}
+
+/// What was run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunConfig {
+    /// Media socket URL.
+    pub target: String,
+    /// Whether the server under test ran in this process.
+    pub in_process: bool,
+    /// Media-only run (echo or silent server, no dialog).
+    pub media_only: bool,
+    /// `fixed` or `rate`.
+    pub load: String,
+    /// Concurrent calls (fixed) or concurrency cap (rate).
+    pub calls: usize,
+    /// Arrivals per second (rate).
+    pub rate: Option<f64>,
+    /// Seconds calls were started for.
+    pub duration_s: f64,
+    /// Ramp-up, seconds (fixed).
+    pub ramp_up_s: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Scenario weights.
+    pub mix: BTreeMap<String, u32>,
+}
+
+/// Call counts: `started = completed + transferred + caller_ended + cut + failed`.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
+    /// Arrivals refused at the concurrency cap (rate mode).
+    pub skipped: u64,
+    /// Calls placed.
+    pub started: u64,
+    /// The bot closed the call after its goodbye.
+    pub completed: u64,
+    /// Transferred to staff.
+    pub transferred: u64,
+    /// The caller's script ended and it hung up.
+    pub caller_ended: u64,
+    /// Hung up by the load generator at the end of the run.
+    pub cut: u64,
+    /// Dropped calls.
+    pub failed: u64,
+    /// Calls whose scenario expectations were not met (any outcome but failed/cut).
+    pub unmet_expectations: u64,
+    /// Caller turns.
+    pub turns: u64,
+    /// Caller turns the bot answered.
+    pub answered_turns: u64,
+    /// Barge-ins measured (`clear` after the caller talked over the bot).
+    pub barge_ins: u64,
+    /// Bot media messages received.
+    pub bot_frames: u64,
+    /// Late bot frames.
+    pub late_frames: u64,
+}
+
+/// What the callers measured.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CallerFigures {
+    /// End of caller speech to first bot audio.
+    pub turn_latency_ms: Summary,
+    /// Caller speech onset over the bot to `clear`.
+    pub barge_in_latency_ms: Summary,
+    /// Bot-frame delay variation within talk spurts.
+    pub jitter_ms: Summary,
+    /// Late bot frames / bot frames.
+    pub late_frame_ratio: f64,
+    /// Most calls in progress at once.
+    pub peak_concurrency: u64,
+}
+
+/// One budgeted function, from the server's histogram and counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionFigures {
+    /// Function name.
+    pub function: String,
+    /// Its budget, ms.
+    pub budget_ms: Option<f64>,
+    /// Latency (request to the answer the caller got).
+    pub latency_ms: Summary,
+    /// Calls past the budget.
+    pub overruns: u64,
+    /// Overruns / calls.
+    pub overrun_ratio: f64,
+}
+
+/// The server's own figures over the run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServerFigures {
+    /// Per-stage latency histograms (`stt_final`, `tts_first_audio`, `turn`, `barge_in`).
+    pub stages_ms: BTreeMap<String, Summary>,
+    /// Budgeted functions.
+    pub functions: Vec<FunctionFigures>,
+    /// Counter increases (frames in/out, late, concealed, ...).
+    pub counters: BTreeMap<String, f64>,
+    /// Gauges at their highest.
+    pub peaks: Peaks,
+}
+
+/// Per-scenario figures.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScenarioFigures {
+    /// Calls placed.
+    pub calls: u64,
+    /// Calls by outcome.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Unmet expectations by what.
+    pub unmet: BTreeMap<String, u64>,
+    /// Turn latency.
+    pub turn_latency_ms: Summary,
+}
+
+/// A budget held or broken.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetCheck {
+    /// What is checked.
+    pub what: String,
+    /// The limit, in words.
+    pub limit: String,
+    /// The measured value, in words.
+    pub measured: String,
+    /// `None`: nothing measured.
+    pub held: Option<bool>,
+    /// Whether `--find-capacity` stops on it.
+    pub gates_capacity: bool,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// What was run.
+    pub config: RunConfig,
+    /// From the first call to the last hang-up, seconds.
+    pub wall_s: f64,
+    /// Call counts.
+    pub counts: Counts,
+    /// Failed calls by reason.
+    pub failures: BTreeMap<String, u64>,
+    /// Caller measurements.
+    pub caller: CallerFigures,
+    /// Server figures (absent when `/metrics` could not be read).
+    pub server: Option<ServerFigures>,
+    /// Per scenario.
+    pub scenarios: BTreeMap<String, ScenarioFigures>,
+    /// Budgets.
+    pub budgets: Vec<BudgetCheck>,
+    /// Every capacity-gating budget held.
+    pub held: bool,
+    /// The caller's jitter histogram (for the plot; not serialised).
+    #[serde(skip)]
+    pub jitter_us: Histogram,
+    /// Raw turn latencies, ms (for the plot).
+    pub turn_samples_ms: Vec<f64>,
+    /// Raw barge-in latencies, ms (for the plot).
+    pub barge_in_samples_ms: Vec<f64>,
+}
+
+const STAGES: &[(&str, &str)] = &[
+    ("stt_final", telephony::metrics::STT_FINAL_LATENCY),
+    ("tts_first_audio", telephony::metrics::TTS_FIRST_AUDIO),
+    ("turn", telephony::metrics::TURN_LATENCY),
+    ("barge_in", telephony::metrics::BARGE_IN_LATENCY),
+];
+
+const COUNTERS: &[(&str, &str)] = &[
+    ("frames_in", telephony::metrics::FRAMES_IN),
+    ("frames_out", telephony::metrics::FRAMES_OUT),
+    ("late_frames", telephony::metrics::LATE_FRAMES),
+    ("frames_concealed", telephony::metrics::FRAMES_CONCEALED),
+    ("barge_ins", telephony::metrics::BARGE_INS),
+    ("protocol_drops", telephony::metrics::PROTOCOL_DROPS),
+    ("stt_partials_skipped", telephony::metrics::STT_PARTIALS_SKIPPED),
+    ("calls_ended", telephony::metrics::CALLS),
+];
+
+/// A function's latency budget, ms (as the dialog declares it).
+pub fn budget_ms(function: &str) -> Option<f64> {
+    use dialog::tools::{NaiveDate, Request, Severity};
+    let dob = NaiveDate::from_ymd_opt(2000, 1, 1)?;
+    [
+        Request::PatientLookup {
+            name: String::new(),
+            dob,
+            phone: None,
+        },
+        Request::VerifyBenefits {
+            patient_id: 0,
+            medication: String::new(),
+        },
+        Request::CheckPaRequirements {
+            payer: String::new(),
+            medication: String::new(),
+            question: String::new(),
+        },
+        Request::FlagAdverseEvent {
+            patient_id: None,
+            medication: None,
+            symptoms: String::new(),
+            severity: Severity::Mild,
+        },
+    ]
+    .iter()
+    .find(|r| r.name() == function)
+    .map(|r| r.budget().as_secs_f64() * 1000.0)
+}
+
+/// The server's figures from the difference of two scrapes.
+pub fn server_figures(diff: &Scrape, peaks: Peaks) -> ServerFigures {
+    let stages_ms = STAGES
+        .iter()
+        .map(|(label, name)| ((*label).to_owned(), diff.histogram(name, &[]).summary_ms()))
+        .collect();
+    let lat = functions::metrics::FUNCTION_LATENCY;
+    let functions = diff
+        .label_values(&format!("{lat}_count"), "function")
+        .into_iter()
+        .map(|f| {
+            let h = diff.histogram(lat, &[("function", &f)]);
+            let overruns = diff.sum(functions::metrics::BUDGET_OVERRUNS, &[("function", &f)]);
+            FunctionFigures {
+                budget_ms: budget_ms(&f),
+                latency_ms: h.summary_ms(),
+                overruns: overruns.round() as u64,
+                overrun_ratio: if h.count > 0.0 { overruns / h.count } else { 0.0 },
+                function: f,
+            }
+        })
+        .filter(|f| f.latency_ms.count > 0)
+        .collect();
+    let counters = COUNTERS
+        .iter()
+        .map(|(label, name)| ((*label).to_owned(), diff.sum(name, &[])))
+        .collect();
+    ServerFigures {
+        stages_ms,
+        functions,
+        counters,
+        peaks,
+    }
+}
+
+/// Builds the report of one run.
+pub fn build(
+    config: RunConfig,
+    run: &RunResults,
+    server: Option<ServerFigures>,
+    peak_concurrency: u64,
+    limits: &Limits,
+) -> Report {
+    let mut c = Counts {
+        skipped: run.skipped,
+        ..Default::default()
+    };
+    let mut failures = BTreeMap::new();
+    let mut scenarios: BTreeMap<String, ScenarioFigures> = BTreeMap::new();
+    let mut per_scenario_turns: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let (mut turns, mut barges) = (Vec::new(), Vec::new());
+    let mut jitter = Histogram::new();
+    for r in &run.calls {
+        c.started += 1;
+        match &r.outcome {
+            Outcome::Completed => c.completed += 1,
+            Outcome::Transferred => c.transferred += 1,
+            Outcome::CallerEnded => c.caller_ended += 1,
+            Outcome::Cut => c.cut += 1,
+            Outcome::Failed(why) => {
+                c.failed += 1;
+                *failures.entry(why.clone()).or_insert(0) += 1;
+            }
+        }
+        c.unmet_expectations += u64::from(!r.unmet.is_empty());
+        c.turns += (r.turn_ms.len() + r.unanswered) as u64;
+        c.answered_turns += r.turn_ms.len() as u64;
+        c.barge_ins += r.barge_in_ms.len() as u64;
+        c.bot_frames += r.bot_frames;
+        c.late_frames += r.late_frames;
+        turns.extend_from_slice(&r.turn_ms);
+        barges.extend_from_slice(&r.barge_in_ms);
+        jitter.merge(&r.jitter_us);
+        let s = scenarios.entry(r.scenario.clone()).or_default();
+        s.calls += 1;
+        *s.outcomes.entry(r.outcome.label().to_owned()).or_insert(0) += 1;
+        for u in &r.unmet {
+            *s.unmet.entry((*u).to_owned()).or_insert(0) += 1;
+        }
+        per_scenario_turns
+            .entry(r.scenario.clone())
+            .or_default()
+            .extend_from_slice(&r.turn_ms);
+    }
+    for (name, t) in per_scenario_turns {
+        if let Some(s) = scenarios.get_mut(&name) {
+            s.turn_latency_ms = Summary::of(&t);
+        }
+    }
+    let caller = CallerFigures {
+        turn_latency_ms: Summary::of(&turns),
+        barge_in_latency_ms: Summary::of(&barges),
+        jitter_ms: jitter.summary_ms(),
+        late_frame_ratio: ratio(c.late_frames, c.bot_frames),
+        peak_concurrency,
+    };
+    let budgets = checks(&config, &c, &caller, server.as_ref(), limits);
+    let held = budgets.iter().all(|b| !b.gates_capacity || b.held != Some(false));
+    Report {
+        config,
+        wall_s: run.wall.as_secs_f64(),
+        counts: c,
+        failures,
+        caller,
+        server,
+        scenarios,
+        budgets,
+        held,
+        jitter_us: jitter,
+        turn_samples_ms: turns,
+        barge_in_samples_ms: barges,
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn checks(
+    config: &RunConfig,
+    c: &Counts,
+    caller: &CallerFigures,
+    server: Option<&ServerFigures>,
+    l: &Limits,
+) -> Vec<BudgetCheck> {
+    let mut out = Vec::new();
+    let mut check = |what: String, limit: String, measured: Option<(f64, String)>, max: f64, gates: bool| {
+        out.push(BudgetCheck {
+            what,
+            limit,
+            held: measured.as_ref().map(|(v, _)| *v <= max),
+            measured: measured.map_or_else(|| "no samples".to_owned(), |(_, s)| s),
+            gates_capacity: gates,
+        });
+    };
+    let t = &caller.turn_latency_ms;
+    if !config.media_only {
+        let m = |v: f64| (t.count > 0).then(|| (v, format!("{v:.0} ms")));
+        check(
+            "turn latency p50 (caller)".into(),
+            format!("≤ {:.0} ms", l.turn_p50_ms),
+            m(t.p50),
+            l.turn_p50_ms,
+            false,
+        );
+        check(
+            "turn latency p95 (caller)".into(),
+            format!("≤ {:.0} ms", l.turn_p95_ms),
+            m(t.p95),
+            l.turn_p95_ms,
+            true,
+        );
+    }
+    for f in server.map(|s| s.functions.as_slice()).unwrap_or_default() {
+        let budget = f.budget_ms.map_or_else(String::new, |b| format!(" {b:.0} ms"));
+        check(
+            format!("{} p99 within budget{budget}", f.function),
+            format!("≤ {:.1} % overruns", l.overrun_ratio * 100.0),
+            Some((
+                f.overrun_ratio,
+                format!(
+                    "{:.1} % ({}/{}), p99 ≈ {:.0} ms",
+                    f.overrun_ratio * 100.0,
+                    f.overruns,
+                    f.latency_ms.count,
+                    f.latency_ms.p99
+                ),
+            )),
+            l.overrun_ratio,
+            true,
+        );
+    }
+    let j = &caller.jitter_ms;
+    check(
+        "bot-frame jitter p99.9 (caller)".into(),
+        format!("≤ {:.0} ms", l.jitter_p999_ms),
+        (j.count > 0).then(|| (j.p999, format!("{:.1} ms", j.p999))),
+        l.jitter_p999_ms,
+        true,
+    );
+    check(
+        "late bot frames (caller)".into(),
+        format!("≤ {:.2} %", l.late_ratio * 100.0),
+        (c.bot_frames > 0).then(|| {
+            (
+                caller.late_frame_ratio,
+                format!(
+                    "{:.3} % ({}/{})",
+                    caller.late_frame_ratio * 100.0,
+                    c.late_frames,
+                    c.bot_frames
+                ),
+            )
+        }),
+        l.late_ratio,
+        true,
+    );
+    let failed = ratio(c.failed, c.started);
+    check(
+        "dropped calls".into(),
+        format!("≤ {:.1} %", l.failed_ratio * 100.0),
+        (c.started > 0).then(|| (failed, format!("{:.1} % ({}/{})", failed * 100.0, c.failed, c.started))),
+        l.failed_ratio,
+        true,
+    );
+    out
+}
+
+/// The report as a text table.
+pub fn table(r: &Report) -> String {
+    let mut s = String::new();
+    let c = &r.counts;
+    let cfg = &r.config;
+    let load = match cfg.rate {
+        Some(rate) => format!("{rate}/s arrivals (cap {})", cfg.calls),
+        None => format!("{} concurrent calls (ramp-up {:.1} s)", cfg.calls, cfg.ramp_up_s),
+    };
+    let mode = if cfg.media_only { "media-only" } else { "full pipeline" };
+    let _ = writeln!(
+        s,
+        "{mode}: {load} for {:.0} s, seed {} → {}{}",
+        cfg.duration_s,
+        cfg.seed,
+        cfg.target,
+        if cfg.in_process { " (in process)" } else { "" }
+    );
+    let _ = writeln!(
+        s,
+        "calls: {} started = {} completed + {} transferred + {} caller ended + {} cut + {} failed; {} skipped; {} with unmet expectations",
+        c.started, c.completed, c.transferred, c.caller_ended, c.cut, c.failed, c.skipped, c.unmet_expectations
+    );
+    for (why, n) in &r.failures {
+        let _ = writeln!(s, "  failed ×{n}: {why}");
+    }
+    let _ = writeln!(
+        s,
+        "turns: {} ({} answered), barge-ins {}, bot frames {} ({} late), peak {} concurrent, wall {:.1} s\n",
+        c.turns, c.answered_turns, c.barge_ins, c.bot_frames, c.late_frames, r.caller.peak_concurrency, r.wall_s
+    );
+    let _ = writeln!(
+        s,
+        "{:<44} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "latency (ms)", "n", "p50", "p90", "p99", "p99.9", "max"
+    );
+    let mut row = |name: String, m: &Summary| {
+        let _ = writeln!(
+            s,
+            "{name:<44} {:>7} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
+            m.count, m.p50, m.p90, m.p99, m.p999, m.max
+        );
+    };
+    if !cfg.media_only {
+        row(
+            "caller: turn (end of speech → bot audio)".into(),
+            &r.caller.turn_latency_ms,
+        );
+        row("caller: barge-in (onset → clear)".into(), &r.caller.barge_in_latency_ms);
+    }
+    row("caller: bot-frame jitter".into(), &r.caller.jitter_ms);
+    if let Some(sv) = &r.server {
+        for (name, m) in &sv.stages_ms {
+            if m.count > 0 {
+                row(format!("server: {name}"), m);
+            }
+        }
+        for f in &sv.functions {
+            let b = f.budget_ms.map_or_else(String::new, |b| format!(" (budget {b:.0})"));
+            row(format!("server: {}{b}", f.function), &f.latency_ms);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "(server rows are estimated from histogram buckets; max is a bucket bound)\n"
+    );
+    if let Some(sv) = &r.server {
+        let counters: Vec<String> = sv.counters.iter().map(|(k, v)| format!("{k} {v:.0}")).collect();
+        let _ = writeln!(s, "server counters: {}", counters.join(", "));
+        let p = &sv.peaks;
+        let _ = writeln!(
+            s,
+            "server peaks: active_calls {:.0}, stt queue final {:.0} / partial {:.0}\n",
+            p.active_calls, p.stt_queue_final, p.stt_queue_partial
+        );
+    }
+    for (name, f) in &r.scenarios {
+        let outcomes: Vec<String> = f.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let unmet: Vec<String> = f.unmet.iter().map(|(k, v)| format!("{k} ×{v}")).collect();
+        let unmet = if unmet.is_empty() {
+            String::new()
+        } else {
+            format!("; unmet: {}", unmet.join(", "))
+        };
+        let _ = writeln!(s, "scenario {name}: {} calls ({}){unmet}", f.calls, outcomes.join(", "));
+    }
+    let _ = writeln!(s, "\n{:<46} {:<20} {:<40} result", "budget", "limit", "measured");
+    for b in &r.budgets {
+        let verdict = match (b.held, b.gates_capacity) {
+            (None, _) => "n/a",
+            (Some(true), _) => "held",
+            (Some(false), true) => "BROKEN",
+            (Some(false), false) => "missed (target)",
+        };
+        let _ = writeln!(s, "{:<46} {:<20} {:<40} {verdict}", b.what, b.limit, b.measured);
+    }
+    s
+}
