@@ -33,6 +33,7 @@ struct FileConfig {
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
     workers: Option<usize>,
+    api_token: Option<String>,
 }
 
 /// Environment variable → file key.
@@ -57,6 +58,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_WEBHOOK_URL", "webhook_url"),
     ("SWITCHBOARD_WEBHOOK_SECRET", "webhook_secret"),
     ("SWITCHBOARD_WORKERS", "workers"),
+    ("SWITCHBOARD_API_TOKEN", "api_token"),
 ];
 
 /// Variables read elsewhere (by the command line).
@@ -110,6 +112,7 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("webhook_url", f.webhook_url),
             ("webhook_secret", f.webhook_secret),
             ("workers", f.workers.map(|v| v.to_string())),
+            ("api_token", f.api_token),
         ];
         for (key, v) in file_pairs {
             if let Some(v) = v {
@@ -187,6 +190,7 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
         server.playout.lead_ms = ms;
     }
     server.recording = recording(values)?;
+    server.api_token = text("api_token");
     Ok(Config {
         server,
         database_url: text("database_url"),

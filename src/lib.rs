@@ -6,6 +6,7 @@ pub mod demo;
 pub mod error;
 pub mod loadgen;
 pub mod recording;
+pub mod redact;
 pub mod stack;
 pub mod voice;
 

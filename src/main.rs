@@ -138,7 +138,9 @@ fn main() -> Result<()> {
     // Per-call info lines would scroll over the load generator's progress bar.
     let quiet_default = matches!(cli.command, Command::Loadgen(_)) && cfg.log == "info";
     let cfg_log = if quiet_default { "warn" } else { cfg.log.as_str() };
+    // PHI never reaches the log: sensitive fields and date/id/phone-shaped text are redacted.
     tracing_subscriber::fmt()
+        .fmt_fields(switchboard::redact::Redacted)
         .with_env_filter(EnvFilter::try_new(cfg_log).with_context(|| format!("invalid log filter {:?}", cfg.log))?)
         .init();
     let rt = || tokio::runtime::Builder::new_multi_thread().enable_all().build();

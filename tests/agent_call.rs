@@ -7,6 +7,11 @@
 //! - a caller who fails verification hears no PHI and is transferred;
 //! - a caller who asks for a representative is transferred;
 //! - a caller who talks over the greeting stops the bot (barge-in).
+//!
+//! Then the post-call side of the same calls: each call analysed by the
+//! in-process workers, `call.completed` delivered as a signed webhook to a
+//! local receiver, PHI reads in the append-only audit log (the transcript
+//! API included), and no PHI anywhere in the log output.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -36,14 +41,18 @@ fn say(text: &str) -> Step {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
+    let logs = postcall_checks::capture_logs();
+    let hooks = postcall_checks::Receiver::start().await;
     let scratch = ScratchDatabase::create(8).await.expect("scratch database");
     let cfg = StackConfig {
         database_url: Some(scratch.url.clone()),
         server: telephony::ServerConfig {
             mode: telephony::CallMode::Agent,
             listen: "127.0.0.1:0".parse().unwrap(),
+            api_token: Some(postcall_checks::API_TOKEN.into()),
             ..Default::default()
         },
+        webhook: Some((hooks.url.clone(), postcall_checks::SECRET.into())),
         policies_dir: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/payer_policies")),
         sim: functions::payer_sim::SimConfig {
             failure_rate: 0.0,
@@ -241,5 +250,11 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
         .get(0);
     assert!(caller_lines >= 3);
     drop(db);
+
+    postcall_checks::analysed_and_delivered(&scratch.db.pool, &hooks, stack.addr).await;
     stack.shutdown().await.unwrap();
+    postcall_checks::no_phi_in(&logs.text());
 }
+
+#[path = "agent_call/postcall_checks.rs"]
+mod postcall_checks;

@@ -63,6 +63,10 @@ impl FrameMeter {
     pub fn end_spurt(&mut self) {
         let min_d = self.spurt.iter().map(|(r, s)| r - s).min().unwrap_or(0);
         let lead = (-min_d).max(0);
+        if std::env::var_os("LG_DEBUG").is_some() && self.spurt.len() > 60 {
+            let v: Vec<i64> = self.spurt[40..60].iter().map(|(r, s)| (r - s) / 1000).collect();
+            eprintln!("DEBUG d[40..60] ms = {v:?}");
+        }
         for &(r, s) in &self.spurt {
             let expected = (s - lead).max(0);
             self.jitter_us.record((r - expected).max(0) as u64);

@@ -106,6 +106,9 @@ pub struct ServerConfig {
     pub stt_model: models::stt::SttModel,
     /// Call recording; `None`: calls are not recorded.
     pub recording: Option<RecordingConfig>,
+    /// Bearer token for the PHI read API (`/api/calls/{sid}/transcript`);
+    /// `None`: that API is off.
+    pub api_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -122,6 +125,7 @@ impl Default for ServerConfig {
             policing: Policing::default(),
             stt_model: models::stt::SttModel::default(),
             recording: None,
+            api_token: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! live-call registry and the axum server that ties them together.
 
 pub mod agent;
+pub mod api;
 pub mod call;
 pub mod config;
 pub mod metrics;

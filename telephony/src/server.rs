@@ -101,6 +101,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/api/calls", get(list_calls))
+        .route("/api/calls/{call_sid}/transcript", get(crate::api::transcript))
         .route("/twilio/voice", post(voice_webhook))
         .route("/twilio/media", get(media_socket))
         .with_state(state)
@@ -128,16 +129,19 @@ pub async fn serve(
     };
     let drain_state = state.clone();
     let app = router(state.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            drain_state.draining.store(true, Ordering::SeqCst);
-            tracing::info!(
-                live_calls = drain_state.registry.live_count(),
-                "shutting down: no new connections"
-            );
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        drain_state.draining.store(true, Ordering::SeqCst);
+        tracing::info!(
+            live_calls = drain_state.registry.live_count(),
+            "shutting down: no new connections"
+        );
+    })
+    .await?;
     state.calls.close();
     let grace = state.config.shutdown_grace;
     if tokio::time::timeout(grace, state.calls.wait()).await.is_err() {

@@ -1,0 +1,120 @@
+//! The PHI read API: a finished call's transcript and analysis, for
+//! supervisors and back-office systems. Bearer-token protected, and every
+//! read is written to the audit log first (no audit row, no read).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use functions::audit::{self, AuditEntry};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::server::AppState;
+
+/// `GET /api/calls/{call_sid}/transcript`.
+pub async fn transcript(State(s): State<Arc<AppState>>, Path(call_sid): Path<String>, req: Request) -> Response {
+    let Some(token) = s.config.api_token.as_deref() else {
+        return (StatusCode::NOT_FOUND, "transcript API off: set SWITCHBOARD_API_TOKEN\n").into_response();
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !same(given, token) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "missing or wrong bearer token\n",
+        )
+            .into_response();
+    }
+    let Some(agent) = s.agent.as_ref() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no database in this mode\n").into_response();
+    };
+    let remote = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let pool = agent.functions.pool();
+    let entry = AuditEntry {
+        actor: format!(
+            "api:{}",
+            &functions::ingest::hex(&Sha256::digest(token.as_bytes()))[..8]
+        ),
+        action: "transcript.read".into(),
+        resource: format!("call:{call_sid}/transcript"),
+        call_sid: Some(call_sid.clone()),
+        remote_addr: remote,
+    };
+    if let Err(e) = audit::record(pool, &entry).await {
+        tracing::error!(error = %e, "audit write failed: transcript read refused");
+        return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
+    }
+    match load(pool, &call_sid).await {
+        Ok(Some(body)) => Json(body).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such call\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "transcript read failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+/// Constant-time token comparison (over MACs, so lengths leak nothing either).
+fn same(given: &str, expected: &str) -> bool {
+    let mac = |v: &str| {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(b"switchboard-api-token").expect("any key length");
+        m.update(v.as_bytes());
+        m
+    };
+    let tag = mac(expected).finalize().into_bytes();
+    mac(given).verify_slice(&tag).is_ok()
+}
+
+async fn load(pool: &deadpool_postgres::Pool, call_sid: &str) -> Result<Option<serde_json::Value>, functions::DbError> {
+    let client = pool.get().await?;
+    let Some(call) = client
+        .query_opt(
+            "SELECT started_at, ended_at, end_reason, outcome, analysis FROM voice_calls WHERE call_sid = $1",
+            &[&call_sid],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let utterances: Vec<serde_json::Value> = client
+        .query(
+            "SELECT speaker, text, started_ms, ended_ms, cut_off FROM call_utterances
+             WHERE call_sid = $1 ORDER BY started_ms, id",
+            &[&call_sid],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "speaker": r.get::<_, String>(0),
+                "text": r.get::<_, String>(1),
+                "started_ms": r.get::<_, i64>(2),
+                "ended_ms": r.get::<_, Option<i64>>(3),
+                "cut_off": r.get::<_, bool>(4),
+            })
+        })
+        .collect();
+    let ts = |c: Option<chrono::DateTime<chrono::Utc>>| c.map(|t| t.to_rfc3339());
+    Ok(Some(json!({
+        "call_sid": call_sid,
+        "started_at": ts(call.get(0)),
+        "ended_at": ts(call.get(1)),
+        "end_reason": call.get::<_, Option<String>>(2),
+        "outcome": call.get::<_, Option<String>>(3),
+        "analysis": call.get::<_, Option<serde_json::Value>>(4),
+        "utterances": utterances,
+    })))
+}
