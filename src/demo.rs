@@ -152,6 +152,7 @@ pub async fn run(opts: DemoOptions) -> Result<CallReport, AppError> {
         opts.wav.display(),
         report.caller_pcm.len() as f32 / 8000.0
     );
+    post_call(&stack, &who.call_sid).await;
     stack.shutdown().await?;
     if let Some(what) = &report.timed_out {
         return Err(AppError::Other(format!("demo call stalled: {what}")));
@@ -160,4 +161,47 @@ pub async fn run(opts: DemoOptions) -> Result<CallReport, AppError> {
         return Err(AppError::Other("a caller turn got no reply".into()));
     }
     Ok(report)
+}
+
+/// Waits (briefly) for the post-call analysis and prints it.
+async fn post_call(stack: &Stack, call_sid: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        let found = async {
+            let db = stack.db.pool.get().await.ok()?;
+            let row = db
+                .query_opt(
+                    "SELECT analysis FROM voice_calls WHERE call_sid = $1 AND analysis IS NOT NULL",
+                    &[&call_sid],
+                )
+                .await
+                .ok()??;
+            let events: i64 = db
+                .query_one("SELECT count(*) FROM webhook_events WHERE data->>'call_sid' = $1", &[&call_sid])
+                .await
+                .ok()?
+                .get(0);
+            Some((row.get::<_, serde_json::Value>(0), events))
+        }
+        .await;
+        if let Some((a, events)) = found {
+            println!("\npost-call analysis (worker, from the Postgres job queue)");
+            println!("  outcome: {}", a["call_outcome"].as_str().unwrap_or("-"));
+            println!("  summary: {}", a["summary"].as_str().unwrap_or("-"));
+            if let Some(f) = a["follow_up_actions"].as_array().filter(|f| !f.is_empty()) {
+                for x in f {
+                    println!("  follow-up: {}", x.as_str().unwrap_or("-"));
+                }
+            }
+            println!(
+                "  satisfaction: {} ({})",
+                a["satisfaction"]["score"],
+                a["satisfaction"]["label"].as_str().unwrap_or("-")
+            );
+            println!("  webhook events recorded: {events} (delivered when SWITCHBOARD_WEBHOOK_URL is set)");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("\npost-call analysis not ready yet (see `switchboard jobs status`)");
 }

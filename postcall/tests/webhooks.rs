@@ -189,3 +189,29 @@ async fn deliveries_are_signed_retried_logged_and_dead_lettered() {
         .get(0);
     assert_eq!(logged, i64::from(events::DELIVERY_ATTEMPTS));
 }
+
+/// The receiver example in the README verifies what the server signs, and
+/// rejects a changed body, a wrong secret and a stale timestamp.
+#[test]
+fn readme_receiver_example_verifies_real_signatures() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme.find("```python\n").expect("python example in the README") + 10;
+    let code = &readme[start..];
+    let code = &code[..code.find("class Hook").expect("the example's handler")];
+    let body = r#"{"created":"2026-11-23T10:00:00.000Z","data":{"call_sid":"CA1"},"id":"evt_1","type":"call.completed"}"#;
+    let now = chrono::Utc::now().timestamp();
+    let good = signature::sign(b"s3cret", now, body.as_bytes());
+    let stale = signature::sign(b"s3cret", now - 3600, body.as_bytes());
+    let wrong = signature::sign(b"other", now, body.as_bytes());
+    let script = format!(
+        "{code}\nbody = {body:?}.encode()\nprint(verify({good:?}, body), verify({good:?}, body + b' '), verify({stale:?}, body), verify({wrong:?}, body))\n"
+    );
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .env("SWITCHBOARD_WEBHOOK_SECRET", "s3cret")
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "True False False False");
+}
