@@ -338,12 +338,12 @@ impl Writer {
                         Err(e) => self.failed(&e),
                     }
                 }
-                self.to_spool(&call).await;
+                self.spool_call(&call).await;
             }
         }
     }
 
-    async fn to_spool(&mut self, call: &FinishedCall) {
+    async fn spool_call(&mut self, call: &FinishedCall) {
         let bytes = serde_json::to_vec(call).expect("a call record serialises");
         let spool = self.spool.clone();
         let res = tokio::task::spawn_blocking(move || spool.lock().expect("spool lock").append(&bytes)).await;

@@ -80,6 +80,7 @@ async fn database_outage_mid_run_loses_nothing_and_duplicates_nothing() {
         })
     };
 
+    let mut back_at = None;
     for i in 0..CALLS {
         if i == DOWN_AT {
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -97,6 +98,7 @@ async fn database_outage_mid_run_loses_nothing_and_duplicates_nothing() {
             })
             .await
             .unwrap();
+            back_at = Some(std::time::Instant::now());
         }
         let sid = format!("CAoutage{i:04}");
         log.record(CallRecord::Started {
@@ -133,6 +135,13 @@ async fn database_outage_mid_run_loses_nothing_and_duplicates_nothing() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if let Some(t) = back_at {
+        eprintln!(
+            "outage: {} calls spooled at most; all {CALLS} calls analysed {:.2} s after the database came back",
+            most_spooled.load(Ordering::Relaxed),
+            t.elapsed().as_secs_f64()
+        );
     }
     watcher.abort();
     workers.stop().await;

@@ -148,7 +148,7 @@ async fn thousand_jobs_four_workers_exactly_once() {
     assert!(dead.get::<_, bool>(2));
 
     // Transient failures were retried: every tenth job ran at least twice.
-    let attempts = handler.attempts.lock().unwrap();
+    let attempts = handler.attempts.lock().unwrap().clone();
     assert!((0..1000).step_by(10).all(|n| attempts[&n] >= 2));
     // The stalled job was taken over by another worker; only one run counted.
     assert!(attempts[&500] >= 2, "lease expiry did not hand the job over");

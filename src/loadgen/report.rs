@@ -213,6 +213,7 @@ const COUNTERS: &[(&str, &str)] = &[
     ("frames_out", telephony::metrics::FRAMES_OUT),
     ("late_frames", telephony::metrics::LATE_FRAMES),
     ("frames_concealed", telephony::metrics::FRAMES_CONCEALED),
+    ("media_anomalies", telephony::metrics::MEDIA_ANOMALIES),
     ("barge_ins", telephony::metrics::BARGE_INS),
     ("protocol_drops", telephony::metrics::PROTOCOL_DROPS),
     ("stt_partials_skipped", telephony::metrics::STT_PARTIALS_SKIPPED),
