@@ -289,7 +289,10 @@ pub async fn run_with(
         // Marks are positions in the received stream; everything received
         // and no longer queued has played.
         while marks.front().is_some_and(|m| m.at <= received - playback.len()) {
-            if std::env::var_os("LG_NOMARK").is_some() { marks.pop_front(); continue; }
+            if std::env::var_os("LG_NOMARK").is_some() {
+                marks.pop_front();
+                continue;
+            }
             if let Some(m) = marks.pop_front() {
                 tx.send(Message::Text(mark_json(&stream_sid, &mut seq, &m.name).into()))
                     .await?;

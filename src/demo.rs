@@ -177,7 +177,10 @@ async fn post_call(stack: &Stack, call_sid: &str) {
                 .await
                 .ok()??;
             let events: i64 = db
-                .query_one("SELECT count(*) FROM webhook_events WHERE data->>'call_sid' = $1", &[&call_sid])
+                .query_one(
+                    "SELECT count(*) FROM webhook_events WHERE data->>'call_sid' = $1",
+                    &[&call_sid],
+                )
                 .await
                 .ok()?
                 .get(0);

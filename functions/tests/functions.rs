@@ -204,6 +204,48 @@ async fn data_functions_and_budgets_on_real_postgres() {
         .get(0);
     assert!(esc);
 
+    // PHI reads are audited; benefits and adverse events become webhook events.
+    let audited: Vec<(String, String)> = client
+        .query(
+            "SELECT action, resource FROM audit_log WHERE call_sid = 'CA1' AND actor = 'voice-agent' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(
+        audited.contains(&("patient.lookup".into(), format!("patient:{}", maria.id))),
+        "{audited:?}"
+    );
+    assert!(audited.iter().any(|(a, _)| a == "benefits.read"), "{audited:?}");
+    let events: Vec<(String, serde_json::Value)> = client
+        .query("SELECT type, data FROM webhook_events ORDER BY created_at", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let benefits = events
+        .iter()
+        .find(|(t, _)| t == "benefits.verified")
+        .expect("benefits.verified");
+    assert_eq!(benefits.1["medication"], "Ozempic");
+    assert_eq!(benefits.1["call_sid"], "CA1");
+    let ae = events
+        .iter()
+        .find(|(t, _)| t == "adverse_event.flagged")
+        .expect("adverse_event.flagged");
+    assert_eq!(ae.1["case_number"], case.as_str());
+    assert_eq!(ae.1["escalated"], true);
+    let linked: Option<String> = client
+        .query_one("SELECT call_sid FROM adverse_events WHERE case_number = $1", &[&case])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(linked.as_deref(), Some("CA1"));
+
     // Every call is logged, without PHI in clear.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rows = client

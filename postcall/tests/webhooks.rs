@@ -198,7 +198,8 @@ fn readme_receiver_example_verifies_real_signatures() {
     let start = readme.find("```python\n").expect("python example in the README") + 10;
     let code = &readme[start..];
     let code = &code[..code.find("class Hook").expect("the example's handler")];
-    let body = r#"{"created":"2026-11-23T10:00:00.000Z","data":{"call_sid":"CA1"},"id":"evt_1","type":"call.completed"}"#;
+    let body =
+        r#"{"created":"2026-11-23T10:00:00.000Z","data":{"call_sid":"CA1"},"id":"evt_1","type":"call.completed"}"#;
     let now = chrono::Utc::now().timestamp();
     let good = signature::sign(b"s3cret", now, body.as_bytes());
     let stale = signature::sign(b"s3cret", now - 3600, body.as_bytes());
