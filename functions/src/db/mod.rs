@@ -68,6 +68,8 @@ impl Database {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK]).await?;
+        // "already exists, skipping" notices are not news.
+        tx.batch_execute("SET LOCAL client_min_messages = warning").await?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
                  version integer PRIMARY KEY,
