@@ -165,7 +165,8 @@ pub async fn run_with(
     opts: &CallOptions,
     observer: &mut impl Observer,
 ) -> Result<CallReport, AppError> {
-    let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+    // Small messages (a mark echo, then a frame) must not wait for ACKs (Nagle).
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     let (mut tx, mut rx) = ws.split();
     let stream_sid = format!("MZ{}", who.call_sid.trim_start_matches("CA"));
     tx.send(Message::Text(
@@ -289,10 +290,6 @@ pub async fn run_with(
         // Marks are positions in the received stream; everything received
         // and no longer queued has played.
         while marks.front().is_some_and(|m| m.at <= received - playback.len()) {
-            if std::env::var_os("LG_NOMARK").is_some() {
-                marks.pop_front();
-                continue;
-            }
             if let Some(m) = marks.pop_front() {
                 tx.send(Message::Text(mark_json(&stream_sid, &mut seq, &m.name).into()))
                     .await?;

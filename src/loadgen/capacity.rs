@@ -156,12 +156,19 @@ pub fn table(c: &CapacityReport) -> String {
     steps.sort_by_key(|r| r.calls);
     for r in steps {
         let f = &r.report.caller;
+        let ms = |v: f64| {
+            if r.report.config.media_only {
+                "-".to_owned()
+            } else {
+                format!("{v:.0}ms")
+            }
+        };
         s.push_str(&format!(
-            "{:>7}  {:<7} {:>8.0}ms {:>8.0}ms {:>10.1}ms {:>8.3}% {:>8}\n",
+            "{:>7}  {:<7} {:>10} {:>10} {:>10.1}ms {:>8.3}% {:>8}\n",
             r.calls,
             if r.held { "held" } else { "BROKEN" },
-            f.turn_latency_ms.p50,
-            f.turn_latency_ms.p95,
+            ms(f.turn_latency_ms.p50),
+            ms(f.turn_latency_ms.p95),
             f.jitter_ms.p999,
             f.late_frame_ratio * 100.0,
             r.report.counts.failed,

@@ -48,9 +48,6 @@ impl LocalServer {
             )));
         }
         server.mode = mode;
-        if std::env::var_os("LG_NOCHECK").is_some() {
-            server.playout.checkpoint_ms = 0;
-        }
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let addr = listener.local_addr()?;
         server.listen = addr;

@@ -6,9 +6,12 @@
 //!   much later it arrived than the spurt's best-case schedule, where the
 //!   server may send up to its lead ahead (the spurt's first frames come in a
 //!   burst; that is not jitter);
-//! - a **late frame** arrived after the caller had played everything before
-//!   it, mid-utterance: an audible gap (a player with no jitter buffer of its
-//!   own, as the phone network gives the server none to spare).
+//! - a **late frame** arrived after its play-out time, mid-utterance: an
+//!   audible gap. The caller's player starts a talk spurt one jitter
+//!   allowance ([`JITTER_ALLOWANCE`], one frame) after its first frame
+//!   arrives and plays continuously from there, restarting the same way
+//!   after an underrun. Audio the server sent ahead (its lead) adds to the
+//!   margin; live audio (echo mode) has only the allowance.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +26,10 @@ use crate::caller::{CallReport, Observer};
 /// A silence on the bot's side this long starts a new talk spurt even
 /// without an end mark.
 const SPURT_GAP: Duration = Duration::from_secs(1);
+
+/// The caller's jitter buffer: playback of a talk spurt starts this long
+/// after its first frame arrives.
+pub const JITTER_ALLOWANCE: Duration = Duration::from_millis(20);
 
 /// Measures bot-frame jitter and late frames as messages arrive.
 #[derive(Debug)]
@@ -63,10 +70,6 @@ impl FrameMeter {
     pub fn end_spurt(&mut self) {
         let min_d = self.spurt.iter().map(|(r, s)| r - s).min().unwrap_or(0);
         let lead = (-min_d).max(0);
-        if std::env::var_os("LG_DEBUG").is_some() && self.spurt.len() > 60 {
-            let v: Vec<i64> = self.spurt[40..60].iter().map(|(r, s)| (r - s) / 1000).collect();
-            eprintln!("DEBUG d[40..60] ms = {v:?}");
-        }
         for &(r, s) in &self.spurt {
             let expected = (s - lead).max(0);
             self.jitter_us.record((r - expected).max(0) as u64);
@@ -97,9 +100,9 @@ impl Observer for FrameMeter {
                 if at - p >= SPURT_GAP {
                     self.end_spurt();
                 }
-                at
+                at + JITTER_ALLOWANCE
             }
-            None => at,
+            None => at + JITTER_ALLOWANCE,
         };
         self.play_end = Some(start + dur);
         self.boundary = false;
@@ -292,7 +295,7 @@ mod tests {
         for i in 1..10 {
             m.bot_media(t0 + ms(20 * i), 160);
         }
-        // 100 ms stall: the buffer (20 ms ahead) runs dry.
+        // 100 ms stall: the buffer (20 ms lead + 20 ms allowance) runs dry.
         m.bot_media(t0 + ms(300), 160);
         for i in 16..20 {
             m.bot_media(t0 + ms(20 * i), 160);
@@ -301,6 +304,22 @@ mod tests {
         assert_eq!(m.late, 1);
         let worst = m.jitter_us.quantile(1.0);
         assert!((95_000..=105_000).contains(&worst), "{worst}");
+    }
+
+    #[test]
+    fn live_audio_within_the_allowance_is_not_late() {
+        let t0 = Instant::now();
+        let mut m = FrameMeter::new(None);
+        // Frames relayed live (no lead), up to 15 ms behind schedule.
+        for i in 0..50u64 {
+            m.bot_media(t0 + ms(20 * i) + Duration::from_micros(i % 4 * 5000), 160);
+        }
+        assert_eq!(m.late, 0);
+        // One 30 ms behind is late.
+        m.bot_media(t0 + ms(20 * 50 + 30), 160);
+        m.finish();
+        assert_eq!(m.late, 1);
+        assert_eq!(m.jitter_us.quantile(1.0), 30_000);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! Modules, one concept each: [`scenario`] (file format, rendering, mix),
 //! [`runner`] (arrivals, concurrency, duration), [`measure`] (one call's
 //! figures), [`prom`] (scrape, difference, bucket percentiles), [`stats`]
-//! (percentiles), [`report`] (table, JSON), [`plot`] (SVG), [`progress`]
+//! (percentiles), [`report`] (figures, budgets, JSON), [`text`] (table), [`plot`] (SVG), [`progress`]
 //! (live bar), [`capacity`] (the search), [`local`] (in-process server),
 //! [`cli`] (the subcommand).
 
@@ -25,6 +25,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
+pub mod text;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -10,6 +10,9 @@ use super::report::Report;
 
 const SIZE: (u32, u32) = (1100, 460);
 
+/// A plotted figure: label, colour, value of a step.
+type Series = (&'static str, RGBColor, fn(&Report) -> f64);
+
 fn err(e: impl std::fmt::Display) -> LoadgenError {
     LoadgenError::Plot(e.to_string())
 }
@@ -126,7 +129,7 @@ pub fn capacity(steps: &[(usize, &Report)], path: &Path) -> Result<(), LoadgenEr
     let mut pts: Vec<(usize, &Report)> = steps.to_vec();
     pts.sort_by_key(|(n, _)| *n);
     let max_x = pts.iter().map(|(n, _)| *n).max().unwrap_or(1) as f64 * 1.1;
-    let series: [(&str, RGBColor, fn(&Report) -> f64); 3] = [
+    let series: [Series; 3] = [
         ("turn latency p95 (ms)", BLUE, |r| r.caller.turn_latency_ms.p95),
         ("bot-frame jitter p99.9 (ms)", GREEN, |r| r.caller.jitter_ms.p999),
         ("late bot frames (‰)", RED, |r| r.caller.late_frame_ratio * 1000.0),

@@ -126,7 +126,7 @@ impl Progress {
                     _ = stopped.changed() => break,
                 }
                 n += 1;
-                if n % 2 == 0
+                if n.is_multiple_of(2)
                     && let (Some(c), Some(url)) = (&client, &metrics_url)
                 {
                     match prom::fetch(c, url).await {

@@ -53,7 +53,8 @@ impl Scrape {
 
     /// Sum of the series named `name` whose labels include all of `filter`.
     pub fn sum(&self, name: &str, filter: &[(&str, &str)]) -> f64 {
-        self.matching(name, filter).map(|(_, v)| v).sum()
+        // fold from +0.0: an empty f64 sum is -0.0.
+        self.matching(name, filter).fold(0.0, |a, (_, v)| a + v)
     }
 
     fn matching<'a>(

@@ -2,16 +2,15 @@
 //! server's own figures (scraped `/metrics`, after minus before), the
 //! latency budgets held or broken; printed as a table, saved as JSON.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use super::measure::Outcome;
 use super::progress::Peaks;
 use super::prom::Scrape;
 use super::runner::RunResults;
 use super::stats::{Histogram, Summary};
+pub use super::text::table;
 
 /// Limits a run is held to (the targets by default).
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -457,103 +456,4 @@ fn checks(
         true,
     );
     out
-}
-
-/// The report as a text table.
-pub fn table(r: &Report) -> String {
-    let mut s = String::new();
-    let c = &r.counts;
-    let cfg = &r.config;
-    let load = match cfg.rate {
-        Some(rate) => format!("{rate}/s arrivals (cap {})", cfg.calls),
-        None => format!("{} concurrent calls (ramp-up {:.1} s)", cfg.calls, cfg.ramp_up_s),
-    };
-    let mode = if cfg.media_only { "media-only" } else { "full pipeline" };
-    let _ = writeln!(
-        s,
-        "{mode}: {load} for {:.0} s, seed {} → {}{}",
-        cfg.duration_s,
-        cfg.seed,
-        cfg.target,
-        if cfg.in_process { " (in process)" } else { "" }
-    );
-    let _ = writeln!(
-        s,
-        "calls: {} started = {} completed + {} transferred + {} caller ended + {} cut + {} failed; {} skipped; {} with unmet expectations",
-        c.started, c.completed, c.transferred, c.caller_ended, c.cut, c.failed, c.skipped, c.unmet_expectations
-    );
-    for (why, n) in &r.failures {
-        let _ = writeln!(s, "  failed ×{n}: {why}");
-    }
-    let _ = writeln!(
-        s,
-        "turns: {} ({} answered), barge-ins {}, bot frames {} ({} late), peak {} concurrent, wall {:.1} s\n",
-        c.turns, c.answered_turns, c.barge_ins, c.bot_frames, c.late_frames, r.caller.peak_concurrency, r.wall_s
-    );
-    let _ = writeln!(
-        s,
-        "{:<44} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "latency (ms)", "n", "p50", "p90", "p99", "p99.9", "max"
-    );
-    let mut row = |name: String, m: &Summary| {
-        let _ = writeln!(
-            s,
-            "{name:<44} {:>7} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
-            m.count, m.p50, m.p90, m.p99, m.p999, m.max
-        );
-    };
-    if !cfg.media_only {
-        row(
-            "caller: turn (end of speech → bot audio)".into(),
-            &r.caller.turn_latency_ms,
-        );
-        row("caller: barge-in (onset → clear)".into(), &r.caller.barge_in_latency_ms);
-    }
-    row("caller: bot-frame jitter".into(), &r.caller.jitter_ms);
-    if let Some(sv) = &r.server {
-        for (name, m) in &sv.stages_ms {
-            if m.count > 0 {
-                row(format!("server: {name}"), m);
-            }
-        }
-        for f in &sv.functions {
-            let b = f.budget_ms.map_or_else(String::new, |b| format!(" (budget {b:.0})"));
-            row(format!("server: {}{b}", f.function), &f.latency_ms);
-        }
-    }
-    let _ = writeln!(
-        s,
-        "(server rows are estimated from histogram buckets; max is a bucket bound)\n"
-    );
-    if let Some(sv) = &r.server {
-        let counters: Vec<String> = sv.counters.iter().map(|(k, v)| format!("{k} {v:.0}")).collect();
-        let _ = writeln!(s, "server counters: {}", counters.join(", "));
-        let p = &sv.peaks;
-        let _ = writeln!(
-            s,
-            "server peaks: active_calls {:.0}, stt queue final {:.0} / partial {:.0}\n",
-            p.active_calls, p.stt_queue_final, p.stt_queue_partial
-        );
-    }
-    for (name, f) in &r.scenarios {
-        let outcomes: Vec<String> = f.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let unmet: Vec<String> = f.unmet.iter().map(|(k, v)| format!("{k} ×{v}")).collect();
-        let unmet = if unmet.is_empty() {
-            String::new()
-        } else {
-            format!("; unmet: {}", unmet.join(", "))
-        };
-        let _ = writeln!(s, "scenario {name}: {} calls ({}){unmet}", f.calls, outcomes.join(", "));
-    }
-    let _ = writeln!(s, "\n{:<46} {:<20} {:<40} result", "budget", "limit", "measured");
-    for b in &r.budgets {
-        let verdict = match (b.held, b.gates_capacity) {
-            (None, _) => "n/a",
-            (Some(true), _) => "held",
-            (Some(false), true) => "BROKEN",
-            (Some(false), false) => "missed (target)",
-        };
-        let _ = writeln!(s, "{:<46} {:<20} {:<40} {verdict}", b.what, b.limit, b.measured);
-    }
-    s
 }
