@@ -97,6 +97,9 @@ pub struct Analysis {
     pub duration_s: f64,
 }
 
+/// How the dialog opens a passage quoted from a payer's policy.
+const POLICY_QUOTE: &str = "According to ";
+
 const NOT_TOPICS: &[Intent] = &[
     Intent::Yes,
     Intent::No,
@@ -124,7 +127,9 @@ pub fn analyze(call: &CallInput, catalog: &Catalog) -> Analysis {
     let mut found: Vec<AdverseFinding> = Vec::new();
     let mut current: Option<String> = None;
     for u in &call.utterances {
-        if let Some(m) = match_medication(&u.text, catalog) {
+        // A quoted policy lists every drug it covers: not what the call was about.
+        let quote = u.speaker == Speaker::Bot && u.text.starts_with(POLICY_QUOTE);
+        if !quote && let Some(m) = match_medication(&u.text, catalog) {
             push_new(&mut medications, &m);
             current = Some(m);
         }

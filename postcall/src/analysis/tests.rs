@@ -42,12 +42,17 @@ fn resolved_pa_call() {
             (Speaker::Caller, "Maria Garcia"),
             (Speaker::Caller, "March third 1985"),
             (Speaker::Caller, "Does my Ozempic need prior authorization?"),
+            (
+                Speaker::Bot,
+                "According to the GLP-1 policy: this policy applies to Ozempic, Humira and Metformin.",
+            ),
             (Speaker::Caller, "Is it covered?"),
             (Speaker::Caller, "That's great, thank you, goodbye"),
         ],
     );
     let a = analyze(&c, &catalog());
     assert_eq!(a.call_outcome, "resolved");
+    // A quoted policy's drug list is not what the call was about.
     assert_eq!(a.medications, vec!["Ozempic"]);
     assert!(a.topics.contains(&"prior_auth".to_owned()), "{:?}", a.topics);
     assert!(a.topics.contains(&"coverage".to_owned()), "{:?}", a.topics);
