@@ -18,16 +18,10 @@ use crate::server::AppState;
 
 /// `GET /api/calls/{call_sid}/transcript`.
 pub async fn transcript(State(s): State<Arc<AppState>>, Path(call_sid): Path<String>, req: Request) -> Response {
-    let Some(token) = s.config.api_token.as_deref() else {
+    if s.config.api_token.is_none() {
         return (StatusCode::NOT_FOUND, "transcript API off: set SWITCHBOARD_API_TOKEN\n").into_response();
-    };
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !same(given, token) {
+    }
+    if !authorized(&s, &req) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],
@@ -38,23 +32,15 @@ pub async fn transcript(State(s): State<Arc<AppState>>, Path(call_sid): Path<Str
     let Some(agent) = s.agent.as_ref() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "no database in this mode\n").into_response();
     };
-    let remote = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
     let pool = agent.functions.pool();
-    let entry = AuditEntry {
-        actor: format!(
-            "api:{}",
-            &functions::ingest::hex(&Sha256::digest(token.as_bytes()))[..8]
-        ),
-        action: "transcript.read".into(),
-        resource: format!("call:{call_sid}/transcript"),
-        call_sid: Some(call_sid.clone()),
-        remote_addr: remote,
-    };
-    if let Err(e) = audit::record(pool, &entry).await {
-        tracing::error!(error = %e, "audit write failed: transcript read refused");
+    if !audit_read(
+        &s,
+        remote(&req),
+        "transcript.read",
+        &format!("call:{call_sid}/transcript"),
+    )
+    .await
+    {
         return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
     }
     match load(pool, &call_sid).await {
@@ -65,6 +51,64 @@ pub async fn transcript(State(s): State<Arc<AppState>>, Path(call_sid): Path<Str
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
         }
     }
+}
+
+/// Whether `req` carries the configured API token.
+pub fn authorized(s: &AppState, req: &Request) -> bool {
+    let Some(token) = s.config.api_token.as_deref() else {
+        return false;
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    same(given, token)
+}
+
+/// Writes the audit row of an API read of PHI (actor: the token's
+/// fingerprint; `remote`, the reader's address). False when it could not be written:
+/// then the read must not happen.
+pub async fn audit_read(s: &AppState, remote: Option<String>, action: &str, resource: &str) -> bool {
+    let (Some(agent), Some(token)) = (s.agent.as_ref(), s.config.api_token.as_deref()) else {
+        return false;
+    };
+    let call_sid = resource
+        .strip_prefix("call:")
+        .and_then(|r| r.split('/').next())
+        .map(str::to_owned);
+    let entry = AuditEntry {
+        actor: format!(
+            "api:{}",
+            &functions::ingest::hex(&Sha256::digest(token.as_bytes()))[..8]
+        ),
+        action: action.into(),
+        resource: resource.into(),
+        call_sid,
+        remote_addr: remote,
+    };
+    match audit::record(agent.functions.pool(), &entry).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "audit write failed: PHI read refused");
+            false
+        }
+    }
+}
+
+/// The reader's IP address, when the server was given connection info.
+pub fn remote(req: &Request) -> Option<String> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// A phone number with all but its last four digits hidden.
+pub fn mask_number(n: &str) -> String {
+    let digits: Vec<char> = n.chars().filter(char::is_ascii_digit).collect();
+    let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+    format!("***{tail}")
 }
 
 /// Constant-time token comparison (over MACs, so lengths leak nothing either).
@@ -117,4 +161,24 @@ async fn load(pool: &deadpool_postgres::Pool, call_sid: &str) -> Result<Option<s
         "analysis": call.get::<_, Option<serde_json::Value>>(4),
         "utterances": utterances,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_only_their_last_four_digits() {
+        assert_eq!(mask_number("+1 (555) 010-0199"), "***0199");
+        assert_eq!(mask_number("12"), "***12");
+        assert_eq!(mask_number("anonymous"), "***");
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abd", "abc"));
+        assert!(!same("ab", "abc"));
+        assert!(!same("", "abc"));
+    }
 }

@@ -188,8 +188,22 @@ async fn metrics_text(State(s): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-async fn list_calls(State(s): State<Arc<AppState>>) -> Response {
-    axum::Json(s.registry.list()).into_response()
+/// Live calls. Phone numbers are PHI: they are shown in full only to a
+/// holder of the API token, and that read is audited; otherwise only their
+/// last four digits.
+async fn list_calls(State(s): State<Arc<AppState>>, req: axum::extract::Request) -> Response {
+    let mut calls = s.registry.list();
+    let wants_full = crate::api::authorized(&s, &req);
+    let remote = crate::api::remote(&req);
+    drop(req);
+    let full = wants_full && crate::api::audit_read(&s, remote, "calls.list", "calls:live").await;
+    if !full {
+        for c in &mut calls {
+            c.from = c.from.as_deref().map(crate::api::mask_number);
+            c.to = c.to.as_deref().map(crate::api::mask_number);
+        }
+    }
+    axum::Json(calls).into_response()
 }
 
 /// Base URL as Twilio sees this server.
