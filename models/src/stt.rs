@@ -67,6 +67,9 @@ pub enum JobKind {
     Partial,
     /// Final: always decoded.
     Final,
+    /// A final decoded early, when the caller pauses, before the endpointer
+    /// has declared the end of speech: always decoded, like a final.
+    Speculative,
 }
 
 /// A loaded Whisper model.
@@ -214,7 +217,7 @@ impl SttPool {
         let (tx, rx) = oneshot::channel();
         let mut q = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
         match kind {
-            JobKind::Final => q.finals.push_back(Job { audio, reply: tx }),
+            JobKind::Final | JobKind::Speculative => q.finals.push_back(Job { audio, reply: tx }),
             JobKind::Partial if q.partials.len() >= self.shared.max_partials => return None,
             JobKind::Partial => q.partials.push_back(Job { audio, reply: tx }),
         }

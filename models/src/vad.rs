@@ -164,6 +164,12 @@ impl Endpointer {
         self.speaking
     }
 
+    /// Silence since the last speech window while speech is in progress
+    /// (0 when not speaking): how far into the hangover the caller is.
+    pub fn trailing_silence_ms(&self) -> u32 {
+        if self.speaking { self.silence_ms } else { 0 }
+    }
+
     /// Feeds one window's probability.
     pub fn push(&mut self, p: f32) -> Option<VadEvent> {
         let start = self.pos_ms;

@@ -182,7 +182,8 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
             }
             Err(_) => None,
         };
-        if kind == JobKind::Final {
+        // Speculative finals are final decodes too (started at a pause).
+        if matches!(kind, JobKind::Final | JobKind::Speculative) {
             histogram!(m::STT_FINAL_LATENCY).record(submitted.elapsed().as_secs_f64());
         }
         let _ = atx

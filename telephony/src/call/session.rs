@@ -358,6 +358,7 @@ impl CallSession {
                         out.push_back(Output::Decode(req));
                     }
                 }
+                Self::take_hypotheses(live, out, now);
                 return;
             }
             for ev in events {
@@ -376,6 +377,7 @@ impl CallSession {
             while let Some(req) = sp.poll_request() {
                 out.push_back(Output::Decode(req));
             }
+            Self::take_hypotheses(live, out, now);
             return;
         }
         let ev = live.gate.push(&live.pcm);

@@ -10,6 +10,11 @@ use models::streaming::{Hypothesis, Request, StreamingConfig, StreamingRecognize
 use models::stt::JobKind;
 use models::vad::{EndpointConfig, Endpointer, SileroModel, SileroVad, VadEvent};
 
+/// Silence into the endpointer's hangover after which the utterance so far
+/// is decoded as a speculative final (the hangover is 480 ms: the decode
+/// then has about 300 ms to finish before the end of speech is declared).
+const SPECULATE_AFTER_MS: u32 = 160;
+
 /// One call's speech state.
 pub struct SpeechPath {
     vad: SileroVad,
@@ -39,9 +44,17 @@ impl SpeechPath {
         self.recognizer.push_audio(pcm)?;
         let mut events = Vec::new();
         for p in self.vad.push(pcm)? {
+            let was_silent_ms = self.endpointer.trailing_silence_ms();
             if let Some(ev) = self.endpointer.push(p) {
                 self.recognizer.on_vad(ev);
                 events.push(ev);
+                continue;
+            }
+            let silent_ms = self.endpointer.trailing_silence_ms();
+            if silent_ms >= SPECULATE_AFTER_MS && was_silent_ms < SPECULATE_AFTER_MS {
+                self.recognizer.speculate();
+            } else if silent_ms == 0 && was_silent_ms > 0 && self.endpointer.is_speaking() {
+                self.recognizer.resume();
             }
         }
         Ok(events)

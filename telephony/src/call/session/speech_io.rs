@@ -1,13 +1,14 @@
 //! The session's model-facing inputs: transcripts from the decoder and
 //! synthesised bot audio (the `repeat` mode path).
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use media::playout::UtteranceId;
 use models::streaming::Hypothesis;
 use models::stt::JobKind;
 
-use super::{CallSession, Output};
+use super::{CallSession, Live, Output};
 
 impl CallSession {
     /// A decoder result for a [`Output::Decode`] request (`None` when the
@@ -16,34 +17,40 @@ impl CallSession {
         let Some(live) = self.live.as_mut() else {
             return;
         };
-        if live.agent.is_some() {
-            let Some(sp) = live.speech.as_mut() else {
-                return;
-            };
-            sp.on_decoded(utterance, kind, text, audio_ms);
-            let mut hyps = Vec::new();
-            while let Some(h) = sp.poll_hypothesis() {
-                hyps.push(h);
-            }
-            for h in hyps {
-                match h {
-                    Hypothesis::Partial { stable, tentative, .. } => {
-                        let p = format!("{stable} {tentative}").trim().to_owned();
-                        super::agent_io::on_transcript(live, &mut self.out, None, Some(p), now);
-                    }
-                    Hypothesis::Final { text, audio_ms, .. } => {
-                        super::agent_io::on_transcript(live, &mut self.out, Some((text, audio_ms)), None, now);
-                    }
-                }
-            }
-            self.after(now);
-            return;
-        }
         let Some(sp) = live.speech.as_mut() else {
             return;
         };
         sp.on_decoded(utterance, kind, text, audio_ms);
+        Self::take_hypotheses(live, &mut self.out, now);
+        self.after(now);
+    }
+
+    /// Hands the recogniser's new hypotheses on: to the dialog in agent
+    /// mode, as "You said: …" in repeat mode. A final can appear on a decode
+    /// result or, when a speculative decode held, at the end of speech.
+    pub(super) fn take_hypotheses(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
+        let Some(sp) = live.speech.as_mut() else {
+            return;
+        };
+        let mut hyps = Vec::new();
         while let Some(h) = sp.poll_hypothesis() {
+            hyps.push(h);
+        }
+        if live.agent.is_some() {
+            for h in hyps {
+                match h {
+                    Hypothesis::Partial { stable, tentative, .. } => {
+                        let p = format!("{stable} {tentative}").trim().to_owned();
+                        super::agent_io::on_transcript(live, out, None, Some(p), now);
+                    }
+                    Hypothesis::Final { text, audio_ms, .. } => {
+                        super::agent_io::on_transcript(live, out, Some((text, audio_ms)), None, now);
+                    }
+                }
+            }
+            return;
+        }
+        for h in hyps {
             match h {
                 Hypothesis::Partial { stable, tentative, .. } => {
                     // Transcripts are PHI: log sizes, never words.
@@ -57,13 +64,11 @@ impl CallSession {
                     tracing::debug!(words = text.split_whitespace().count(), audio_ms, "final transcript");
                     if !text.trim().is_empty() {
                         let id = sp.new_bot_utterance();
-                        self.out
-                            .push_back(Output::Say(id, format!("You said: {}", text.trim())));
+                        out.push_back(Output::Say(id, format!("You said: {}", text.trim())));
                     }
                 }
             }
         }
-        self.after(now);
     }
 
     /// Synthesised µ-law for bot utterance `id`; `last` ends the utterance.

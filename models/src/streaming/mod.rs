@@ -7,6 +7,14 @@
 //! whole utterance is decoded once more as the final transcript. Silence is
 //! never sent to the decoder, which keeps Whisper from hallucinating on it.
 //!
+//! The end of speech is only declared after the endpointer's hangover, so
+//! the final decode would start that late. Instead, when the caller pauses
+//! the owner calls [`StreamingRecognizer::speculate`]: the audio so far is
+//! decoded at once as a [`JobKind::Speculative`] final. If the caller goes on
+//! ([`StreamingRecognizer::resume`]) that result is thrown away; if the pause
+//! turns out to be the end, it becomes the final without another decode, and
+//! the decode time has been hidden inside the hangover.
+//!
 //! The owner moves [`Request`]s to a decoder (the [`crate::stt::SttPool`]) and
 //! feeds the texts back with [`StreamingRecognizer::on_result`].
 
@@ -80,6 +88,18 @@ struct Utterance {
     partial_in_flight: bool,
     previous: Vec<String>,
     stable: Vec<String>,
+    speculation: Speculation,
+}
+
+/// The early final of an utterance.
+#[derive(Debug, Clone, PartialEq)]
+enum Speculation {
+    /// None asked for (or the caller went on after one that has returned).
+    None,
+    /// Decoding; `valid` until the caller resumes speaking.
+    InFlight { valid: bool },
+    /// Decoded while the caller was still silent.
+    Done { text: String, audio_ms: u32 },
 }
 
 /// Per-call streaming recognition state.
@@ -89,6 +109,9 @@ pub struct StreamingRecognizer {
     preroll: VecDeque<f32>,
     current: Option<Utterance>,
     finalised: VecDeque<u64>,
+    /// Utterances ended while their speculative decode was still running:
+    /// its result is their final.
+    awaiting: VecDeque<u64>,
     next_id: u64,
     requests: VecDeque<Request>,
     hypotheses: VecDeque<Hypothesis>,
@@ -113,6 +136,7 @@ impl StreamingRecognizer {
             preroll: VecDeque::new(),
             current: None,
             finalised: VecDeque::new(),
+            awaiting: VecDeque::new(),
             next_id: 1,
             requests: VecDeque::new(),
             hypotheses: VecDeque::new(),
@@ -177,8 +201,37 @@ impl StreamingRecognizer {
             partial_in_flight: false,
             previous: Vec::new(),
             stable: Vec::new(),
+            speculation: Speculation::None,
         });
         self.next_id += 1;
+    }
+
+    /// The caller paused: decode the utterance so far as its final, early.
+    /// No-op outside an utterance or while a speculation is running.
+    pub fn speculate(&mut self) {
+        let Some(u) = self.current.as_mut() else {
+            return;
+        };
+        if u.speculation != Speculation::None {
+            return;
+        }
+        u.speculation = Speculation::InFlight { valid: true };
+        self.requests.push_back(Request {
+            utterance: u.id,
+            kind: JobKind::Speculative,
+            audio: u.audio.clone(),
+        });
+    }
+
+    /// The caller went on speaking: the speculative final no longer covers
+    /// the utterance.
+    pub fn resume(&mut self) {
+        if let Some(u) = self.current.as_mut() {
+            u.speculation = match u.speculation {
+                Speculation::InFlight { .. } => Speculation::InFlight { valid: false },
+                _ => Speculation::None,
+            };
+        }
     }
 
     fn finalise(&mut self) {
@@ -186,6 +239,21 @@ impl StreamingRecognizer {
             self.finalised.push_back(u.id);
             if self.finalised.len() > 8 {
                 self.finalised.pop_front();
+            }
+            match u.speculation {
+                Speculation::Done { text, audio_ms } => {
+                    self.hypotheses.push_back(Hypothesis::Final {
+                        utterance: u.id,
+                        text,
+                        audio_ms,
+                    });
+                    return;
+                }
+                Speculation::InFlight { valid: true } => {
+                    self.awaiting.push_back(u.id);
+                    return;
+                }
+                _ => {}
             }
             self.requests.push_back(Request {
                 utterance: u.id,
@@ -198,6 +266,26 @@ impl StreamingRecognizer {
     /// Feeds a decoder result (`None` when a partial was skipped or failed).
     pub fn on_result(&mut self, utterance: u64, kind: JobKind, text: Option<String>, audio_ms: u32) {
         match kind {
+            JobKind::Speculative => {
+                if let Some(at) = self.awaiting.iter().position(|id| *id == utterance) {
+                    // The utterance ended during the decode: this is its final.
+                    self.awaiting.remove(at);
+                    self.hypotheses.push_back(Hypothesis::Final {
+                        utterance,
+                        text: text.unwrap_or_default(),
+                        audio_ms,
+                    });
+                    return;
+                }
+                let Some(u) = self.current.as_mut().filter(|u| u.id == utterance) else {
+                    return;
+                };
+                u.speculation = match (&u.speculation, text) {
+                    (Speculation::InFlight { valid: true }, Some(text)) => Speculation::Done { text, audio_ms },
+                    // Stale (the caller went on) or failed: decode at the end as usual.
+                    _ => Speculation::None,
+                };
+            }
             JobKind::Final => {
                 self.hypotheses.push_back(Hypothesis::Final {
                     utterance,
@@ -255,118 +343,4 @@ fn norm(w: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frames(r: &mut StreamingRecognizer, ms: u32) {
-        for _ in 0..ms / 20 {
-            r.push_audio(&[100; 160]).unwrap();
-        }
-    }
-
-    fn requests(r: &mut StreamingRecognizer) -> Vec<(u64, JobKind, usize)> {
-        std::iter::from_fn(|| r.poll_request())
-            .map(|q| (q.utterance, q.kind, q.audio.len()))
-            .collect()
-    }
-
-    #[test]
-    fn silence_is_never_decoded() {
-        let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
-        frames(&mut r, 3000);
-        assert!(requests(&mut r).is_empty());
-    }
-
-    #[test]
-    fn partials_while_speaking_then_one_final_with_preroll() {
-        let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
-        frames(&mut r, 1000);
-        r.on_vad(VadEvent::SpeechStart { at_ms: 1000 });
-        frames(&mut r, 600);
-        let q = requests(&mut r);
-        assert_eq!(q.len(), 1);
-        assert_eq!((q[0].0, q[0].1), (1, JobKind::Partial));
-        // While a partial is in flight no other is queued (no pile-up).
-        frames(&mut r, 600);
-        assert!(requests(&mut r).is_empty());
-        r.on_result(1, JobKind::Partial, Some("I need a".into()), 0);
-        frames(&mut r, 20);
-        assert_eq!(requests(&mut r).len(), 1);
-        r.on_result(1, JobKind::Partial, Some("I need a refill of".into()), 0);
-        r.on_vad(VadEvent::SpeechEnd { at_ms: 2300 });
-        let q = requests(&mut r);
-        assert_eq!(q.len(), 1);
-        assert_eq!((q[0].0, q[0].1), (1, JobKind::Final));
-        // Pre-roll (240 ms) plus the 1.22 s of speech, minus the resampler's start-up delay.
-        let ms = q[0].2 * 1000 / RATE;
-        assert!((1400..=1460).contains(&ms), "{ms} ms");
-        r.on_result(
-            1,
-            JobKind::Final,
-            Some("I need a refill of metformin.".into()),
-            ms as u32,
-        );
-        let h: Vec<Hypothesis> = std::iter::from_fn(|| r.poll_hypothesis()).collect();
-        assert_eq!(
-            h,
-            vec![
-                Hypothesis::Partial {
-                    utterance: 1,
-                    stable: String::new(),
-                    tentative: "I need a".into()
-                },
-                Hypothesis::Partial {
-                    utterance: 1,
-                    stable: "I need a".into(),
-                    tentative: "refill of".into()
-                },
-                Hypothesis::Final {
-                    utterance: 1,
-                    text: "I need a refill of metformin.".into(),
-                    audio_ms: ms as u32
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn confirmed_words_never_retract_and_late_partials_are_dropped() {
-        let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
-        r.on_vad(VadEvent::SpeechStart { at_ms: 0 });
-        frames(&mut r, 600);
-        requests(&mut r);
-        r.on_result(1, JobKind::Partial, Some("My name is".into()), 0);
-        r.on_result(1, JobKind::Partial, Some("My name is John.".into()), 0);
-        r.on_result(1, JobKind::Partial, Some("My name's John Smith".into()), 0);
-        let last = std::iter::from_fn(|| r.poll_hypothesis()).last().unwrap();
-        assert_eq!(
-            last,
-            Hypothesis::Partial {
-                utterance: 1,
-                stable: "My name is".into(),
-                tentative: "Smith".into()
-            }
-        );
-        r.on_vad(VadEvent::SpeechEnd { at_ms: 700 });
-        r.on_result(1, JobKind::Partial, Some("too late".into()), 0);
-        assert_eq!(r.poll_hypothesis(), None);
-    }
-
-    #[test]
-    fn very_long_speech_is_cut_into_utterances() {
-        let cfg = StreamingConfig {
-            max_utterance_ms: 2000,
-            ..Default::default()
-        };
-        let mut r = StreamingRecognizer::new(cfg).unwrap();
-        r.on_vad(VadEvent::SpeechStart { at_ms: 0 });
-        frames(&mut r, 4500);
-        let finals: Vec<u64> = requests(&mut r)
-            .into_iter()
-            .filter(|q| q.1 == JobKind::Final)
-            .map(|q| q.0)
-            .collect();
-        assert_eq!(finals, vec![1, 2]);
-        assert!(r.in_utterance());
-    }
-}
+mod tests;
