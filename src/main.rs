@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         action: ops::JobsAction,
     },
+    /// Webhook receivers: add (or update), list, remove.
+    Webhooks {
+        #[command(subcommand)]
+        action: ops::WebhooksAction,
+    },
     /// Print the PHI audit log (who read what, when, from where).
     Audit {
         /// Start: a date (2026-11-01), an RFC 3339 time, or an age (90m, 24h, 7d).
@@ -167,6 +172,7 @@ fn main() -> Result<()> {
         }),
         Command::Worker { concurrency } => rt()?.block_on(ops::worker(&cfg, concurrency, shutdown_signal())),
         Command::Jobs { action } => rt()?.block_on(ops::jobs(&cfg, action)),
+        Command::Webhooks { action } => rt()?.block_on(ops::webhooks(&cfg, action)),
         Command::Audit { since, limit } => rt()?.block_on(ops::audit(&cfg, &since, limit)),
         Command::Recording {
             action: RecordingAction::Decrypt { call_id, output },

@@ -22,6 +22,109 @@ pub enum JobsAction {
     },
 }
 
+/// `switchboard webhooks …`
+#[derive(Debug, Subcommand)]
+pub enum WebhooksAction {
+    /// Subscribe a receiver (or update its secret and events).
+    Add {
+        /// Where events are POSTed.
+        url: String,
+        /// Signing secret shared with the receiver.
+        #[arg(long)]
+        secret: String,
+        /// Event types (comma-separated); all when omitted.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+    },
+    /// Receivers, their events and delivery counts.
+    List,
+    /// Stop delivering to a receiver (its history is kept).
+    Remove {
+        /// The receiver's URL.
+        url: String,
+    },
+}
+
+/// `webhooks add|list|remove`.
+pub async fn webhooks(cfg: &Config, action: WebhooksAction) -> Result<()> {
+    let mut db = open(cfg).await?;
+    let client = db.pool.get().await.context("database connection")?;
+    match action {
+        WebhooksAction::Add { url, secret, events } => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                bail!("{url:?}: must start with https:// or http://");
+            }
+            if secret.len() < 16 {
+                bail!("the secret must be at least 16 characters");
+            }
+            if let Some(bad) = events
+                .iter()
+                .find(|e| !functions::events::EVENT_TYPES.contains(&e.as_str()))
+            {
+                bail!(
+                    "unknown event type {bad:?} (known: {})",
+                    functions::events::EVENT_TYPES.join(", ")
+                );
+            }
+            let id = functions::events::subscribe(&**client, &url, &secret, &events).await?;
+            println!(
+                "receiver #{id} subscribed to {}",
+                if events.is_empty() {
+                    "every event".to_owned()
+                } else {
+                    events.join(", ")
+                }
+            );
+        }
+        WebhooksAction::List => {
+            let rows = client
+                .query(
+                    "SELECT s.id, s.url, s.events, s.active,
+                            count(a.id) FILTER (WHERE a.delivered), count(a.id) FILTER (WHERE NOT a.delivered)
+                     FROM webhook_subscriptions s LEFT JOIN webhook_attempts a ON a.subscription_id = s.id
+                     GROUP BY s.id ORDER BY s.id",
+                    &[],
+                )
+                .await?;
+            println!(
+                "{:<4} {:<8} {:>9} {:>7}  {:<40} url",
+                "id", "active", "delivered", "failed", "events"
+            );
+            for r in rows {
+                let events: Vec<String> = r.get(2);
+                println!(
+                    "{:<4} {:<8} {:>9} {:>7}  {:<40} {}",
+                    r.get::<_, i64>(0),
+                    if r.get::<_, bool>(3) { "yes" } else { "no" },
+                    r.get::<_, i64>(4),
+                    r.get::<_, i64>(5),
+                    if events.is_empty() {
+                        "all".to_owned()
+                    } else {
+                        events.join(",")
+                    },
+                    r.get::<_, String>(1)
+                );
+            }
+        }
+        WebhooksAction::Remove { url } => {
+            let n = client
+                .execute(
+                    "UPDATE webhook_subscriptions SET active = false WHERE url = $1",
+                    &[&url],
+                )
+                .await?;
+            if n == 0 {
+                bail!("no receiver at {url:?}");
+            }
+            println!("receiver {url} removed (no new deliveries; history kept)");
+        }
+    }
+    drop(client);
+    db.close();
+    Ok(())
+}
+
 async fn open(cfg: &Config) -> Result<functions::Database> {
     functions::Database::open(cfg.database_url.as_deref(), &cfg.data_dir, 8)
         .await
