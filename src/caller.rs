@@ -11,10 +11,15 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::error::AppError;
+
+mod report;
+mod wire;
+
+pub use report::CallReport;
 
 const FRAME: usize = 160;
 const SILENCE: u8 = 0xFF;
@@ -49,30 +54,6 @@ pub enum Step {
     Dtmf(char),
     /// Stay on the line (silence) this long.
     Pause(Duration),
-}
-
-/// What the caller measured.
-#[derive(Debug, Clone, Default)]
-pub struct CallReport {
-    /// Per caller turn: what was said and the time from the end of its
-    /// speech to the first bot audio after it (`None`: no reply).
-    pub turns: Vec<(String, Option<Duration>)>,
-    /// Barge-ins: caller speech onset over the bot to the `clear`.
-    pub barge_ins: Vec<Duration>,
-    /// `clear` messages received.
-    pub clears: usize,
-    /// Bot media frames received.
-    pub bot_frames: usize,
-    /// Close code and reason when the server ended the call.
-    pub closed_by_server: Option<(u16, String)>,
-    /// Caller audio as sent (8 kHz PCM).
-    pub caller_pcm: Vec<i16>,
-    /// Bot audio as played (8 kHz PCM), aligned with `caller_pcm`.
-    pub bot_pcm: Vec<i16>,
-    /// A step that timed out, if any.
-    pub timed_out: Option<String>,
-    /// The caller hung up at [`CallOptions::hang_up_at`] before its script ended.
-    pub hung_up: bool,
 }
 
 /// How a call is placed beyond its script (the load generator's knobs).
@@ -115,25 +96,6 @@ pub trait Observer: Send {
 
 impl Observer for () {}
 
-impl CallReport {
-    /// Writes both tracks as a stereo WAV (caller left, bot right).
-    pub fn write_wav(&self, path: &std::path::Path) -> Result<(), AppError> {
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: 8000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let err = |e: hound::Error| AppError::Other(format!("writing {}: {e}", path.display()));
-        let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
-        for (i, &c) in self.caller_pcm.iter().enumerate() {
-            w.write_sample(c).map_err(err)?;
-            w.write_sample(self.bot_pcm.get(i).copied().unwrap_or(0)).map_err(err)?;
-        }
-        w.finalize().map_err(err)
-    }
-}
-
 /// Who is calling.
 #[derive(Debug, Clone)]
 pub struct CallerIdentity {
@@ -169,22 +131,8 @@ pub async fn run_with(
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     let (mut tx, mut rx) = ws.split();
     let stream_sid = format!("MZ{}", who.call_sid.trim_start_matches("CA"));
-    tx.send(Message::Text(
-        json!({"event":"connected","protocol":"Call","version":"1.0.0"})
-            .to_string()
-            .into(),
-    ))
-    .await?;
-    tx.send(Message::Text(
-        json!({"event":"start","sequenceNumber":"1","streamSid":stream_sid,"start":{
-            "accountSid":"ACsimulated","streamSid":stream_sid,"callSid":who.call_sid,
-            "tracks":["inbound"],
-            "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},
-            "customParameters":{"From":who.from,"To":who.to}}})
-        .to_string()
-        .into(),
-    ))
-    .await?;
+    tx.send(Message::Text(wire::connected().into())).await?;
+    tx.send(Message::Text(wire::start(&stream_sid, who).into())).await?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut report = CallReport::default();
     let again = opts.repeat.then(|| script.clone());
@@ -244,7 +192,7 @@ pub async fn run_with(
                                 }
                                 // Twilio returns the marks of cleared audio at once.
                                 while let Some(m) = marks.pop_front() {
-                                    out_frames.push(mark_json(&stream_sid, &mut seq, &m.name));
+                                    out_frames.push(wire::mark(&stream_sid, &mut seq, &m.name));
                                 }
                             }
                             _ => {}
@@ -291,7 +239,7 @@ pub async fn run_with(
         // and no longer queued has played.
         while marks.front().is_some_and(|m| m.at <= received - playback.len()) {
             if let Some(m) = marks.pop_front() {
-                tx.send(Message::Text(mark_json(&stream_sid, &mut seq, &m.name).into()))
+                tx.send(Message::Text(wire::mark(&stream_sid, &mut seq, &m.name).into()))
                     .await?;
             }
         }
@@ -325,15 +273,8 @@ pub async fn run_with(
                     }
                 }
                 Some(Step::Dtmf(c)) => {
-                    let digit = c.to_string();
                     seq += 1;
-                    tx.send(Message::Text(
-                        json!({"event":"dtmf","sequenceNumber":seq.to_string(),"streamSid":stream_sid,
-                               "dtmf":{"track":"inbound_track","digit":digit}})
-                        .to_string()
-                        .into(),
-                    ))
-                    .await?;
+                    tx.send(Message::Text(wire::dtmf(&stream_sid, seq, *c).into())).await?;
                     steps.pop_front();
                     step_started = now;
                     bot_spoke = false;
@@ -381,22 +322,15 @@ pub async fn run_with(
         }
         seq += 1;
         chunk += 1;
-        let msg = json!({"event":"media","sequenceNumber":seq.to_string(),"streamSid":stream_sid,
-            "media":{"track":"inbound","chunk":chunk.to_string(),"timestamp":((chunk - 1) * 20).to_string(),
-                     "payload":b64.encode(frame)}});
-        if tx.send(Message::Text(msg.to_string().into())).await.is_err() {
+        let msg = wire::media(&stream_sid, seq, chunk, &b64.encode(frame));
+        if tx.send(Message::Text(msg.into())).await.is_err() {
             break;
         }
     }
     if !closed {
         seq += 1;
         let _ = tx
-            .send(Message::Text(
-                json!({"event":"stop","sequenceNumber":seq.to_string(),"streamSid":stream_sid,
-                       "stop":{"accountSid":"ACsimulated","callSid":who.call_sid}})
-                .to_string()
-                .into(),
-            ))
+            .send(Message::Text(wire::stop(&stream_sid, seq, &who.call_sid).into()))
             .await;
         // Let the server close (it answers stop with a close frame).
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -412,9 +346,4 @@ pub async fn run_with(
         .await;
     }
     Ok(report)
-}
-
-fn mark_json(stream_sid: &str, seq: &mut u64, name: &str) -> String {
-    *seq += 1;
-    json!({"event":"mark","sequenceNumber":seq.to_string(),"streamSid":stream_sid,"mark":{"name":name}}).to_string()
 }

@@ -1,13 +1,16 @@
 //! `switchboard`: the voice telephony media server and its tools.
 
 mod config;
+mod decrypt;
 mod ops;
+mod serve;
+mod setup;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use tokio::net::TcpListener;
+use serve::shutdown_signal;
 use tracing_subscriber::EnvFilter;
 
 /// Real-time voice telephony media server for healthcare benefits calls.
@@ -150,7 +153,7 @@ fn main() -> Result<()> {
         .init();
     let rt = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match cli.command {
-        Command::Serve => rt()?.block_on(serve(cfg)),
+        Command::Serve => rt()?.block_on(serve::serve(cfg)),
         Command::Demo { wav, voice } => rt()?.block_on(async {
             let opts = switchboard::demo::DemoOptions {
                 stack: stack_config(&cfg),
@@ -164,41 +167,16 @@ fn main() -> Result<()> {
             switchboard::loadgen::cli::main(*args, stack_config(&cfg)).await?;
             Ok(())
         }),
-        Command::Migrate => rt()?.block_on(async {
-            let mut db = open_db(&cfg).await?;
-            println!("migrations up to date");
-            db.close();
-            Ok(())
-        }),
+        Command::Migrate => rt()?.block_on(setup::migrate(&cfg)),
         Command::Worker { concurrency } => rt()?.block_on(ops::worker(&cfg, concurrency, shutdown_signal())),
         Command::Jobs { action } => rt()?.block_on(ops::jobs(&cfg, action)),
         Command::Webhooks { action } => rt()?.block_on(ops::webhooks(&cfg, action)),
         Command::Audit { since, limit } => rt()?.block_on(ops::audit(&cfg, &since, limit)),
         Command::Recording {
             action: RecordingAction::Decrypt { call_id, output },
-        } => rt()?.block_on(decrypt_recording(&cfg, &call_id, &output)),
-        Command::Seed { patients, seed } => rt()?.block_on(async {
-            let mut db = open_db(&cfg).await?;
-            let r = functions::seed::seed(&db.pool, patients, seed).await?;
-            if r.inserted {
-                println!("seeded {} patients", r.patients);
-            } else {
-                println!("already seeded ({} patients): nothing to do", r.patients);
-            }
-            db.close();
-            Ok(())
-        }),
-        Command::Ingest { dir } => rt()?.block_on(async {
-            let mut db = open_db(&cfg).await?;
-            let embedder = models::embed::Embedder::load(&models::assets::Assets::discover(), 1)?;
-            let r = functions::ingest::ingest_dir(&db.pool, &embedder, &dir).await?;
-            println!(
-                "{} documents ingested ({} passages), {} unchanged",
-                r.documents, r.chunks, r.unchanged
-            );
-            db.close();
-            Ok(())
-        }),
+        } => rt()?.block_on(decrypt::decrypt_recording(&cfg, &call_id, &output)),
+        Command::Seed { patients, seed } => rt()?.block_on(setup::seed(&cfg, patients, seed)),
+        Command::Ingest { dir } => rt()?.block_on(setup::ingest(&cfg, &dir)),
         Command::PayerSim {
             listen,
             latency_ms,
@@ -206,8 +184,7 @@ fn main() -> Result<()> {
             failure_rate,
             slow_rate,
             slow_ms,
-        } => rt()?.block_on(async {
-            let mut db = open_db(&cfg).await?;
+        } => {
             let sim = functions::payer_sim::SimConfig {
                 latency: std::time::Duration::from_millis(latency_ms),
                 jitter: std::time::Duration::from_millis(jitter_ms),
@@ -215,98 +192,15 @@ fn main() -> Result<()> {
                 slow_rate,
                 slow: std::time::Duration::from_millis(slow_ms),
             };
-            let l = TcpListener::bind(listen).await?;
-            tracing::info!(addr = %l.local_addr()?, "payer simulator listening");
-            axum::serve(l, functions::payer_sim::router(db.pool.clone(), sim))
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
-            db.close();
-            Ok(())
-        }),
-        Command::CheckConfig => {
-            let s = &cfg.server;
-            println!("listen = {}", s.listen);
-            println!(
-                "public_url = {}",
-                s.public_url.as_deref().unwrap_or("(from Host header)")
-            );
-            println!(
-                "twilio_auth_token = {}",
-                if s.twilio_auth_token.is_some() {
-                    "(set)"
-                } else {
-                    "(unset: signatures not checked)"
-                }
-            );
-            println!(
-                "database_url = {}",
-                if cfg.database_url.is_some() { "(set)" } else { "(unset)" }
-            );
-            println!("mode = {:?}", s.mode);
-            println!("echo_delay_ms = {}", s.echo_delay.as_millis());
-            println!("shutdown_grace_secs = {}", s.shutdown_grace.as_secs());
-            println!("send_ms = {}, lead_ms = {}", s.playout.send_ms, s.playout.lead_ms);
-            match &s.recording {
-                Some(r) => println!("recording = on (key id {}, dir {})", r.key.id(), r.dir.display()),
-                None => println!("recording = off (no recording key)"),
-            }
-            Ok(())
+            rt()?.block_on(serve::payer_sim(&cfg, listen, sim))
         }
+        Command::CheckConfig => setup::check_config(&cfg),
         Command::Models {
             action: ModelsAction::Check,
-        } => check_models(),
+        } => setup::check_models(),
         Command::Models {
             action: ModelsAction::Install,
-        } => {
-            let status = std::process::Command::new("./scripts/models.sh")
-                .status()
-                .context("running ./scripts/models.sh")?;
-            anyhow::ensure!(status.success(), "model installation failed");
-            Ok(())
-        }
-    }
-}
-
-/// Loads each model once, timing it.
-fn check_models() -> Result<()> {
-    use models::assets::{Assets, files};
-    let assets = Assets::discover();
-    println!("models in {}", assets.dir().display());
-    let t = std::time::Instant::now();
-    models::vad::SileroModel::load(&assets, 1)?;
-    println!("  silero vad      ok ({} ms)", t.elapsed().as_millis());
-    let t = std::time::Instant::now();
-    models::stt::WhisperModel::load(&assets.require(files::WHISPER_TINY_EN)?)?;
-    println!("  whisper tiny.en ok ({} ms)", t.elapsed().as_millis());
-    let t = std::time::Instant::now();
-    models::tts::PiperVoice::load(&assets, 1, 1)?;
-    println!("  piper voice     ok ({} ms)", t.elapsed().as_millis());
-    let t = std::time::Instant::now();
-    models::embed::Embedder::load(&assets, 1)?;
-    println!("  minilm          ok ({} ms)", t.elapsed().as_millis());
-    Ok(())
-}
-
-/// `/readyz` check: every model file is installed.
-struct ModelFiles(models::assets::Assets);
-
-impl telephony::ReadinessCheck for ModelFiles {
-    fn name(&self) -> &'static str {
-        "models"
-    }
-    fn ready(&self) -> bool {
-        use models::assets::files::*;
-        [
-            ONNXRUNTIME,
-            SILERO_VAD,
-            WHISPER_TINY_EN,
-            PIPER_VOICE,
-            PIPER_CONFIG,
-            MINILM,
-            MINILM_TOKENIZER,
-        ]
-        .iter()
-        .all(|f| self.0.require(f).is_ok())
+        } => setup::install_models(),
     }
 }
 
@@ -330,113 +224,4 @@ async fn open_db(cfg: &config::Config) -> Result<functions::Database> {
     functions::Database::open(cfg.database_url.as_deref(), &cfg.data_dir, 4)
         .await
         .context("opening the database")
-}
-
-/// `recording decrypt`: audit row first (no audit, no decryption), then the WAV.
-async fn decrypt_recording(cfg: &config::Config, call_id: &str, output: &Path) -> Result<()> {
-    let rec = cfg
-        .server
-        .recording
-        .as_ref()
-        .context("no recording key configured: set SWITCHBOARD_RECORDING_KEY or SWITCHBOARD_RECORDING_KEY_FILE")?;
-    let src = switchboard::recording::path(&rec.dir, call_id)?;
-    anyhow::ensure!(src.is_file(), "no recording of call {call_id} in {}", rec.dir.display());
-    let mut db = open_db(cfg).await?;
-    let actor = std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "cli".into());
-    let entry = functions::audit::AuditEntry {
-        actor,
-        action: "recording.decrypt".into(),
-        resource: format!("recording:{call_id}"),
-        call_sid: Some(call_id.to_owned()),
-        remote_addr: None,
-    };
-    let audited = functions::audit::record(&db.pool, &entry).await;
-    db.close();
-    audited.context("writing the audit row (nothing was decrypted)")?;
-    let (key, id, out) = (rec.key.clone(), call_id.to_owned(), output.to_owned());
-    let s = tokio::task::spawn_blocking(move || switchboard::recording::decrypt_to_wav(&src, &key, &id, &out))
-        .await?
-        .with_context(|| format!("decrypting the recording of call {call_id}"))?;
-    println!(
-        "{}: {:.1} s, stereo 8 kHz (caller left, bot right), key id {}",
-        output.display(),
-        s.duration().as_secs_f64(),
-        s.key_id
-    );
-    if s.complete {
-        println!("complete");
-    } else {
-        println!("INCOMPLETE: the recording stops without its end (the server stopped mid-call); audio up to there");
-    }
-    Ok(())
-}
-
-async fn serve(cfg: config::Config) -> Result<()> {
-    let assets = models::assets::Assets::discover();
-    let files = ModelFiles(assets.clone());
-    if cfg.server.mode == telephony::CallMode::Agent {
-        let mut sc = stack_config(&cfg);
-        sc.server = cfg.server.clone();
-        // The private database is a newcomer's: give it data. A configured
-        // one is seeded with `switchboard seed` on purpose.
-        if cfg.database_url.is_some() {
-            sc.seed_patients = 0;
-        }
-        let stack = switchboard::stack::Stack::start(sc, vec![Box::new(files)])
-            .await
-            .context("starting the server")?;
-        tracing::info!(addr = %stack.addr, "switchboard listening (agent mode)");
-        stack.run_until(shutdown_signal()).await?;
-        return Ok(());
-    }
-    if !telephony::ReadinessCheck::ready(&files) {
-        // Echo and silent modes run without models; /readyz reports them missing.
-        tracing::warn!(dir = %assets.dir().display(), "model files missing: run ./scripts/models.sh");
-    }
-    // Models load once, before the first call (never per call).
-    let speech = if cfg.server.mode == telephony::CallMode::Repeat {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let stt_model = cfg.server.stt_model;
-        let t = std::time::Instant::now();
-        let engines =
-            tokio::task::spawn_blocking(move || telephony::speech::SpeechEngines::load(&assets, workers, stt_model))
-                .await?
-                .context("loading speech models")?;
-        tracing::info!(ms = t.elapsed().as_millis() as u64, workers, "speech models loaded");
-        Some(engines)
-    } else {
-        None
-    };
-    let listener = TcpListener::bind(cfg.server.listen)
-        .await
-        .with_context(|| format!("binding {}", cfg.server.listen))?;
-    tracing::info!(addr = %listener.local_addr()?, mode = ?cfg.server.mode, "switchboard listening");
-    let state = telephony::AppState::with_speech(cfg.server, vec![Box::new(files)], speech);
-    telephony::serve(listener, state, shutdown_signal()).await?;
-    Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
 }

@@ -7,10 +7,15 @@ use std::collections::BTreeMap;
 
 use super::measure::Outcome;
 use super::progress::Peaks;
-use super::prom::Scrape;
 use super::runner::RunResults;
 use super::stats::{Histogram, Summary};
 pub use super::text::table;
+
+mod checks;
+mod server;
+
+use checks::checks;
+pub use server::{budget_ms, server_figures};
 
 /// Limits a run is held to (the targets by default).
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -200,91 +205,6 @@ pub struct Report {
     pub barge_in_samples_ms: Vec<f64>,
 }
 
-const STAGES: &[(&str, &str)] = &[
-    ("stt_final", telephony::metrics::STT_FINAL_LATENCY),
-    ("tts_first_audio", telephony::metrics::TTS_FIRST_AUDIO),
-    ("turn", telephony::metrics::TURN_LATENCY),
-    ("barge_in", telephony::metrics::BARGE_IN_LATENCY),
-];
-
-const COUNTERS: &[(&str, &str)] = &[
-    ("frames_in", telephony::metrics::FRAMES_IN),
-    ("frames_out", telephony::metrics::FRAMES_OUT),
-    ("late_frames", telephony::metrics::LATE_FRAMES),
-    ("frames_concealed", telephony::metrics::FRAMES_CONCEALED),
-    ("media_anomalies", telephony::metrics::MEDIA_ANOMALIES),
-    ("barge_ins", telephony::metrics::BARGE_INS),
-    ("protocol_drops", telephony::metrics::PROTOCOL_DROPS),
-    ("stt_partials_skipped", telephony::metrics::STT_PARTIALS_SKIPPED),
-    ("calls_ended", telephony::metrics::CALLS),
-];
-
-/// A function's latency budget, ms (as the dialog declares it).
-pub fn budget_ms(function: &str) -> Option<f64> {
-    use dialog::tools::{NaiveDate, Request, Severity};
-    let dob = NaiveDate::from_ymd_opt(2000, 1, 1)?;
-    [
-        Request::PatientLookup {
-            name: String::new(),
-            dob,
-            phone: None,
-        },
-        Request::VerifyBenefits {
-            patient_id: 0,
-            medication: String::new(),
-        },
-        Request::CheckPaRequirements {
-            payer: String::new(),
-            medication: String::new(),
-            question: String::new(),
-        },
-        Request::FlagAdverseEvent {
-            patient_id: None,
-            medication: None,
-            symptoms: String::new(),
-            severity: Severity::Mild,
-        },
-    ]
-    .iter()
-    .find(|r| r.name() == function)
-    .map(|r| r.budget().as_secs_f64() * 1000.0)
-}
-
-/// The server's figures from the difference of two scrapes.
-pub fn server_figures(diff: &Scrape, peaks: Peaks) -> ServerFigures {
-    let stages_ms = STAGES
-        .iter()
-        .map(|(label, name)| ((*label).to_owned(), diff.histogram(name, &[]).summary_ms()))
-        .collect();
-    let lat = functions::metrics::FUNCTION_LATENCY;
-    let functions = diff
-        .label_values(&format!("{lat}_count"), "function")
-        .into_iter()
-        .map(|f| {
-            let h = diff.histogram(lat, &[("function", &f)]);
-            let overruns = diff.sum(functions::metrics::BUDGET_OVERRUNS, &[("function", &f)]);
-            FunctionFigures {
-                budget_ms: budget_ms(&f),
-                latency_ms: h.summary_ms(),
-                overruns: overruns.round() as u64,
-                overrun_ratio: if h.count > 0.0 { overruns / h.count } else { 0.0 },
-                function: f,
-            }
-        })
-        .filter(|f| f.latency_ms.count > 0)
-        .collect();
-    let counters = COUNTERS
-        .iter()
-        .map(|(label, name)| ((*label).to_owned(), diff.sum(name, &[])))
-        .collect();
-    ServerFigures {
-        stages_ms,
-        functions,
-        counters,
-        peaks,
-    }
-}
-
 /// Builds the report of one run.
 pub fn build(
     config: RunConfig,
@@ -366,94 +286,4 @@ pub fn build(
 
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
-}
-
-fn checks(
-    config: &RunConfig,
-    c: &Counts,
-    caller: &CallerFigures,
-    server: Option<&ServerFigures>,
-    l: &Limits,
-) -> Vec<BudgetCheck> {
-    let mut out = Vec::new();
-    let mut check = |what: String, limit: String, measured: Option<(f64, String)>, max: f64, gates: bool| {
-        out.push(BudgetCheck {
-            what,
-            limit,
-            held: measured.as_ref().map(|(v, _)| *v <= max),
-            measured: measured.map_or_else(|| "no samples".to_owned(), |(_, s)| s),
-            gates_capacity: gates,
-        });
-    };
-    let t = &caller.turn_latency_ms;
-    if !config.media_only {
-        let m = |v: f64| (t.count > 0).then(|| (v, format!("{v:.0} ms")));
-        check(
-            "turn latency p50 (caller)".into(),
-            format!("≤ {:.0} ms", l.turn_p50_ms),
-            m(t.p50),
-            l.turn_p50_ms,
-            false,
-        );
-        check(
-            "turn latency p95 (caller)".into(),
-            format!("≤ {:.0} ms", l.turn_p95_ms),
-            m(t.p95),
-            l.turn_p95_ms,
-            true,
-        );
-    }
-    for f in server.map(|s| s.functions.as_slice()).unwrap_or_default() {
-        let budget = f.budget_ms.map_or_else(String::new, |b| format!(" {b:.0} ms"));
-        check(
-            format!("{} p99 within budget{budget}", f.function),
-            format!("≤ {:.1} % overruns", l.overrun_ratio * 100.0),
-            Some((
-                f.overrun_ratio,
-                format!(
-                    "{:.1} % ({}/{}), p99 ≈ {:.0} ms",
-                    f.overrun_ratio * 100.0,
-                    f.overruns,
-                    f.latency_ms.count,
-                    f.latency_ms.p99
-                ),
-            )),
-            l.overrun_ratio,
-            true,
-        );
-    }
-    let j = &caller.jitter_ms;
-    check(
-        "bot-frame jitter p99.9 (caller)".into(),
-        format!("≤ {:.0} ms", l.jitter_p999_ms),
-        (j.count > 0).then(|| (j.p999, format!("{:.1} ms", j.p999))),
-        l.jitter_p999_ms,
-        true,
-    );
-    check(
-        "late bot frames (caller)".into(),
-        format!("≤ {:.2} %", l.late_ratio * 100.0),
-        (c.bot_frames > 0).then(|| {
-            (
-                caller.late_frame_ratio,
-                format!(
-                    "{:.3} % ({}/{})",
-                    caller.late_frame_ratio * 100.0,
-                    c.late_frames,
-                    c.bot_frames
-                ),
-            )
-        }),
-        l.late_ratio,
-        true,
-    );
-    let failed = ratio(c.failed, c.started);
-    check(
-        "dropped calls".into(),
-        format!("≤ {:.1} %", l.failed_ratio * 100.0),
-        (c.started > 0).then(|| (failed, format!("{:.1} % ({}/{})", failed * 100.0, c.failed, c.started))),
-        l.failed_ratio,
-        true,
-    );
-    out
 }

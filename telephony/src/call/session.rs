@@ -6,47 +6,24 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use media::level::{EnergyGate, GateConfig, GateEvent};
+use media::level::{EnergyGate, GateConfig};
 use media::mulaw;
-use media::playout::{Interrupted, MarkOutcome, Playout, Transmit};
+use media::playout::{Interrupted, MarkOutcome, Playout};
 use media::recording::StereoAligner;
 use media::sequence::{Sequencer, Verdict};
-use metrics::{counter, histogram};
-use models::vad::{SileroModel, VadEvent};
+use metrics::counter;
+use models::vad::SileroModel;
 
 use crate::config::{CallMode, ServerConfig};
 use crate::metrics as m;
-use crate::registry::CallState;
-use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, ProtocolError, SequenceCheck};
+use crate::twilio::codec::{Inbound, InboundCodec, OutboundEncoder, SequenceCheck};
 
 pub use super::events::{CallEvent, EndReason, Output};
 
 use super::agent::AgentCall;
 use super::echo::Echo;
 use super::speech::SpeechPath;
-
-/// Simple token bucket for inbound message policing.
-#[derive(Debug, Clone)]
-struct Bucket {
-    rate: f64,
-    cap: f64,
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    fn take(&mut self, now: Instant) -> bool {
-        let dt = now.saturating_duration_since(self.at).as_secs_f64();
-        self.at = now;
-        self.tokens = (self.tokens + dt * self.rate).min(self.cap);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
+use policing::Bucket;
 
 struct Live {
     encoder: OutboundEncoder,
@@ -97,12 +74,7 @@ impl CallSession {
             silero,
             catalog: None,
             codec: InboundCodec::new(cfg.limits),
-            bucket: Bucket {
-                rate: p.messages_per_sec as f64,
-                cap: p.burst as f64,
-                tokens: p.burst as f64,
-                at: now,
-            },
+            bucket: Bucket::full(p.messages_per_sec as f64, p.burst as f64, now),
             cfg,
             live: None,
             bad: 0,
@@ -334,146 +306,6 @@ impl CallSession {
         }
     }
 
-    /// One frame of caller audio (real or concealment).
-    fn on_audio(live: &mut Live, out: &mut VecDeque<Output>, ulaw: &[u8], now: Instant) {
-        live.pcm.clear();
-        mulaw::decode_into(ulaw, &mut live.pcm);
-        if let Some(r) = live.recording.as_mut() {
-            r.push_caller(&live.pcm);
-        }
-        if let Some(sp) = live.speech.as_mut() {
-            let events = match sp.on_frame(&live.pcm) {
-                Ok(ev) => ev,
-                Err(e) => {
-                    tracing::warn!(error = %e, "vad failed on a frame");
-                    Vec::new()
-                }
-            };
-            if live.agent.is_some() {
-                for ev in events {
-                    agent_io::on_vad(live, out, ev, now);
-                }
-                if let Some(sp) = live.speech.as_mut() {
-                    while let Some(req) = sp.poll_request() {
-                        out.push_back(Output::Decode(req));
-                    }
-                }
-                Self::take_hypotheses(live, out, now);
-                return;
-            }
-            for ev in events {
-                if let VadEvent::SpeechStart { at_ms } = ev
-                    && live.playout.is_active(now)
-                {
-                    let cut = clear_playout(&mut live.playout, live.recording.as_mut(), now);
-                    sp.clear();
-                    out.push_back(Output::Send(live.encoder.clear()));
-                    counter!(m::BARGE_INS).increment(1);
-                    let onset_ms = sp.audio_ms().saturating_sub(at_ms);
-                    histogram!(m::BARGE_IN_LATENCY).record(onset_ms as f64 / 1000.0);
-                    out.push_back(Output::Event(CallEvent::BargeIn(cut)));
-                }
-            }
-            while let Some(req) = sp.poll_request() {
-                out.push_back(Output::Decode(req));
-            }
-            Self::take_hypotheses(live, out, now);
-            return;
-        }
-        let ev = live.gate.push(&live.pcm);
-        if let Some(GateEvent::SpeechStarted { began_ms_ago }) = ev
-            && live.playout.is_active(now)
-        {
-            // Barge-in: the caller talks over the bot.
-            let cut = clear_playout(&mut live.playout, live.recording.as_mut(), now);
-            out.push_back(Output::Send(live.encoder.clear()));
-            if let Some(echo) = live.echo.as_mut() {
-                echo.drop_all_but_current();
-            }
-            counter!(m::BARGE_INS).increment(1);
-            histogram!(m::BARGE_IN_LATENCY).record(began_ms_ago as f64 / 1000.0);
-            out.push_back(Output::Event(CallEvent::BargeIn(cut)));
-        }
-        if let Some(echo) = live.echo.as_mut() {
-            echo.on_frame(now, ulaw, ev, live.gate.is_speaking());
-        }
-    }
-
-    /// Releases due audio and paces it out; reports state flips.
-    fn after(&mut self, now: Instant) {
-        let Some(live) = self.live.as_mut() else {
-            return;
-        };
-        if let Some(echo) = live.echo.as_mut() {
-            echo.release(now, &mut live.playout);
-        }
-        let late_before = live.playout.stats().late_sends;
-        let mut sent_media = false;
-        while let Some(t) = live.playout.poll_transmit(now) {
-            match t {
-                Transmit::Media(audio) => {
-                    sent_media = true;
-                    counter!(m::FRAMES_OUT).increment(1);
-                    if let Some(r) = live.recording.as_mut() {
-                        live.bot_pcm.clear();
-                        mulaw::decode_into(&audio, &mut live.bot_pcm);
-                        r.push_bot(now, &live.bot_pcm);
-                    }
-                    self.out.push_back(Output::Send(live.encoder.media(&audio)));
-                }
-                Transmit::Mark(mark) => self.out.push_back(Output::Send(live.encoder.mark(&mark.name()))),
-            }
-        }
-        if let Some(r) = live.recording.as_mut() {
-            while let Some(block) = r.poll_block(now) {
-                self.out.push_back(Output::Record {
-                    interleaved: block,
-                    last: false,
-                });
-            }
-        }
-        let late = live.playout.stats().late_sends - late_before;
-        if late > 0 {
-            counter!(m::LATE_FRAMES).increment(late);
-        }
-        let speaking = live.playout.is_active(now);
-        if speaking != live.speaking_reported {
-            live.speaking_reported = speaking;
-            let s = if speaking {
-                CallState::Speaking
-            } else {
-                CallState::Listening
-            };
-            self.out.push_back(Output::Event(CallEvent::State(s)));
-        }
-        if live.agent.is_some()
-            && let Some(reason) = agent_io::after_playout(live, &mut self.out, sent_media, now)
-        {
-            let text = match reason {
-                EndReason::Transferred => "call transferred",
-                _ => "call completed",
-            };
-            self.end(reason, 1000, text);
-        }
-    }
-
-    fn drop_message(&mut self, reason: &'static str, err: Option<&ProtocolError>) {
-        counter!(m::PROTOCOL_DROPS, "reason" => reason).increment(1);
-        self.bad += 1;
-        // The first few drops of a call are logged in full, then every 100th.
-        if self.bad <= 5 || self.bad.is_multiple_of(100) {
-            match err {
-                Some(e) => {
-                    tracing::warn!(reason, error = %e, dropped = self.bad, "inbound message dropped")
-                }
-                None => tracing::warn!(reason, dropped = self.bad, "inbound message dropped"),
-            }
-        }
-        if self.bad > self.cfg.policing.max_bad_messages {
-            self.end(EndReason::Abuse, 1008, "too many invalid messages");
-        }
-    }
-
     fn end(&mut self, reason: EndReason, code: u16, text: &'static str) {
         if self.ended {
             return;
@@ -518,6 +350,9 @@ impl CallSession {
 }
 
 mod agent_io;
+mod caller_audio;
+mod playout_io;
+mod policing;
 mod speech_io;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 
 use super::*;
+use crate::registry::CallState;
 
 const START: &str = r#"{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"MZ1","callSid":"CA1","tracks":["inbound"],"customParameters":{},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ1"}"#;
 

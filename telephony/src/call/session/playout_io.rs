@@ -1,0 +1,73 @@
+//! After every input: due bot audio released and paced out, the recording
+//! fed, speaking/listening flips reported, and the call ended once the
+//! agent is done.
+
+use std::time::Instant;
+
+use media::mulaw;
+use media::playout::Transmit;
+use metrics::counter;
+
+use super::{CallEvent, CallSession, EndReason, Output};
+use crate::metrics as m;
+use crate::registry::CallState;
+
+impl CallSession {
+    /// Releases due audio and paces it out; reports state flips.
+    pub(super) fn after(&mut self, now: Instant) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        if let Some(echo) = live.echo.as_mut() {
+            echo.release(now, &mut live.playout);
+        }
+        let late_before = live.playout.stats().late_sends;
+        let mut sent_media = false;
+        while let Some(t) = live.playout.poll_transmit(now) {
+            match t {
+                Transmit::Media(audio) => {
+                    sent_media = true;
+                    counter!(m::FRAMES_OUT).increment(1);
+                    if let Some(r) = live.recording.as_mut() {
+                        live.bot_pcm.clear();
+                        mulaw::decode_into(&audio, &mut live.bot_pcm);
+                        r.push_bot(now, &live.bot_pcm);
+                    }
+                    self.out.push_back(Output::Send(live.encoder.media(&audio)));
+                }
+                Transmit::Mark(mark) => self.out.push_back(Output::Send(live.encoder.mark(&mark.name()))),
+            }
+        }
+        if let Some(r) = live.recording.as_mut() {
+            while let Some(block) = r.poll_block(now) {
+                self.out.push_back(Output::Record {
+                    interleaved: block,
+                    last: false,
+                });
+            }
+        }
+        let late = live.playout.stats().late_sends - late_before;
+        if late > 0 {
+            counter!(m::LATE_FRAMES).increment(late);
+        }
+        let speaking = live.playout.is_active(now);
+        if speaking != live.speaking_reported {
+            live.speaking_reported = speaking;
+            let s = if speaking {
+                CallState::Speaking
+            } else {
+                CallState::Listening
+            };
+            self.out.push_back(Output::Event(CallEvent::State(s)));
+        }
+        if live.agent.is_some()
+            && let Some(reason) = super::agent_io::after_playout(live, &mut self.out, sent_media, now)
+        {
+            let text = match reason {
+                EndReason::Transferred => "call transferred",
+                _ => "call completed",
+            };
+            self.end(reason, 1000, text);
+        }
+    }
+}
