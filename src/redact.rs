@@ -103,7 +103,7 @@ struct Visitor {
 impl Visitor {
     fn push(&mut self, field: &Field, value: String) {
         let name = field.name();
-        let value = if SENSITIVE_FIELDS.contains(&name.to_ascii_lowercase().as_str()) {
+        let value = if SENSITIVE_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name)) {
             "[redacted]".to_owned()
         } else {
             scrub(&value)

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::LoadgenError;
@@ -15,6 +16,37 @@ type Series = (&'static str, RGBColor, fn(&Report) -> f64);
 
 fn err(e: impl std::fmt::Display) -> LoadgenError {
     LoadgenError::Plot(e.to_string())
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A captioned chart with labelled axes from 0 to `x.1` and `y.1`.
+fn axes<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    x: (&str, f64),
+    y: (&str, f64),
+) -> Result<Chart<'a, 'b>, LoadgenError> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(52)
+        .build_cartesian_2d(0.0..x.1, 0.0..y.1)
+        .map_err(err)?;
+    chart.configure_mesh().x_desc(x.0).y_desc(y.0).draw().map_err(err)?;
+    Ok(chart)
+}
+
+/// Draws the legend of the series drawn so far.
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, at: SeriesLabelPosition) -> Result<(), LoadgenError> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
 }
 
 /// Cumulative distribution of samples (ms), sorted, as plot points.
@@ -39,19 +71,12 @@ pub fn run_cdf(report: &Report, path: &Path) -> Result<(), LoadgenError> {
         .map(|p| p.0)
         .fold(100.0_f64, f64::max)
         .mul_add(1.05, 0.0);
-    let mut chart = ChartBuilder::on(&left)
-        .caption("Turn and barge-in latency (caller), CDF", ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(44)
-        .build_cartesian_2d(0.0..top, 0.0..1.0)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("ms")
-        .y_desc("fraction of turns")
-        .draw()
-        .map_err(err)?;
+    let mut chart = axes(
+        &left,
+        "Turn and barge-in latency (caller), CDF",
+        ("ms", top),
+        ("fraction of turns", 1.0),
+    )?;
     for (points, color, label) in [
         (
             &turn,
@@ -69,13 +94,7 @@ pub fn run_cdf(report: &Report, path: &Path) -> Result<(), LoadgenError> {
             .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
 
     let jitter: Vec<(f64, f64)> = report
         .jitter_us
@@ -84,19 +103,12 @@ pub fn run_cdf(report: &Report, path: &Path) -> Result<(), LoadgenError> {
         .map(|(us, f)| (us as f64 / 1000.0, f))
         .collect();
     let top = jitter.iter().map(|p| p.0).fold(25.0_f64, f64::max) * 1.05;
-    let mut chart = ChartBuilder::on(&right)
-        .caption("Bot-frame jitter (caller), CDF", ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(44)
-        .build_cartesian_2d(0.0..top, 0.0..1.0)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("ms later than the frame's schedule")
-        .y_desc("fraction of bot frames")
-        .draw()
-        .map_err(err)?;
+    let mut chart = axes(
+        &right,
+        "Bot-frame jitter (caller), CDF",
+        ("ms later than the frame's schedule", top),
+        ("fraction of bot frames", 1.0),
+    )?;
     if !jitter.is_empty() {
         chart
             .draw_series(LineSeries::new(
@@ -110,13 +122,7 @@ pub fn run_cdf(report: &Report, path: &Path) -> Result<(), LoadgenError> {
                 report.caller.jitter_ms.p999
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREEN.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     root.present().map_err(err)
 }
@@ -139,19 +145,12 @@ pub fn capacity(steps: &[(usize, &Report)], path: &Path) -> Result<(), LoadgenEr
         .flat_map(|(_, r)| series.iter().map(move |(_, _, f)| f(r)))
         .fold(25.0_f64, f64::max)
         * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Capacity search: budgets against concurrent calls", ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(52)
-        .build_cartesian_2d(0.0..max_x, 0.0..max_y)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("concurrent calls")
-        .y_desc("ms / ‰")
-        .draw()
-        .map_err(err)?;
+    let mut chart = axes(
+        &root,
+        "Capacity search: budgets against concurrent calls",
+        ("concurrent calls", max_x),
+        ("ms / ‰", max_y),
+    )?;
     for (label, color, f) in series {
         let line: Vec<(f64, f64)> = pts.iter().map(|(n, r)| (*n as f64, f(r))).collect();
         chart
@@ -166,12 +165,6 @@ pub fn capacity(steps: &[(usize, &Report)], path: &Path) -> Result<(), LoadgenEr
             }))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(err)
 }

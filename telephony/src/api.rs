@@ -33,14 +33,8 @@ pub async fn transcript(State(s): State<Arc<AppState>>, Path(call_sid): Path<Str
         return (StatusCode::SERVICE_UNAVAILABLE, "no database in this mode\n").into_response();
     };
     let pool = agent.functions.pool();
-    if !audit_read(
-        &s,
-        remote(&req),
-        "transcript.read",
-        &format!("call:{call_sid}/transcript"),
-    )
-    .await
-    {
+    let resource = format!("call:{call_sid}/transcript");
+    if !audit_read(&s, remote(&req), "transcript.read", &resource, Some(&call_sid)).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
     }
     match load(pool, &call_sid).await {
@@ -70,14 +64,16 @@ pub fn authorized(s: &AppState, req: &Request) -> bool {
 /// Writes the audit row of an API read of PHI (actor: the token's
 /// fingerprint; `remote`, the reader's address). False when it could not be written:
 /// then the read must not happen.
-pub async fn audit_read(s: &AppState, remote: Option<String>, action: &str, resource: &str) -> bool {
+pub async fn audit_read(
+    s: &AppState,
+    remote: Option<String>,
+    action: &str,
+    resource: &str,
+    call_sid: Option<&str>,
+) -> bool {
     let (Some(agent), Some(token)) = (s.agent.as_ref(), s.config.api_token.as_deref()) else {
         return false;
     };
-    let call_sid = resource
-        .strip_prefix("call:")
-        .and_then(|r| r.split('/').next())
-        .map(str::to_owned);
     let entry = AuditEntry {
         actor: format!(
             "api:{}",
@@ -85,7 +81,7 @@ pub async fn audit_read(s: &AppState, remote: Option<String>, action: &str, reso
         ),
         action: action.into(),
         resource: resource.into(),
-        call_sid,
+        call_sid: call_sid.map(str::to_owned),
         remote_addr: remote,
     };
     match audit::record(agent.functions.pool(), &entry).await {
@@ -133,24 +129,7 @@ async fn load(pool: &deadpool_postgres::Pool, call_sid: &str) -> Result<Option<s
     else {
         return Ok(None);
     };
-    let utterances: Vec<serde_json::Value> = client
-        .query(
-            "SELECT speaker, text, started_ms, ended_ms, cut_off FROM call_utterances
-             WHERE call_sid = $1 ORDER BY started_ms, id",
-            &[&call_sid],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            json!({
-                "speaker": r.get::<_, String>(0),
-                "text": r.get::<_, String>(1),
-                "started_ms": r.get::<_, i64>(2),
-                "ended_ms": r.get::<_, Option<i64>>(3),
-                "cut_off": r.get::<_, bool>(4),
-            })
-        })
-        .collect();
+    let utterances = functions::calls::load_utterances(&**client, call_sid).await?;
     let ts = |c: Option<chrono::DateTime<chrono::Utc>>| c.map(|t| t.to_rfc3339());
     Ok(Some(json!({
         "call_sid": call_sid,

@@ -196,7 +196,7 @@ async fn list_calls(State(s): State<Arc<AppState>>, req: axum::extract::Request)
     let wants_full = crate::api::authorized(&s, &req);
     let remote = crate::api::remote(&req);
     drop(req);
-    let full = wants_full && crate::api::audit_read(&s, remote, "calls.list", "calls:live").await;
+    let full = wants_full && crate::api::audit_read(&s, remote, "calls.list", "calls:live", None).await;
     if !full {
         for c in &mut calls {
             c.from = c.from.as_deref().map(crate::api::mask_number);

@@ -158,6 +158,34 @@ pub async fn finalize(pool: &Pool, call: &FinishedCall) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The utterances of `call_sid`, in the order they were said.
+pub async fn load_utterances(
+    client: &impl tokio_postgres::GenericClient,
+    call_sid: &str,
+) -> Result<Vec<Utterance>, DbError> {
+    let rows = client
+        .query(
+            "SELECT speaker, text, started_ms, ended_ms, cut_off FROM call_utterances
+             WHERE call_sid = $1 ORDER BY started_ms, id",
+            &[&call_sid],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Utterance {
+            speaker: if r.get::<_, &str>(0) == Speaker::Bot.label() {
+                Speaker::Bot
+            } else {
+                Speaker::Caller
+            },
+            text: r.get(1),
+            started_ms: r.get::<_, i64>(2).max(0) as u64,
+            ended_ms: r.get::<_, Option<i64>>(3).map(|v| v.max(0) as u64),
+            cut_off: r.get(4),
+        })
+        .collect())
+}
+
 async fn insert_utterance(
     client: &impl tokio_postgres::GenericClient,
     call_sid: &str,

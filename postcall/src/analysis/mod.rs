@@ -151,7 +151,7 @@ pub fn analyze(call: &CallInput, catalog: &Catalog) -> Analysis {
     if !adverse_events.is_empty() {
         push_new(&mut topics, Intent::SideEffect.label());
     }
-    let call_outcome = outcome(call, caller.is_empty());
+    let call_outcome = outcome(call);
     let satisfaction = satisfaction(call, &call_outcome, &caller);
     let follow_up_actions = follow_ups(call, &call_outcome, &topics, &medications, &adverse_events);
     let summary = summary(
@@ -210,12 +210,11 @@ fn rank(severity: &str) -> u8 {
     }
 }
 
-fn outcome(call: &CallInput, silent: bool) -> String {
+fn outcome(call: &CallInput) -> String {
     match call.outcome.as_deref() {
         Some(o) if OUTCOMES.contains(&o) => o.to_owned(),
         _ if call.end_reason.as_deref() == Some("transferred") => "transferred".into(),
-        _ if silent => "abandoned".into(),
-        // Ended mid-conversation without an outcome: the caller left.
+        // Silent, or ended mid-conversation without an outcome: the caller left.
         _ => "abandoned".into(),
     }
 }

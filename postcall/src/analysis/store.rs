@@ -2,7 +2,7 @@
 //! analysis job's transaction.
 
 use dialog::Catalog;
-use functions::calls::{Speaker, Utterance};
+use functions::calls::load_utterances;
 use functions::events;
 use serde_json::json;
 use tokio_postgres::Transaction;
@@ -20,26 +20,7 @@ pub(super) async fn load(tx: &Transaction<'_>, call_sid: &str) -> Result<CallInp
         )
         .await?
         .ok_or_else(|| JobError::Payload("unknown call".into()))?;
-    let utterances = tx
-        .query(
-            "SELECT speaker, text, started_ms, ended_ms, cut_off FROM call_utterances
-             WHERE call_sid = $1 ORDER BY started_ms, id",
-            &[&call_sid],
-        )
-        .await?
-        .into_iter()
-        .map(|r| Utterance {
-            speaker: if r.get::<_, &str>(0) == "bot" {
-                Speaker::Bot
-            } else {
-                Speaker::Caller
-            },
-            text: r.get(1),
-            started_ms: r.get::<_, i64>(2).max(0) as u64,
-            ended_ms: r.get::<_, Option<i64>>(3).map(|v| v.max(0) as u64),
-            cut_off: r.get(4),
-        })
-        .collect();
+    let utterances = load_utterances(tx, call_sid).await?;
     let functions = tx
         .query(
             "SELECT name, outcome FROM function_calls WHERE call_sid = $1 ORDER BY started_at",

@@ -47,14 +47,7 @@ impl EndReason {
     }
 }
 
-/// Who spoke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Speaker {
-    /// The person on the phone.
-    Caller,
-    /// The agent.
-    Bot,
-}
+pub use functions::calls::Speaker;
 
 /// One line of the conversation, for the call record.
 #[derive(Debug, Clone, PartialEq)]

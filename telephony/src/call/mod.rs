@@ -21,7 +21,7 @@ use crate::metrics as m;
 use crate::monitor::{MonitorEvent, MonitorNote};
 use crate::registry::CallState;
 use crate::server::AppState;
-use events::{AgentNote, Speaker};
+use events::AgentNote;
 use functions::calls::CallRecord;
 use session::{CallEvent, CallSession, Output};
 
@@ -292,10 +292,7 @@ fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session
                 agent.log.record(CallRecord::Utterance {
                     call_sid: id.clone(),
                     utterance: functions::calls::Utterance {
-                        speaker: match u.speaker {
-                            Speaker::Caller => functions::calls::Speaker::Caller,
-                            Speaker::Bot => functions::calls::Speaker::Bot,
-                        },
+                        speaker: u.speaker,
                         text: u.text.clone(),
                         started_ms: u.started_ms,
                         ended_ms: Some(u.ended_ms),
