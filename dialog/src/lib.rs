@@ -25,6 +25,6 @@ mod speech;
 mod verify;
 
 pub use catalog::Catalog;
-pub use machine::{Action, CallOutcome, Dialog, DialogConfig, Event, IntentFallback, Interruption};
+pub use machine::{Action, CallOutcome, Dialog, DialogConfig, Event, Handoff, IntentFallback, Interruption};
 pub use nlu::{Intent, Understanding, understand};
 pub use tier::Tier;

@@ -119,6 +119,28 @@ pub struct Dialog {
     outstanding: Option<Outstanding>,
     queued: VecDeque<String>,
     not_understood: u32,
+    /// Staff tiers with nobody on duty now ([`Event::StaffHours`]).
+    closed_tiers: Vec<Tier>,
+    /// The last intent understood (for the handoff to staff).
+    last_intent: Option<Intent>,
+    /// What the person taking the call is told, once a transfer is decided.
+    handoff: Option<Handoff>,
+}
+
+/// What the person who takes a transferred call (or works its callback) is
+/// told first. The medication is filled only for a verified caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handoff {
+    /// Why the call goes to staff (the transfer's reason label).
+    pub reason: &'static str,
+    /// Whether the caller's identity was verified.
+    pub verified: bool,
+    /// The caller's last request, as an intent label ("coverage", ...).
+    pub intent: Option<&'static str>,
+    /// The medication the conversation was about (verified callers only).
+    pub medication: Option<String>,
+    /// The verified patient's id (verified callers only).
+    pub patient_id: Option<i64>,
 }
 
 impl fmt::Debug for Dialog {
@@ -157,6 +179,9 @@ impl Dialog {
             outstanding: None,
             queued: VecDeque::new(),
             not_understood: 0,
+            closed_tiers: Vec::new(),
+            last_intent: None,
+            handoff: None,
         }
     }
 
@@ -180,6 +205,7 @@ impl Dialog {
                     self.after_bot_quiet();
                 }
             }
+            Event::StaffHours { closed } => self.closed_tiers = closed,
             _ if matches!(self.stage, Stage::Done) => {}
             Event::Started { caller_phone } => {
                 if matches!(self.stage, Stage::NotStarted) {
@@ -241,6 +267,12 @@ impl Dialog {
         self.outcome
     }
 
+    /// What staff are told about the call, once it was handed to them
+    /// (a transfer or a callback task).
+    pub fn handoff(&self) -> Option<&Handoff> {
+        self.handoff.as_ref()
+    }
+
     /// Whether the caller's identity was verified on this call.
     pub fn is_verified(&self) -> bool {
         self.verified
@@ -298,7 +330,36 @@ impl Dialog {
         self.turns.clear_timers();
     }
 
+    /// What staff would be told if the call went to them now for `reason`.
+    pub fn context(&self, reason: &'static str) -> Handoff {
+        let (medication, patient_id) = match &self.stage {
+            Stage::Verified(s) => (s.topic.clone(), Some(s.caller.patient_id())),
+            _ => (None, None),
+        };
+        Handoff {
+            reason,
+            verified: self.verified,
+            intent: self.last_intent.map(Intent::label),
+            medication,
+            patient_id,
+        }
+    }
+
+    /// Captures what staff will be told (before `end` drops the record).
+    fn capture_handoff(&mut self, reason: &'static str) {
+        self.handoff = Some(self.context(reason));
+    }
+
     fn transfer(&mut self, prompt: &'static str, tier: Tier, reason: &'static str, outcome: CallOutcome) {
+        self.capture_handoff(reason);
+        if self.closed_tiers.contains(&tier) {
+            // Nobody to take the call: say so, and make the callback real.
+            self.say(prompts::STAFF_CLOSED_CALLBACK, false);
+            self.actions.push_back(Action::QueueForStaff { tier, reason });
+            self.actions.push_back(Action::Hangup);
+            self.end(CallOutcome::CallbackQueued);
+            return;
+        }
         self.say(prompt, false);
         self.actions.push_back(Action::Transfer { tier, reason });
         self.end(outcome);

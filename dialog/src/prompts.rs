@@ -40,8 +40,19 @@ pub const WHICH_MEDICATION: &str = "Which medication is this about?";
 /// A side effect was reported without saying what it is.
 pub const ASK_SYMPTOMS: &str = "I'm sorry to hear that. What symptoms are you having?";
 /// The benefits check ran past its budget and finishes in the background.
-pub const BENEFITS_PENDING: &str =
-    "I've started the check with your plan; it's taking longer than usual, so we'll text you the result.";
+pub const BENEFITS_PENDING: &str = "I've started the check with your plan; it's taking longer than usual, so a technician \
+                                    will call you back with the result.";
+/// The patient lookup could not run (database down or too slow): not a mismatch.
+pub const RECORDS_UNAVAILABLE: &str = "I'm sorry, I can't reach our records right now. Would you like me to connect you \
+                                       to a member of our team?";
+/// The caller declined a person after [`RECORDS_UNAVAILABLE`].
+pub const RECORDS_TRY_AGAIN: &str = "All right, let's try again. Please tell me your full name and date of birth.";
+/// A transfer was due but nobody on that team is on duty now.
+pub const STAFF_CLOSED_CALLBACK: &str = "Our team isn't available right now, so I've asked someone to call you back \
+                                         as soon as we open. Thanks for calling. Goodbye.";
+/// Too many failed verifications for this number or patient.
+pub const VERIFICATION_LOCKED: &str = "For your security, I can't verify your identity by phone right now. I'm \
+                                       transferring you to a member of our team.";
 /// The benefits check failed.
 pub const BENEFITS_UNAVAILABLE: &str =
     "I couldn't reach your plan just now, so I've asked a technician to follow up with you.";
@@ -90,6 +101,10 @@ pub const FIXED_PROMPTS: &[&str] = &[
     WHICH_MEDICATION,
     ASK_SYMPTOMS,
     BENEFITS_PENDING,
+    RECORDS_UNAVAILABLE,
+    RECORDS_TRY_AGAIN,
+    VERIFICATION_LOCKED,
+    STAFF_CLOSED_CALLBACK,
     BENEFITS_UNAVAILABLE,
     PA_NOT_FOUND,
     PHARMACIST_CALLBACK,
@@ -116,7 +131,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 28);
+        assert_eq!(FIXED_PROMPTS.len(), 32);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

@@ -173,6 +173,9 @@ pub enum Outcome {
         /// Case number to read back ("AE-2026-000123").
         case_number: String,
     },
+    /// `PatientLookup` refused: too many failed verifications for this
+    /// calling number or this patient within the lockout window.
+    VerificationLocked,
     /// The call failed or ran past its budget with nothing to show.
     Failed {
         /// Short reason, for logs (never PHI).

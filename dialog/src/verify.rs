@@ -30,6 +30,8 @@ pub(crate) struct Identity {
     pub dob: Option<NaiveDate>,
     pub failures: u32,
     pub pending: Option<Pending>,
+    /// The lookup could not run and a person was offered: a "yes" transfers.
+    pub offered_person: bool,
 }
 
 impl Identity {

@@ -104,14 +104,21 @@ fn verification_failing_three_times_transfers_without_phi() {
             matches!(requests(&out)[..], [Request::PatientLookup { .. }]),
             "attempt {attempt}"
         );
-        let outcome = if attempt == 2 {
-            Outcome::Failed {
-                reason: "timeout".into(),
-            }
-        } else {
-            Outcome::Patient(None)
-        };
-        let out = call.result(call.last_call_id(), outcome);
+        if attempt == 2 {
+            // The records are unreachable: not a mismatch, a person is offered,
+            // and declining runs the same lookup again without a new attempt.
+            let out = call.result(
+                call.last_call_id(),
+                Outcome::Failed {
+                    reason: "timeout".into(),
+                },
+            );
+            assert_eq!(said(&out), [RECORDS_UNAVAILABLE]);
+            call.finish_speaking();
+            let out = call.hear("No.");
+            assert!(matches!(requests(&out)[..], [Request::PatientLookup { .. }]), "{out:?}");
+        }
+        let out = call.result(call.last_call_id(), Outcome::Patient(None));
         if attempt < 3 {
             assert_eq!(said(&out), [VERIFY_RETRY]);
             call.finish_speaking();
@@ -313,4 +320,74 @@ fn results_for_unknown_ids_are_ignored() {
     let mut call = Call::started();
     assert!(call.result(CallId(7), Outcome::Patient(Some(jane()))).is_empty());
     assert!(!call.dialog.is_verified());
+}
+
+#[test]
+fn unreachable_records_offer_a_person_and_a_yes_transfers() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    let out = call.hear("It's Jane Doe, 3/3/85");
+    assert!(matches!(requests(&out)[..], [Request::PatientLookup { .. }]));
+    let out = call.result(
+        call.last_call_id(),
+        Outcome::Failed {
+            reason: "database unavailable".into(),
+        },
+    );
+    assert_eq!(said(&out), [RECORDS_UNAVAILABLE]);
+    assert!(!said(&out).iter().any(|t| t.contains("couldn't match")), "{out:?}");
+    call.finish_speaking();
+    let out = call.hear("Yes please.");
+    assert_eq!(said(&out), [TRANSFER]);
+    assert!(out.contains(&Action::Transfer {
+        tier: Tier::T1,
+        reason: "records_unavailable"
+    }));
+    assert_eq!(call.dialog.outcome(), CallOutcome::Transferred);
+}
+
+#[test]
+fn a_locked_verification_transfers_and_discloses_nothing() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    call.hear("It's Jane Doe, 3/3/85");
+    let out = call.result(call.last_call_id(), Outcome::VerificationLocked);
+    assert_eq!(said(&out), [VERIFICATION_LOCKED]);
+    assert!(out.contains(&Action::Transfer {
+        tier: Tier::T1,
+        reason: "verification_locked"
+    }));
+    assert_eq!(call.dialog.outcome(), CallOutcome::VerificationFailed);
+}
+
+#[test]
+fn off_duty_staff_make_a_callback_task_and_emergencies_still_connect() {
+    let mut call = Call::started();
+    call.send(Event::StaffHours {
+        closed: vec![Tier::T1, Tier::T2, Tier::T3],
+    });
+    call.finish_speaking();
+    let out = call.hear("I want to talk to a representative.");
+    assert_eq!(said(&out), [STAFF_CLOSED_CALLBACK]);
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T1,
+        reason: "caller_request"
+    }));
+    assert!(out.contains(&Action::Hangup));
+    assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    assert_eq!(call.dialog.outcome(), CallOutcome::CallbackQueued);
+    let h = call.dialog.handoff().expect("handoff captured");
+    assert_eq!((h.reason, h.verified, h.medication.as_deref(), h.patient_id), ("caller_request", false, None, None));
+
+    let mut call = Call::started();
+    call.send(Event::StaffHours {
+        closed: vec![Tier::T1, Tier::T2, Tier::T3],
+    });
+    call.finish_speaking();
+    let out = call.hear("I took too many pills and I can't breathe.");
+    assert_eq!(said(&out)[0], EMERGENCY);
+    assert!(out.contains(&Action::Transfer {
+        tier: Tier::T2,
+        reason: "emergency"
+    }));
 }

@@ -110,6 +110,11 @@ fn benefits_answer_and_pending() {
     );
     let out = call.result(call.last_call_id(), Outcome::BenefitsPending);
     assert_eq!(said(&out), [BENEFITS_PENDING, ANYTHING_ELSE]);
+    // The promised call back is a real task for a technician.
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T1,
+        reason: "benefits_pending"
+    }));
 }
 
 #[test]

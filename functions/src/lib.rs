@@ -18,6 +18,8 @@ pub mod queue;
 pub mod seed;
 pub mod service;
 pub mod spool;
+pub mod tasks;
+pub mod verification;
 
 pub use db::Database;
 pub use error::DbError;

@@ -46,6 +46,8 @@ async fn analysis_is_stored_once_and_side_effects_become_one_case() {
             ),
             said(Speaker::Caller, 30000, "thanks, that was helpful, goodbye"),
         ],
+        tasks: Vec::new(),
+        events: Vec::new(),
     };
     calls::finalize(&pool, &call).await.expect("finalize");
 

@@ -208,6 +208,8 @@ async fn database_outage_mid_run_loses_nothing_and_duplicates_nothing() {
             end_reason: "disconnected".into(),
             outcome: Some("abandoned".into()),
             utterances: lines(99),
+            tasks: Vec::new(),
+            events: Vec::new(),
         };
         s.append(&serde_json::to_vec(&call).unwrap()).unwrap();
     }

@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 
 use crate::server::AppState;
 
+mod tasks;
+pub use tasks::{close_task, tasks};
+
 /// `GET /api/calls/{call_sid}/transcript`.
 pub async fn transcript(State(s): State<Arc<AppState>>, Path(call_sid): Path<String>, req: Request) -> Response {
     if s.config.api_token.is_none() {

@@ -109,6 +109,10 @@ pub struct ServerConfig {
     /// Bearer token for the PHI read API (`/api/calls/{sid}/transcript`);
     /// `None`: that API is off.
     pub api_token: Option<String>,
+    /// Staff lines that transfers ring, with their business hours.
+    pub staff: crate::control::directory::StaffDirectory,
+    /// Twilio's REST API (call updates, messages); `None`: not configured.
+    pub twilio_rest: Option<crate::twilio::rest::RestConfig>,
 }
 
 impl Default for ServerConfig {
@@ -126,6 +130,8 @@ impl Default for ServerConfig {
             stt_model: models::stt::SttModel::default(),
             recording: None,
             api_token: None,
+            staff: Default::default(),
+            twilio_rest: None,
         }
     }
 }

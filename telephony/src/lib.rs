@@ -5,6 +5,7 @@ pub mod agent;
 pub mod api;
 pub mod call;
 pub mod config;
+pub mod control;
 pub mod metrics;
 pub mod monitor;
 pub mod registry;

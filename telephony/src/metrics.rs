@@ -44,6 +44,12 @@ pub const STT_QUEUE_DEPTH: &str = "switchboard_stt_queue_depth";
 pub const SIGNATURE_REJECTS: &str = "switchboard_webhook_signature_rejects_total";
 /// Call recordings closed, by `outcome` (complete, incomplete, failed).
 pub const RECORDINGS: &str = "switchboard_recordings_total";
+/// Transfers by staff `line` and `result` (answered, no_answer, busy, failed, canceled).
+pub const TRANSFERS: &str = "switchboard_transfers_total";
+/// Call status callbacks received, by `status`.
+pub const STATUS_CALLBACKS: &str = "switchboard_status_callbacks_total";
+/// Media streams refused before any audio (bad signature, missing or spent token).
+pub const STREAMS_REFUSED: &str = "switchboard_streams_refused_total";
 
 /// The process-wide Prometheus recorder (installed on first use).
 pub fn handle() -> PrometheusHandle {
@@ -86,6 +92,9 @@ fn describe() {
     describe_histogram!(STT_FINAL_LATENCY, Unit::Seconds, "Final decode submitted to transcript");
     describe_histogram!(TTS_FIRST_AUDIO, Unit::Seconds, "Text handed to TTS to its first audio");
     describe_counter!(RECORDINGS, "Call recordings closed, by outcome");
+    describe_counter!(TRANSFERS, "Transfers to staff, by line and dial result");
+    describe_counter!(STATUS_CALLBACKS, "Call status callbacks received, by status");
+    describe_counter!(STREAMS_REFUSED, "Media streams refused before any audio, by reason");
     describe_counter!(
         SIGNATURE_REJECTS,
         "Webhook requests refused for a bad or missing signature"

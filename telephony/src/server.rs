@@ -54,6 +54,8 @@ pub struct AppState {
     pub agent: Option<Arc<crate::agent::AgentServices>>,
     /// Live call events for monitors (see [`crate::monitor`]).
     pub monitor: tokio::sync::broadcast::Sender<crate::monitor::MonitorEvent>,
+    /// Transfers, stream tokens and Twilio's REST API.
+    pub control: Arc<crate::control::CallControl>,
     draining: AtomicBool,
 }
 
@@ -79,7 +81,17 @@ impl AppState {
         speech: Option<Arc<crate::speech::SpeechEngines>>,
         agent: Option<Arc<crate::agent::AgentServices>>,
     ) -> Arc<Self> {
+        let rest = config.twilio_rest.clone().map(crate::twilio::rest::TwilioRest::new);
+        let control = Arc::new(crate::control::CallControl::new(rest, config.staff.clone()));
+        if config.twilio_auth_token.is_none() {
+            tracing::warn!(
+                "UNAUTHENTICATED: no Twilio auth token is configured, so webhook signatures and media stream \
+                 tokens are not checked and anyone who reaches this port can talk to the agent; set \
+                 TWILIO_AUTH_TOKEN for any real use"
+            );
+        }
         Arc::new(Self {
+            control,
             speech,
             agent,
             monitor: tokio::sync::broadcast::channel(1024).0,
@@ -102,8 +114,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/api/calls", get(list_calls))
         .route("/api/calls/{call_sid}/transcript", get(crate::api::transcript))
+        .route("/api/tasks", get(crate::api::tasks))
+        .route("/api/tasks/{id}/close", post(crate::api::close_task))
         .route("/twilio/voice", post(voice_webhook))
         .route("/twilio/media", get(media_socket))
+        .route("/twilio/stream-ended", post(crate::control::hooks::stream_ended))
+        .route("/twilio/whisper", post(crate::control::hooks::whisper))
+        .route("/twilio/dial-status", post(crate::control::hooks::dial_status))
+        .route("/twilio/status", post(crate::control::hooks::status))
         .with_state(state)
 }
 
@@ -170,7 +188,12 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     }
     let failing: Vec<&str> = s.checks.iter().filter(|c| !c.ready()).map(|c| c.name()).collect();
     if failing.is_empty() {
-        (StatusCode::OK, "ready\n").into_response()
+        let body = if s.config.twilio_auth_token.is_none() {
+            "ready (UNAUTHENTICATED: no Twilio auth token; webhook signatures and stream tokens are not checked)\n"
+        } else {
+            "ready\n"
+        };
+        (StatusCode::OK, body).into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -207,7 +230,7 @@ async fn list_calls(State(s): State<Arc<AppState>>, req: axum::extract::Request)
 }
 
 /// Base URL as Twilio sees this server.
-fn public_base(s: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn public_base(s: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &s.config.public_url {
         return u.trim_end_matches('/').to_owned();
     }
@@ -223,21 +246,12 @@ fn public_base(s: &AppState, headers: &HeaderMap) -> String {
 }
 
 async fn voice_webhook(State(s): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: String) -> Response {
-    let params: Vec<(String, String)> = match serde_urlencoded::from_str(&body) {
-        Ok(p) => p,
-        Err(_) => return (StatusCode::BAD_REQUEST, "malformed form body\n").into_response(),
+    let form = match crate::control::hooks::verify(&s, &uri, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
     let base = public_base(&s, &headers);
-    if let Some(token) = &s.config.twilio_auth_token {
-        let url = format!("{base}{}", uri.path_and_query().map_or("/twilio/voice", |p| p.as_str()));
-        let sig = headers.get("x-twilio-signature").and_then(|h| h.to_str().ok());
-        if !sig.is_some_and(|sig| signature::validate(token, &url, &params, sig)) {
-            counter!(m::SIGNATURE_REJECTS).increment(1);
-            tracing::warn!("inbound webhook refused: bad or missing X-Twilio-Signature");
-            return (StatusCode::FORBIDDEN, "invalid signature\n").into_response();
-        }
-    }
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let get = |k: &str| form.get(k);
     let call_sid = get("CallSid").unwrap_or_default();
     // Warm the call before its stream arrives: register it now so the stream
     // finds its state ready (later: model sessions, database connection).
@@ -248,25 +262,40 @@ async fn voice_webhook(State(s): State<Arc<AppState>>, uri: Uri, headers: Header
             get("To").map(str::to_owned),
             Instant::now(),
         );
+        s.control.note_call(call_sid, &base);
     }
     let ws_base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
     let stream_url = format!("{ws_base}/twilio/media");
+    let token = s.control.tokens.issue(call_sid, Instant::now());
     let mut tw_params = Vec::new();
     for k in ["From", "To", "CallSid"] {
         if let Some(v) = get(k) {
             tw_params.push((k, v));
         }
     }
+    tw_params.push((crate::control::tokens::TOKEN_PARAMETER, token.as_str()));
+    let action = format!("{base}/twilio/stream-ended");
     (
         [(header::CONTENT_TYPE, "text/xml")],
-        twiml::connect_stream(&stream_url, &tw_params),
+        twiml::connect_stream(&stream_url, Some(&action), &tw_params),
     )
         .into_response()
 }
 
-async fn media_socket(State(s): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
+async fn media_socket(State(s): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     if s.draining.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response();
+    }
+    // Twilio signs the upgrade request: the stream URL, no parameters.
+    if let Some(token) = &s.config.twilio_auth_token {
+        let base = public_base(&s, &headers).replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+        let url = format!("{base}{}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
+        let sig = headers.get("x-twilio-signature").and_then(|h| h.to_str().ok());
+        if !sig.is_some_and(|sig| signature::validate(token, &url, &[], sig)) {
+            counter!(m::STREAMS_REFUSED, "reason" => "signature").increment(1);
+            tracing::warn!("media stream refused: bad or missing X-Twilio-Signature on the upgrade");
+            return (StatusCode::FORBIDDEN, "invalid signature\n").into_response();
+        }
     }
     let tracker = s.calls.clone();
     ws.max_message_size(WS_MAX_MESSAGE)

@@ -72,6 +72,9 @@ impl Dialog {
         }
         self.turns.caller_took_turn();
         let u = self.interpret(&text);
+        if !matches!(u.intent, Intent::Unknown | Intent::Yes | Intent::No | Intent::Backchannel) {
+            self.last_intent = Some(u.intent);
+        }
         match u.intent {
             Intent::Emergency => return self.emergency(&u),
             Intent::Human => return self.transfer_to_person(),
@@ -120,6 +123,7 @@ impl Dialog {
             symptoms,
             severity: Severity::Severe,
         });
+        self.capture_handoff("emergency");
         self.actions.push_back(super::Action::Transfer {
             tier: Tier::T2,
             reason: "emergency",
@@ -159,6 +163,29 @@ impl Dialog {
             return;
         };
         let gave_identity = u.name.is_some() || u.dob.is_some();
+        if std::mem::take(&mut id.offered_person) && !gave_identity {
+            match u.intent {
+                Intent::Yes => {
+                    return self.transfer(
+                        prompts::TRANSFER,
+                        Tier::T1,
+                        "records_unavailable",
+                        CallOutcome::Transferred,
+                    );
+                }
+                Intent::No => {
+                    self.not_understood = 0;
+                    return match id.complete() {
+                        Some((name, dob)) => {
+                            let phone = self.caller_phone.clone();
+                            self.call(Request::PatientLookup { name, dob, phone }, Purpose::Lookup);
+                        }
+                        None => self.say(prompts::RECORDS_TRY_AGAIN, true),
+                    };
+                }
+                _ => {}
+            }
+        }
         if let Some(name) = &u.name {
             id.name = Some(name.clone());
         }
@@ -220,6 +247,16 @@ impl Dialog {
             None if self.queued.is_empty() => self.say(prompts::HOW_CAN_I_HELP, true),
             None => {}
         }
+    }
+
+    /// The lookup could not run (records unreachable): the caller is offered
+    /// a person; no verification attempt is used and what they said is kept.
+    pub(super) fn records_unavailable(&mut self) {
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
+        id.offered_person = true;
+        self.say(prompts::RECORDS_UNAVAILABLE, true);
     }
 
     /// A failed lookup: try again, or hand over after too many.

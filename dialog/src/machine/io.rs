@@ -35,6 +35,13 @@ pub enum Event {
         /// Its full length.
         total_ms: u64,
     },
+    /// Staff tiers with nobody on duty right now (business hours): a
+    /// transfer to one of them becomes a callback task instead. Sent at the
+    /// start of the call and whenever it changes; emergencies always connect.
+    StaffHours {
+        /// The tiers that cannot take a call now.
+        closed: Vec<Tier>,
+    },
     /// A function result.
     Result {
         /// The call it answers.
@@ -96,6 +103,8 @@ pub enum CallOutcome {
     VerificationFailed,
     /// An emergency was reported.
     Emergency,
+    /// Staff were off duty: a callback task was queued and the call ended.
+    CallbackQueued,
 }
 
 impl CallOutcome {
@@ -108,6 +117,7 @@ impl CallOutcome {
             Self::Abandoned => "abandoned",
             Self::VerificationFailed => "verification_failed",
             Self::Emergency => "emergency",
+            Self::CallbackQueued => "callback_queued",
         }
     }
 }

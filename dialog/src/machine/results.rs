@@ -16,7 +16,15 @@ impl Dialog {
         match call.purpose {
             Purpose::Lookup => match outcome {
                 Outcome::Patient(Some(record)) => self.become_verified(VerifiedCaller::from_lookup(record)),
-                _ => self.verification_failed(),
+                Outcome::Patient(None) => self.verification_failed(),
+                Outcome::VerificationLocked => self.transfer(
+                    prompts::VERIFICATION_LOCKED,
+                    Tier::T1,
+                    "verification_locked",
+                    CallOutcome::VerificationFailed,
+                ),
+                // The records could not be reached: not a mismatch, no attempt used.
+                _ => self.records_unavailable(),
             },
             Purpose::Benefits => self.on_benefits(outcome),
             Purpose::PaCheck { medication } => self.on_pa(&medication, outcome),
@@ -41,7 +49,10 @@ impl Dialog {
                 };
                 self.say(text, false);
             }
-            Outcome::BenefitsPending => self.say(prompts::BENEFITS_PENDING, false),
+            Outcome::BenefitsPending => {
+                self.say(prompts::BENEFITS_PENDING, false);
+                self.queue_for_staff(Tier::T1, "benefits_pending");
+            }
             _ => {
                 self.say(prompts::BENEFITS_UNAVAILABLE, false);
                 self.queue_for_staff(Tier::T1, "benefits_unavailable");

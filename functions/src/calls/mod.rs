@@ -69,6 +69,20 @@ pub enum CallRecord {
         /// The utterance.
         utterance: Utterance,
     },
+    /// A task for staff was promised on the call (a callback, a follow-up).
+    Task {
+        /// Twilio call SID.
+        call_sid: String,
+        /// The task.
+        task: crate::tasks::NewTask,
+    },
+    /// Something happened to the call outside the conversation (a transfer).
+    Event {
+        /// Twilio call SID.
+        call_sid: String,
+        /// The event.
+        event: CallEventEntry,
+    },
     /// The call ended.
     Ended {
         /// Twilio call SID.
@@ -95,6 +109,15 @@ pub struct Utterance {
     pub cut_off: bool,
 }
 
+/// An entry of `call_events` made during the call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallEventEntry {
+    /// `transfer`, `dial`, `message`, ...
+    pub kind: String,
+    /// What happened (no PHI beyond what the call record holds).
+    pub detail: serde_json::Value,
+}
+
 /// A call's whole record, as finalized (and as spooled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinishedCall {
@@ -114,6 +137,12 @@ pub struct FinishedCall {
     pub outcome: Option<String>,
     /// Everything said, in order.
     pub utterances: Vec<Utterance>,
+    /// Tasks promised on the call.
+    #[serde(default)]
+    pub tasks: Vec<crate::tasks::NewTask>,
+    /// Transfers and other call-control events, in order.
+    #[serde(default)]
+    pub events: Vec<CallEventEntry>,
 }
 
 /// Writes `call` and enqueues its analysis, in one transaction. Idempotent:
@@ -143,6 +172,12 @@ pub async fn finalize(pool: &Pool, call: &FinishedCall) -> Result<(), DbError> {
         .await?;
     for u in &call.utterances {
         insert_utterance(&*tx, &call.call_sid, u).await?;
+    }
+    for t in &call.tasks {
+        crate::tasks::create(&*tx, t).await?;
+    }
+    for (i, e) in call.events.iter().enumerate() {
+        insert_event(&*tx, &call.call_sid, i, e).await?;
     }
     queue::enqueue(
         &*tx,
@@ -184,6 +219,17 @@ pub async fn load_utterances(
             cut_off: r.get(4),
         })
         .collect())
+}
+
+/// Writes event `i` of a call (idempotent: keyed by call and position).
+async fn insert_event(
+    client: &impl tokio_postgres::GenericClient,
+    call_sid: &str,
+    i: usize,
+    e: &CallEventEntry,
+) -> Result<(), DbError> {
+    let key = format!("{call_sid}:call:{i}");
+    crate::tasks::call_event(client, call_sid, &e.kind, &e.detail, Some(&key)).await
 }
 
 async fn insert_utterance(

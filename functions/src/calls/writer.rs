@@ -19,6 +19,8 @@ pub(super) struct Draft {
     to: Option<String>,
     started_at: DateTime<Utc>,
     utterances: Vec<Utterance>,
+    tasks: Vec<crate::tasks::NewTask>,
+    events: Vec<super::CallEventEntry>,
 }
 
 pub(super) struct Writer {
@@ -84,6 +86,8 @@ impl Writer {
                         to,
                         started_at: Utc::now(),
                         utterances: Vec::new(),
+                        tasks: Vec::new(),
+                        events: Vec::new(),
                     },
                 );
             }
@@ -97,6 +101,41 @@ impl Writer {
                     let res = async {
                         let client = self.pool.get().await?;
                         insert_utterance(&**client, &call_sid, &utterance).await
+                    }
+                    .await;
+                    if let Err(e) = res {
+                        self.failed(&e);
+                    }
+                }
+            }
+            CallRecord::Task { call_sid, task } => {
+                let Some(draft) = self.drafts.get_mut(&call_sid) else {
+                    tracing::warn!("task for an unknown call dropped");
+                    return;
+                };
+                draft.tasks.push(task.clone());
+                if self.live() {
+                    let res = async {
+                        let client = self.pool.get().await?;
+                        crate::tasks::create(&**client, &task).await
+                    }
+                    .await;
+                    if let Err(e) = res {
+                        self.failed(&e);
+                    }
+                }
+            }
+            CallRecord::Event { call_sid, event } => {
+                let Some(draft) = self.drafts.get_mut(&call_sid) else {
+                    tracing::warn!("event for an unknown call dropped");
+                    return;
+                };
+                let i = draft.events.len();
+                draft.events.push(event.clone());
+                if self.live() {
+                    let res = async {
+                        let client = self.pool.get().await?;
+                        super::insert_event(&**client, &call_sid, i, &event).await
                     }
                     .await;
                     if let Err(e) = res {
@@ -122,6 +161,8 @@ impl Writer {
                     end_reason,
                     outcome,
                     utterances: draft.utterances,
+                    tasks: draft.tasks,
+                    events: draft.events,
                 };
                 // In order: while anything waits in the spool, so does this.
                 if self.spooled.load(Ordering::Relaxed) == 0 && self.live() {

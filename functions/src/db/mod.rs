@@ -18,6 +18,7 @@ use crate::error::DbError;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_postcall.sql")),
+    (3, include_str!("../../migrations/0003_call_control.sql")),
 ];
 
 /// Lock key that serialises concurrent migrators.

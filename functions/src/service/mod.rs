@@ -28,6 +28,8 @@ pub struct FunctionsConfig {
     /// Extra delay added to every call of one function (fault injection for
     /// load tests: shows up as budget overruns).
     pub inject_delay: Option<(String, Duration)>,
+    /// Brute-force limits on identity verification.
+    pub lockout: crate::verification::Lockout,
 }
 
 impl Default for FunctionsConfig {
@@ -36,6 +38,7 @@ impl Default for FunctionsConfig {
             benefits_url: "http://127.0.0.1:8090".into(),
             args_key: (0..32).map(|_| fastrand::u8(..)).collect(),
             inject_delay: None,
+            lockout: Default::default(),
         }
     }
 }

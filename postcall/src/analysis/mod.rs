@@ -28,6 +28,7 @@ pub const OUTCOMES: &[&str] = &[
     "abandoned",
     "verification_failed",
     "emergency",
+    "callback_queued",
 ];
 
 /// What the analysis reads.
@@ -45,6 +46,24 @@ pub struct CallInput {
     pub functions: Vec<(String, String)>,
     /// Adverse events the dialog flagged live.
     pub flagged: Vec<AdverseFinding>,
+    /// Staff tasks the call created.
+    pub tasks: Vec<StaffTaskNote>,
+    /// Call-control events (transfers, dials, Twilio statuses), in order:
+    /// (kind, detail).
+    pub control: Vec<(String, serde_json::Value)>,
+}
+
+/// A staff task the call created, as the analysis reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffTaskNote {
+    /// Task id.
+    pub id: i64,
+    /// T1, T2, T3 or EMERGENCY.
+    pub tier: String,
+    /// Why.
+    pub reason: String,
+    /// open or closed.
+    pub status: String,
 }
 
 /// An adverse event: a symptom reported with a medication.
@@ -92,6 +111,12 @@ pub struct Analysis {
     pub caller_turns: usize,
     /// Call length, seconds.
     pub duration_s: f64,
+    /// Staff tasks the call created (callbacks, follow-ups).
+    #[serde(default)]
+    pub staff_tasks: Vec<StaffTaskNote>,
+    /// Transfers: each dial's destination label and result, in order.
+    #[serde(default)]
+    pub transfers: Vec<serde_json::Value>,
 }
 
 /// How the dialog opens a passage quoted from a payer's policy.
@@ -172,6 +197,13 @@ pub fn analyze(call: &CallInput, catalog: &Catalog) -> Analysis {
         adverse_events,
         caller_turns: caller.len(),
         duration_s: call.duration_s,
+        staff_tasks: call.tasks.clone(),
+        transfers: call
+            .control
+            .iter()
+            .filter(|(k, _)| k == "transfer" || k == "dial")
+            .map(|(_, d)| d.clone())
+            .collect(),
     }
 }
 
@@ -300,7 +332,7 @@ fn follow_ups(
         .iter()
         .any(|(n, o)| n == "verify_benefits" && matches!(o.as_str(), "pending" | "completed_late" | "failed_late"))
     {
-        out.push(format!("Text the caller the benefits result for {med}"));
+        out.push(format!("Call the caller back with the benefits result for {med}"));
     }
     for t in topics {
         match t.as_str() {

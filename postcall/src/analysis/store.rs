@@ -46,7 +46,23 @@ pub(super) async fn load(tx: &Transaction<'_>, call_sid: &str) -> Result<CallInp
             source: "dialog".into(),
         })
         .collect();
+    let tasks = functions::tasks::for_call(tx, call_sid)
+        .await
+        .map_err(JobError::from)?
+        .into_iter()
+        .map(|t| super::StaffTaskNote {
+            id: t.id,
+            tier: t.task.tier,
+            reason: t.task.reason,
+            status: t.status,
+        })
+        .collect();
+    let control = functions::tasks::call_events(tx, call_sid)
+        .await
+        .map_err(JobError::from)?;
     Ok(CallInput {
+        tasks,
+        control,
         outcome: call.get(0),
         end_reason: call.get(1),
         duration_s: call.get::<_, Option<f64>>(2).unwrap_or(0.0).max(0.0),

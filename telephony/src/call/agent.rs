@@ -27,6 +27,8 @@ pub struct AgentCall {
     closing: Option<EndReason>,
     /// When the caller's last turn ended (speech end), waiting for the reply.
     turn_end: Option<Instant>,
+    /// The transfer to carry out once the last line has played.
+    transfer: Option<crate::control::TransferOrder>,
 }
 
 impl AgentCall {
@@ -37,6 +39,7 @@ impl AgentCall {
             lines: Vec::new(),
             closing: None,
             turn_end: None,
+            transfer: None,
         }
     }
 
@@ -69,6 +72,7 @@ impl AgentCall {
             Transferred => "transferred",
             VerificationFailed => "verification_failed",
             Emergency => "emergency",
+            CallbackQueued => "callback_queued",
         }
     }
 
@@ -166,6 +170,31 @@ impl AgentCall {
     /// The first reply audio went out: the turn's latency, once per turn.
     pub fn reply_started(&mut self, now: Instant) -> Option<std::time::Duration> {
         self.turn_end.take().map(|t| now.saturating_duration_since(t))
+    }
+
+    /// The dialog decided to transfer: carried out after the last line.
+    pub fn plan_transfer(&mut self, tier: dialog::Tier, reason: &'static str) {
+        self.transfer = Some(crate::control::TransferOrder {
+            tier,
+            reason,
+            handoff: self.dialog.handoff().cloned(),
+        });
+        self.close_after_playback(EndReason::Transferred);
+    }
+
+    /// The planned transfer, once.
+    pub fn take_transfer(&mut self) -> Option<crate::control::TransferOrder> {
+        self.transfer.take()
+    }
+
+    /// What staff would be told about the call now, for `reason`.
+    pub fn context(&self, reason: &'static str) -> dialog::Handoff {
+        self.dialog.context(reason)
+    }
+
+    /// What staff are told, once the call was handed to them.
+    pub fn handoff(&self) -> Option<&dialog::Handoff> {
+        self.dialog.handoff()
     }
 
     /// Whether the dialog verified the caller.

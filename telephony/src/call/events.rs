@@ -28,6 +28,9 @@ pub enum EndReason {
     Transferred,
     /// The agent said goodbye and hung up.
     Completed,
+    /// The stream could not show it was started by Twilio for this call
+    /// (no valid one-time token): refused before any audio.
+    Unauthorized,
 }
 
 impl EndReason {
@@ -43,6 +46,7 @@ impl EndReason {
             Self::Shutdown => "shutdown",
             Self::Transferred => "transferred",
             Self::Completed => "completed",
+            Self::Unauthorized => "unauthorized",
         }
     }
 }
@@ -127,6 +131,11 @@ pub enum Output {
     Say(UtteranceId, String),
     /// Run this function; report with [`super::CallSession::handle_function_result`].
     Call(dialog::tools::CallId, dialog::tools::Request),
+    /// Put the call through to staff (redirect the live call) before the
+    /// stream closes.
+    Transfer(crate::control::TransferOrder),
+    /// Create this staff task (a promised callback or follow-up).
+    Task(crate::control::TaskOrder),
     /// Append this block of the call's recording (interleaved stereo PCM16,
     /// caller left, bot right; about a second); `last` closes the recording.
     Record {

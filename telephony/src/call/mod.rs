@@ -29,10 +29,24 @@ use session::{CallEvent, CallSession, Output};
 pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let (mut tx, mut rx) = socket.split();
     let silero = app.speech.as_ref().map(|s| s.silero.clone());
-    let mut session = CallSession::new(app.config.clone(), Instant::now(), silero);
+    let mut session = CallSession::new(app.config.clone(), Instant::now(), silero)
+        .with_closed_tiers(app.control.directory.closed_tiers(chrono::Utc::now()));
     if let Some(agent) = app.agent.as_ref() {
         session = session.with_catalog(agent.catalog.clone());
     }
+    // With Twilio's auth token configured, only a stream started by our own
+    // signed voice webhook (its one-time token) is served.
+    if app.config.twilio_auth_token.is_some() {
+        let control = app.control.clone();
+        session = session.with_stream_check(Arc::new(move |start| {
+            let token = start
+                .custom_parameters
+                .get(crate::control::tokens::TOKEN_PARAMETER)
+                .map_or("", String::as_str);
+            control.tokens.redeem(token, &start.call_sid, Instant::now())
+        }));
+    }
+    let mut caller_from: Option<String> = None;
     let (atx, mut arx) = mpsc::channel::<Async>(256);
     let mut call_id: Option<String> = None;
     let mut recorder: Option<recording::Recorder> = None;
@@ -53,8 +67,11 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     let _ = tx.send(Message::Close(Some(frame))).await;
                 }
                 Output::Event(ev) => {
-                    if let (CallEvent::Started(start), Some(cfg)) = (&ev, app.config.recording.as_ref()) {
-                        recorder = recording::Recorder::start(cfg, &start.call_sid);
+                    if let CallEvent::Started(start) = &ev {
+                        caller_from = start.custom_parameters.get("From").cloned();
+                        if let Some(cfg) = app.config.recording.as_ref() {
+                            recorder = recording::Recorder::start(cfg, &start.call_sid);
+                        }
                     }
                     on_event(&app, &mut call_id, ev, &session)
                 }
@@ -66,6 +83,16 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 Output::Decode(req) => decode(&app, &mut session, req, &atx),
                 Output::Say(id, text) => say(&app, &mut session, id, text, &atx),
                 Output::Call(id, request) => call_function(&app, call_id.clone(), id, request, &atx),
+                Output::Transfer(order) => {
+                    if let Some(sid) = call_id.as_deref() {
+                        transfer(&app, sid, caller_from.as_deref(), order).await;
+                    }
+                }
+                Output::Task(order) => {
+                    if let Some(sid) = call_id.as_deref() {
+                        queue_task(&app, sid, caller_from.as_deref(), &order);
+                    }
+                }
             }
         }
         if session.is_ended() {
@@ -98,6 +125,54 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     if let Some(r) = recorder.take() {
         r.close().await;
     }
+}
+
+/// Redirects the live call to staff (or a callback notice) before the
+/// stream closes, and writes what happened to the call record.
+async fn transfer(app: &AppState, call_sid: &str, from: Option<&str>, order: crate::control::TransferOrder) {
+    let done = app.control.transfer(call_sid, from, &order, chrono::Utc::now()).await;
+    tracing::info!(
+        call_id = call_sid,
+        line = done.event["line"].as_str(),
+        result = done.event["result"].as_str(),
+        via = done.event["via"].as_str(),
+        "transfer"
+    );
+    if let Some(agent) = app.agent.as_ref() {
+        agent.log.record(CallRecord::Event {
+            call_sid: call_sid.to_owned(),
+            event: functions::calls::CallEventEntry {
+                kind: "transfer".into(),
+                detail: done.event,
+            },
+        });
+        if let Some(task) = done.task {
+            agent.log.record(CallRecord::Task {
+                call_sid: call_sid.to_owned(),
+                task,
+            });
+        }
+    }
+}
+
+/// Records a staff task the dialog promised.
+fn queue_task(app: &AppState, call_sid: &str, from: Option<&str>, order: &crate::control::TaskOrder) {
+    let Some(agent) = app.agent.as_ref() else {
+        return;
+    };
+    let line = crate::control::directory::Line::for_transfer(order.tier, order.reason);
+    let task = app.control.callback_task(
+        call_sid,
+        from,
+        line,
+        order.reason,
+        Some(&order.handoff),
+        chrono::Utc::now(),
+    );
+    agent.log.record(CallRecord::Task {
+        call_sid: call_sid.to_owned(),
+        task,
+    });
 }
 
 /// Results of work done off the call task.
@@ -139,6 +214,7 @@ fn call_function(
         if let Some(sid) = call_sid {
             let label = match &outcome {
                 dialog::tools::Outcome::Patient(None) => "not_found",
+                dialog::tools::Outcome::VerificationLocked => "locked",
                 dialog::tools::Outcome::BenefitsPending => "pending",
                 dialog::tools::Outcome::Failed { .. } => "failed",
                 _ => "ok",

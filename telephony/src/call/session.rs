@@ -50,9 +50,15 @@ fn clear_playout(playout: &mut Playout, recording: Option<&mut StereoAligner>, n
     playout.clear(now)
 }
 
+/// Decides whether a stream's `start` shows it was set up by Twilio for
+/// its call (the one-time token of the signed voice webhook).
+pub type StreamCheck = Arc<dyn Fn(&crate::twilio::codec::StreamStart) -> bool + Send + Sync>;
+
 /// One media stream.
 pub struct CallSession {
     cfg: ServerConfig,
+    stream_check: Option<StreamCheck>,
+    closed_tiers: Vec<dialog::Tier>,
     silero: Option<Arc<SileroModel>>,
     catalog: Option<Arc<dialog::Catalog>>,
     codec: InboundCodec,
@@ -71,6 +77,8 @@ impl CallSession {
     pub fn new(cfg: ServerConfig, now: Instant, silero: Option<Arc<SileroModel>>) -> Self {
         let p = cfg.policing;
         Self {
+            stream_check: None,
+            closed_tiers: Vec::new(),
             silero,
             catalog: None,
             codec: InboundCodec::new(cfg.limits),
@@ -88,6 +96,18 @@ impl CallSession {
     /// Enables the agent (mode `agent`): the dialog recognises these names.
     pub fn with_catalog(mut self, catalog: Arc<dialog::Catalog>) -> Self {
         self.catalog = Some(catalog);
+        self
+    }
+
+    /// Refuses streams whose `start` fails `check`, before any audio.
+    pub fn with_stream_check(mut self, check: StreamCheck) -> Self {
+        self.stream_check = Some(check);
+        self
+    }
+
+    /// Staff tiers nobody can take now: the dialog offers callbacks instead.
+    pub fn with_closed_tiers(mut self, closed: Vec<dialog::Tier>) -> Self {
+        self.closed_tiers = closed;
         self
     }
 
@@ -205,6 +225,17 @@ impl CallSession {
         match event {
             Inbound::Connected { .. } => {}
             Inbound::Start(start) => {
+                if self.live.is_some() {
+                    return;
+                }
+                if let Some(check) = &self.stream_check
+                    && !check(&start)
+                {
+                    counter!(m::STREAMS_REFUSED, "reason" => "token").increment(1);
+                    tracing::warn!("media stream refused: no valid one-time stream token");
+                    self.end(EndReason::Unauthorized, 1008, "stream not authorized");
+                    return;
+                }
                 let mode = self.cfg.mode;
                 self.live = Some(Live {
                     encoder: OutboundEncoder::new(start.stream_sid.clone()),
@@ -226,6 +257,12 @@ impl CallSession {
                     match (self.silero.clone().map(SpeechPath::new), self.catalog.clone()) {
                         (Some(Ok(sp)), Some(catalog)) => {
                             let mut agent = AgentCall::new(catalog, now);
+                            agent.handle(
+                                dialog::Event::StaffHours {
+                                    closed: self.closed_tiers.clone(),
+                                },
+                                now,
+                            );
                             agent.handle(dialog::Event::Started { caller_phone: caller }, now);
                             if let Some(live) = self.live.as_mut() {
                                 live.speech = Some(sp);

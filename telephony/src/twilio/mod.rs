@@ -2,5 +2,6 @@
 
 pub mod codec;
 pub mod message;
+pub mod rest;
 pub mod signature;
 pub mod twiml;

@@ -124,13 +124,18 @@ pub(super) fn pump(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
                     tier: tier.label(),
                     reason,
                 })));
-                agent.close_after_playback(super::EndReason::Transferred);
+                agent.plan_transfer(tier, reason);
             }
             Action::QueueForStaff { tier, reason } => {
                 out.push_back(Output::Event(CallEvent::Agent(AgentNote::StaffTask {
                     tier: tier.label(),
                     reason,
                 })));
+                out.push_back(Output::Task(crate::control::TaskOrder {
+                    tier,
+                    reason,
+                    handoff: agent.context(reason),
+                }));
             }
             Action::Hangup => agent.close_after_playback(super::EndReason::Completed),
         }

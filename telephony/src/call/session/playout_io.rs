@@ -63,6 +63,11 @@ impl CallSession {
         if live.agent.is_some()
             && let Some(reason) = super::agent_io::after_playout(live, &mut self.out, sent_media, now)
         {
+            if reason == EndReason::Transferred
+                && let Some(order) = live.agent.as_mut().and_then(|a| a.take_transfer())
+            {
+                self.out.push_back(Output::Transfer(order));
+            }
             let text = match reason {
                 EndReason::Transferred => "call transferred",
                 _ => "call completed",

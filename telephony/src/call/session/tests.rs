@@ -56,6 +56,7 @@ impl Rig {
                 Output::Event(e) => self.events.push(e),
                 Output::Record { interleaved, last } => self.records.push((interleaved, last)),
                 Output::Decode(_) | Output::Say(..) | Output::Call(..) => panic!("echo mode never asks the models"),
+                Output::Transfer(_) | Output::Task(_) => panic!("echo mode never transfers"),
             }
         }
     }
@@ -287,4 +288,25 @@ fn a_recorded_call_has_the_caller_left_and_the_bot_right_in_one_second_blocks() 
     let echoed = right.iter().filter(|l| **l).count();
     assert!((9..=14).contains(&echoed), "{right:?}");
     assert!(right[14..16].iter().all(|l| *l), "{right:?}");
+}
+
+#[test]
+fn a_stream_without_a_valid_token_is_refused_before_any_audio() {
+    let t0 = Instant::now();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let mut s = CallSession::new(ServerConfig::default(), t0, None).with_stream_check(std::sync::Arc::new(
+        move |start: &crate::twilio::codec::StreamStart| {
+            log.lock().unwrap().push(start.call_sid.clone());
+            false
+        },
+    ));
+    s.handle_text(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#, t0);
+    s.handle_text(START, t0);
+    let outs: Vec<Output> = std::iter::from_fn(|| s.poll_output()).collect();
+    assert_eq!(*seen.lock().unwrap(), vec!["CA1".to_owned()]);
+    assert!(outs.contains(&Output::Close(1008, "stream not authorized")), "{outs:?}");
+    assert!(outs.contains(&Output::Event(CallEvent::Ended(EndReason::Unauthorized))));
+    assert!(!outs.iter().any(|o| matches!(o, Output::Event(CallEvent::Started(_)) | Output::Send(_))));
+    assert!(s.is_ended());
 }

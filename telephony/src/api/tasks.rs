@@ -1,0 +1,105 @@
+//! The staff queue over HTTP: `GET /api/tasks` (open tasks, `?all=true`
+//! for closed ones too) and `POST /api/tasks/{id}/close`. Tasks carry
+//! callback numbers and patient ids, so both need the API token and every
+//! list is audited.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::server::AppState;
+
+/// Query of `GET /api/tasks`.
+#[derive(Debug, Deserialize)]
+pub struct TaskQuery {
+    /// Closed tasks too.
+    #[serde(default)]
+    all: bool,
+}
+
+/// Body of `POST /api/tasks/{id}/close`.
+#[derive(Debug, Deserialize, Default)]
+pub struct CloseBody {
+    /// Who closed it (free text: a name or staff id).
+    #[serde(default)]
+    by: Option<String>,
+    /// What was done.
+    #[serde(default)]
+    resolution: Option<String>,
+}
+
+fn refuse(s: &AppState, req: &Request) -> Option<Response> {
+    if s.config.api_token.is_none() {
+        return Some((StatusCode::NOT_FOUND, "task API off: set SWITCHBOARD_API_TOKEN\n").into_response());
+    }
+    if !super::authorized(s, req) {
+        return Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "missing or wrong bearer token\n",
+            )
+                .into_response(),
+        );
+    }
+    if s.agent.is_none() {
+        return Some((StatusCode::SERVICE_UNAVAILABLE, "no database in this mode\n").into_response());
+    }
+    None
+}
+
+/// `GET /api/tasks`.
+pub async fn tasks(State(s): State<Arc<AppState>>, Query(q): Query<TaskQuery>, req: Request) -> Response {
+    if let Some(r) = refuse(&s, &req) {
+        return r;
+    }
+    let Some(agent) = s.agent.as_ref() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    if !super::audit_read(&s, super::remote(&req), "tasks.list", "tasks", None).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
+    }
+    match functions::tasks::list(agent.functions.pool(), q.all, 500).await {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "task list failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+/// `POST /api/tasks/{id}/close` with an optional JSON body `{by, resolution}`.
+pub async fn close_task(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
+    if let Some(r) = refuse(&s, &req) {
+        return r;
+    }
+    let Some(agent) = s.agent.as_ref() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let bytes = match axum::body::to_bytes(req.into_body(), 16 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n").into_response(),
+    };
+    let body: CloseBody = if bytes.is_empty() {
+        CloseBody::default()
+    } else {
+        match serde_json::from_slice(&bytes) {
+            Ok(b) => b,
+            Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid JSON: {e}\n")).into_response(),
+        }
+    };
+    let by = body.by.unwrap_or_else(|| "api".into());
+    let resolution = body.resolution.unwrap_or_else(|| "done".into());
+    match functions::tasks::close(agent.functions.pool(), id, &by, &resolution).await {
+        Ok(true) => Json(serde_json::json!({"id": id, "status": "closed"})).into_response(),
+        Ok(false) => (StatusCode::NOT_FOUND, "no such open task\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "task close failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
