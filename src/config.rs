@@ -34,6 +34,17 @@ struct FileConfig {
     webhook_secret: Option<String>,
     workers: Option<usize>,
     api_token: Option<String>,
+    twilio_account_sid: Option<String>,
+    twilio_api_key: Option<String>,
+    twilio_api_secret: Option<String>,
+    twilio_api_base: Option<String>,
+    staff_t1: Option<String>,
+    staff_t2: Option<String>,
+    staff_t3: Option<String>,
+    staff_emergency: Option<String>,
+    staff_hours: Option<String>,
+    staff_timezone: Option<String>,
+    dial_timeout_secs: Option<u32>,
 }
 
 /// Environment variable → file key.
@@ -59,6 +70,17 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_WEBHOOK_SECRET", "webhook_secret"),
     ("SWITCHBOARD_WORKERS", "workers"),
     ("SWITCHBOARD_API_TOKEN", "api_token"),
+    ("TWILIO_ACCOUNT_SID", "twilio_account_sid"),
+    ("TWILIO_API_KEY", "twilio_api_key"),
+    ("TWILIO_API_SECRET", "twilio_api_secret"),
+    ("SWITCHBOARD_TWILIO_API_BASE", "twilio_api_base"),
+    ("SWITCHBOARD_STAFF_T1", "staff_t1"),
+    ("SWITCHBOARD_STAFF_T2", "staff_t2"),
+    ("SWITCHBOARD_STAFF_T3", "staff_t3"),
+    ("SWITCHBOARD_STAFF_EMERGENCY", "staff_emergency"),
+    ("SWITCHBOARD_STAFF_HOURS", "staff_hours"),
+    ("SWITCHBOARD_STAFF_TIMEZONE", "staff_timezone"),
+    ("SWITCHBOARD_DIAL_TIMEOUT_SECS", "dial_timeout_secs"),
 ];
 
 /// Variables read elsewhere (by the command line).
@@ -113,6 +135,17 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("webhook_secret", f.webhook_secret),
             ("workers", f.workers.map(|v| v.to_string())),
             ("api_token", f.api_token),
+            ("twilio_account_sid", f.twilio_account_sid),
+            ("twilio_api_key", f.twilio_api_key),
+            ("twilio_api_secret", f.twilio_api_secret),
+            ("twilio_api_base", f.twilio_api_base),
+            ("staff_t1", f.staff_t1),
+            ("staff_t2", f.staff_t2),
+            ("staff_t3", f.staff_t3),
+            ("staff_emergency", f.staff_emergency),
+            ("staff_hours", f.staff_hours),
+            ("staff_timezone", f.staff_timezone),
+            ("dial_timeout_secs", f.dial_timeout_secs.map(|v| v.to_string())),
         ];
         for (key, v) in file_pairs {
             if let Some(v) = v {
@@ -191,6 +224,8 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     }
     server.recording = recording(values)?;
     server.api_token = text("api_token");
+    server.staff = staff(values)?;
+    server.twilio_rest = twilio_rest(values, server.twilio_auth_token.as_deref())?;
     Ok(Config {
         server,
         database_url: text("database_url"),
@@ -204,6 +239,67 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
 }
 
 /// A webhook receiver needs both its URL and its secret.
+/// Pharmacy opening hours, as the bot tells callers.
+const DEFAULT_STAFF_HOURS: &str = "Mon-Fri 08:00-20:00, Sat-Sun 09:00-17:00";
+
+fn staff(values: &BTreeMap<&'static str, (String, String)>) -> Result<telephony::control::directory::StaffDirectory> {
+    use telephony::control::directory::{Destination, Hours, Line, StaffDirectory};
+    use telephony::twilio::twiml::DialTarget;
+    let text = |k: &str| values.get(k).map(|(v, _)| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let origin = |k: &str| values.get(k).map_or_else(|| format!("`{k}` default"), |(_, o)| o.clone());
+    let tz = text("staff_timezone").unwrap_or_else(|| "America/New_York".into());
+    let spec = text("staff_hours").unwrap_or_else(|| DEFAULT_STAFF_HOURS.into());
+    let hours = Hours::parse(&spec, &tz)
+        .map_err(|e| anyhow::anyhow!("invalid {} / {}: {e}", origin("staff_hours"), origin("staff_timezone")))?;
+    let mut dir = StaffDirectory::default();
+    if let Some(secs) = values.get("dial_timeout_secs") {
+        let v: u32 = secs
+            .0
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("invalid {}: {e}", secs.1))?;
+        if !(5..=600).contains(&v) {
+            bail!("invalid {}: must be 5..=600 seconds (value {v})", secs.1);
+        }
+        dir.dial_timeout_secs = v;
+    }
+    for (key, line) in [("staff_t1", Line::T1), ("staff_t2", Line::T2), ("staff_t3", Line::T3), ("staff_emergency", Line::Emergency)] {
+        let Some(dest) = text(key) else { continue };
+        let target = DialTarget::parse(&dest);
+        if let DialTarget::Number(n) = &target
+            && !(n.starts_with('+') && n.len() > 4 && n[1..].chars().all(|c| c.is_ascii_digit()))
+        {
+            bail!("invalid {}: expected an E.164 number (+15550001001) or a sip: URI", origin(key));
+        }
+        // The emergency line is always answered.
+        let hours = if line == Line::Emergency { Hours::always() } else { hours.clone() };
+        dir = dir.with(line, Destination { target, hours });
+    }
+    Ok(dir)
+}
+
+fn twilio_rest(
+    values: &BTreeMap<&'static str, (String, String)>,
+    auth_token: Option<&str>,
+) -> Result<Option<telephony::twilio::rest::RestConfig>> {
+    use telephony::twilio::rest::{RestAuth, RestConfig, TWILIO_API_BASE};
+    let text = |k: &str| values.get(k).map(|(v, _)| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let base = text("twilio_api_base").unwrap_or_else(|| TWILIO_API_BASE.into());
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        bail!("invalid {}: must start with https:// or http:// (value {base:?})", values["twilio_api_base"].1);
+    }
+    let Some(sid) = text("twilio_account_sid") else {
+        return Ok(None);
+    };
+    let auth = match (text("twilio_api_key"), text("twilio_api_secret"), auth_token) {
+        (Some(k), Some(s), _) => RestAuth::ApiKey { sid: k, secret: s },
+        (Some(_), None, _) | (None, Some(_), _) => bail!("TWILIO_API_KEY and TWILIO_API_SECRET go together"),
+        (None, None, Some(t)) => RestAuth::AuthToken(t.to_owned()),
+        (None, None, None) => bail!("TWILIO_ACCOUNT_SID is set but neither TWILIO_AUTH_TOKEN nor TWILIO_API_KEY/SECRET is"),
+    };
+    Ok(Some(RestConfig::new(&base, &sid, auth)))
+}
+
 fn webhook(values: &BTreeMap<&'static str, (String, String)>) -> Result<Option<(String, String)>> {
     let set = |k: &str| values.get(k).filter(|(v, _)| !v.trim().is_empty());
     match (set("webhook_url"), set("webhook_secret")) {
@@ -277,6 +373,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("SWITCHBOARD_STT_MODEL"), "{e}");
+    }
+
+    #[test]
+    fn staff_lines_and_twilio_rest_are_configured_and_checked() {
+        use telephony::control::directory::Line;
+        let c = load(None, env(&[])).unwrap();
+        assert!(c.server.staff.is_empty() && c.server.twilio_rest.is_none());
+        let c = load(
+            None,
+            env(&[
+                ("SWITCHBOARD_STAFF_T1", "+15550001001"),
+                ("SWITCHBOARD_STAFF_T2", "sip:rph@pbx.example.com"),
+                ("SWITCHBOARD_STAFF_HOURS", "Mon-Fri 09:00-17:00"),
+                ("SWITCHBOARD_STAFF_TIMEZONE", "America/Chicago"),
+                ("SWITCHBOARD_DIAL_TIMEOUT_SECS", "15"),
+                ("TWILIO_ACCOUNT_SID", "AC123"),
+                ("TWILIO_AUTH_TOKEN", "tok"),
+                ("SWITCHBOARD_TWILIO_API_BASE", "http://127.0.0.1:9999/"),
+            ]),
+        )
+        .unwrap();
+        assert!(c.server.staff.destination(Line::T1).is_some());
+        assert!(c.server.staff.destination(Line::T3).is_none());
+        assert_eq!(c.server.staff.dial_timeout_secs, 15);
+        let rest = c.server.twilio_rest.expect("rest configured");
+        assert_eq!((rest.api_base.as_str(), rest.account_sid.as_str()), ("http://127.0.0.1:9999", "AC123"));
+        for (k, v) in [
+            ("SWITCHBOARD_STAFF_T1", "5550001001"),
+            ("SWITCHBOARD_STAFF_HOURS", "weekdays"),
+            ("SWITCHBOARD_STAFF_TIMEZONE", "Nowhere/Land"),
+            ("SWITCHBOARD_DIAL_TIMEOUT_SECS", "1"),
+        ] {
+            let e = format!("{:#}", load(None, env(&[(k, v)])).unwrap_err());
+            assert!(e.contains(k), "{k}: {e}");
+        }
+        let e = format!("{:#}", load(None, env(&[("TWILIO_ACCOUNT_SID", "AC1")])).unwrap_err());
+        assert!(e.contains("TWILIO_AUTH_TOKEN"), "{e}");
     }
 
     #[test]

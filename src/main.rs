@@ -5,6 +5,7 @@ mod decrypt;
 mod ops;
 mod serve;
 mod setup;
+mod tasks;
 
 use std::path::PathBuf;
 
@@ -66,6 +67,11 @@ enum Command {
     Webhooks {
         #[command(subcommand)]
         action: ops::WebhooksAction,
+    },
+    /// Staff tasks (callbacks and follow-ups the agent promised): list, close.
+    Tasks {
+        #[command(subcommand)]
+        action: tasks::TasksAction,
     },
     /// Print the PHI audit log (who read what, when, from where).
     Audit {
@@ -171,6 +177,7 @@ fn main() -> Result<()> {
         Command::Worker { concurrency } => rt()?.block_on(ops::worker(&cfg, concurrency, shutdown_signal())),
         Command::Jobs { action } => rt()?.block_on(ops::jobs(&cfg, action)),
         Command::Webhooks { action } => rt()?.block_on(ops::webhooks(&cfg, action)),
+        Command::Tasks { action } => rt()?.block_on(tasks::run(&cfg, action)),
         Command::Audit { since, limit } => rt()?.block_on(ops::audit(&cfg, &since, limit)),
         Command::Recording {
             action: RecordingAction::Decrypt { call_id, output },

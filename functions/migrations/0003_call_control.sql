@@ -41,9 +41,9 @@ CREATE TABLE verification_failures (
     id           bigserial PRIMARY KEY,
     at           timestamptz NOT NULL DEFAULT now(),
     caller_phone text,
-    -- The patient whose name was given, when one matched by name alone.
-    patient_id   bigint REFERENCES patients(id),
+    -- The patients whose name was given (by name alone, any birth date).
+    patient_ids  bigint[] NOT NULL DEFAULT '{}',
     call_sid     text
 );
 CREATE INDEX verification_failures_phone_idx ON verification_failures (caller_phone, at);
-CREATE INDEX verification_failures_patient_idx ON verification_failures (patient_id, at);
+CREATE INDEX verification_failures_patients_idx ON verification_failures USING gin (patient_ids);

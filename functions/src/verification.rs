@@ -36,44 +36,42 @@ impl Default for Lockout {
 /// Lowest name similarity for a failure to count against a patient.
 const CLAIM_SIMILARITY: f32 = 0.6;
 
-/// The one patient whose name is `name` (close enough), whatever the date
-/// of birth: whose record the caller is trying to open.
-pub async fn claimed_patient(client: &Client, name: &str) -> Result<Option<i64>, DbError> {
+/// The patients whose name is `name` (close enough), whatever the date of
+/// birth: whose record the caller may be trying to open (namesakes too).
+pub async fn claimed_patients(client: &Client, name: &str) -> Result<Vec<i64>, DbError> {
     let name = crate::patient::normalise_name(name);
     if name.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let stmt = client
         .prepare_cached(
-            "SELECT id, similarity(full_name, $1) AS sim FROM patients
-             WHERE full_name % $1 ORDER BY sim DESC LIMIT 2",
+            "SELECT id FROM patients WHERE full_name % $1 AND similarity(full_name, $1) >= $2
+             ORDER BY similarity(full_name, $1) DESC LIMIT 5",
         )
         .await?;
-    let rows = client.query(&stmt, &[&name]).await?;
-    let best = rows.first().filter(|r| r.get::<_, f32>(1) >= CLAIM_SIMILARITY);
-    let tie = rows.get(1).is_some_and(|r| r.get::<_, f32>(1) >= CLAIM_SIMILARITY);
-    Ok(best.filter(|_| !tie).map(|r| r.get(0)))
+    let rows = client.query(&stmt, &[&name, &CLAIM_SIMILARITY]).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Whether verification is locked for this number or this patient.
+/// Whether verification is locked for this number or any of these patients.
 pub async fn is_locked(
     client: &Client,
     lockout: &Lockout,
     phone: Option<&str>,
-    patient: Option<i64>,
+    patients: &[i64],
 ) -> Result<bool, DbError> {
     let secs = lockout.window.as_secs_f64();
     let stmt = client
         .prepare_cached(
             "SELECT
-                 count(*) FILTER (WHERE $1::text IS NOT NULL AND caller_phone = $1),
-                 count(*) FILTER (WHERE $2::bigint IS NOT NULL AND patient_id = $2)
-             FROM verification_failures
-             WHERE at > now() - make_interval(secs => $3)
-               AND (caller_phone = $1 OR patient_id = $2)",
+                 (SELECT count(*) FROM verification_failures
+                  WHERE caller_phone = $1 AND at > now() - make_interval(secs => $3)),
+                 (SELECT coalesce(max(n), 0) FROM (
+                      SELECT count(*) AS n FROM verification_failures, unnest(patient_ids) AS p
+                      WHERE p = ANY($2) AND at > now() - make_interval(secs => $3) GROUP BY p) per_patient)",
         )
         .await?;
-    let row = client.query_one(&stmt, &[&phone, &patient, &secs]).await?;
+    let row = client.query_one(&stmt, &[&phone, &patients, &secs]).await?;
     let (by_phone, by_patient): (i64, i64) = (row.get(0), row.get(1));
     Ok(by_phone >= lockout.per_phone || by_patient >= lockout.per_patient)
 }
@@ -82,33 +80,36 @@ pub async fn is_locked(
 pub async fn record_failure(
     client: &Client,
     phone: Option<&str>,
-    patient: Option<i64>,
+    patients: &[i64],
     call_sid: Option<&str>,
 ) -> Result<(), DbError> {
     let stmt = client
         .prepare_cached(
-            "INSERT INTO verification_failures (caller_phone, patient_id, call_sid) VALUES ($1, $2, $3)",
+            "INSERT INTO verification_failures (caller_phone, patient_ids, call_sid) VALUES ($1, $2, $3)",
         )
         .await?;
-    client.execute(&stmt, &[&phone, &patient, &call_sid]).await?;
-    audit::append(&***client, &entry("patient.verify_failed", phone, patient, call_sid)).await
+    client.execute(&stmt, &[&phone, &patients, &call_sid]).await?;
+    audit::append(&***client, &entry("patient.verify_failed", phone, patients, call_sid)).await
 }
 
 /// Audits a refused (locked) verification.
 pub async fn record_locked(
     client: &Client,
     phone: Option<&str>,
-    patient: Option<i64>,
+    patients: &[i64],
     call_sid: Option<&str>,
 ) -> Result<(), DbError> {
-    audit::append(&***client, &entry("patient.verify_locked", phone, patient, call_sid)).await
+    audit::append(&***client, &entry("patient.verify_locked", phone, patients, call_sid)).await
 }
 
-fn entry(action: &str, phone: Option<&str>, patient: Option<i64>, call_sid: Option<&str>) -> AuditEntry {
-    let resource = match (patient, phone) {
-        (Some(p), _) => format!("patient:{p}"),
-        (None, Some(ph)) => format!("caller:{}", mask(ph)),
-        (None, None) => "caller:unknown".into(),
+fn entry(action: &str, phone: Option<&str>, patients: &[i64], call_sid: Option<&str>) -> AuditEntry {
+    let resource = match (patients, phone) {
+        ([], Some(ph)) => format!("caller:{}", mask(ph)),
+        ([], None) => "caller:unknown".into(),
+        (ids, _) => format!(
+            "patient:{}",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ),
     };
     AuditEntry {
         actor: "voice-agent".into(),

@@ -24,14 +24,14 @@ impl Functions {
         match req {
             Request::PatientLookup { name, dob, phone } => {
                 let client = self.pool.get().await?;
-                let claimed = verification::claimed_patient(&client, &name).await?;
-                if verification::is_locked(&client, &self.cfg.lockout, phone.as_deref(), claimed).await? {
-                    verification::record_locked(&client, phone.as_deref(), claimed, call_sid).await?;
+                let claimed = verification::claimed_patients(&client, &name).await?;
+                if verification::is_locked(&client, &self.cfg.lockout, phone.as_deref(), &claimed).await? {
+                    verification::record_locked(&client, phone.as_deref(), &claimed, call_sid).await?;
                     return Ok(Outcome::VerificationLocked);
                 }
                 let found = patient::lookup(&client, &name, dob, phone.as_deref()).await?;
                 if found.is_none() {
-                    verification::record_failure(&client, phone.as_deref(), claimed, call_sid).await?;
+                    verification::record_failure(&client, phone.as_deref(), &claimed, call_sid).await?;
                 }
                 if let Some(p) = &found {
                     // A PHI read: audited, and the call is linked to the patient.
