@@ -18,6 +18,9 @@ pub enum AppError {
     /// The WebSocket to the server.
     #[error("websocket: {0}")]
     Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    /// The simulated Twilio, its caller or its voice.
+    #[error(transparent)]
+    Sim(#[from] twilio_sim::SimError),
     /// Anything else, described.
     #[error("{0}")]
     Other(String),

@@ -41,6 +41,19 @@ pub async fn serve(cfg: config::Config) -> Result<()> {
         // one is seeded with `switchboard seed` on purpose.
         if cfg.database_url.is_some() {
             sc.seed_patients = 0;
+            // A real deployment never talks to a simulated payer by accident.
+            if cfg.benefits_url.is_none() {
+                anyhow::bail!(
+                    "SWITCHBOARD_BENEFITS_URL is not set: with a configured database the payer's eligibility API \
+                     must be named (run `switchboard payer-sim` and point SWITCHBOARD_BENEFITS_URL at it to \
+                     simulate one)"
+                );
+            }
+        } else if cfg.benefits_url.is_none() {
+            tracing::warn!(
+                "SIMULATED PAYER: no SWITCHBOARD_BENEFITS_URL, so benefits answers come from the in-process payer \
+                 simulator and the private database holds synthetic demo patients (local use only)"
+            );
         }
         let stack = switchboard::stack::Stack::start(sc, vec![Box::new(files)])
             .await

@@ -13,8 +13,11 @@ use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_util::sync::CancellationToken;
 
-use crate::error::AppError;
+use crate::error::SimError;
 
 mod report;
 mod wire;
@@ -65,6 +68,17 @@ pub struct CallOptions {
     pub hang_up_at: Option<Instant>,
     /// Start the script over when it ends (until hung up).
     pub repeat: bool,
+    /// Custom parameters of the `start` message (`customParameters`), in
+    /// addition to `From` and `To` (a parameter of the same name wins).
+    pub parameters: Vec<(String, String)>,
+    /// Extra HTTP headers on the WebSocket upgrade request
+    /// (`X-Twilio-Signature`).
+    pub headers: Vec<(String, String)>,
+    /// When cancelled, the caller sends `stop` and closes, as Twilio does
+    /// when a live call is redirected.
+    pub stop: Option<CancellationToken>,
+    /// The account SID in `start` and `stop` (`ACsimulated` when unset).
+    pub account_sid: Option<String>,
 }
 
 impl Default for CallOptions {
@@ -73,6 +87,10 @@ impl Default for CallOptions {
             record_audio: true,
             hang_up_at: None,
             repeat: false,
+            parameters: Vec::new(),
+            headers: Vec::new(),
+            stop: None,
+            account_sid: None,
         }
     }
 }
@@ -115,7 +133,7 @@ struct PendingMark {
 
 /// Runs one call against `url` (`ws://host/twilio/media`) following `script`,
 /// then sends `stop` (unless the server ended the call first).
-pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<CallReport, AppError> {
+pub async fn run(url: &str, who: &CallerIdentity, script: Vec<Step>) -> Result<CallReport, SimError> {
     run_with(url, who, script, &CallOptions::default(), &mut ()).await
 }
 
@@ -126,13 +144,27 @@ pub async fn run_with(
     script: Vec<Step>,
     opts: &CallOptions,
     observer: &mut impl Observer,
-) -> Result<CallReport, AppError> {
+) -> Result<CallReport, SimError> {
+    let mut request = url.into_client_request()?;
+    for (name, value) in &opts.headers {
+        let bad = |reason: String| SimError::Header {
+            name: name.clone(),
+            reason,
+        };
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let v = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+        request.headers_mut().append(n, v);
+    }
     // Small messages (a mark echo, then a frame) must not wait for ACKs (Nagle).
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
     let (mut tx, mut rx) = ws.split();
-    let stream_sid = format!("MZ{}", who.call_sid.trim_start_matches("CA"));
+    let stream_sid = format!("MZ{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let account = opts.account_sid.as_deref().unwrap_or("ACsimulated");
     tx.send(Message::Text(wire::connected().into())).await?;
-    tx.send(Message::Text(wire::start(&stream_sid, who).into())).await?;
+    let start_msg = wire::start(&stream_sid, account, who, &opts.parameters);
+    tx.send(Message::Text(start_msg.into())).await?;
+    // A token nobody cancels when the call has none.
+    let stop = opts.stop.clone().unwrap_or_default();
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut report = CallReport::default();
     let again = opts.repeat.then(|| script.clone());
@@ -162,6 +194,10 @@ pub async fn run_with(
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(due) => break,
+                _ = stop.cancelled(), if !report.stopped => {
+                    report.stopped = true;
+                    break;
+                }
                 msg = rx.next() => match msg {
                     Some(Ok(Message::Text(t))) => {
                         let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
@@ -214,7 +250,7 @@ pub async fn run_with(
         for f in out_frames.drain(..) {
             tx.send(Message::Text(f.into())).await?;
         }
-        if closed {
+        if closed || report.stopped {
             break;
         }
         let now = Instant::now();
@@ -327,10 +363,11 @@ pub async fn run_with(
             break;
         }
     }
+    report.remaining = steps.into_iter().collect();
     if !closed {
         seq += 1;
         let _ = tx
-            .send(Message::Text(wire::stop(&stream_sid, seq, &who.call_sid).into()))
+            .send(Message::Text(wire::stop(&stream_sid, seq, account, &who.call_sid).into()))
             .await;
         // Let the server close (it answers stop with a close frame).
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -344,6 +381,9 @@ pub async fn run_with(
             }
         })
         .await;
+        if report.closed_by_server.is_none() {
+            let _ = tx.send(Message::Close(None)).await;
+        }
     }
     Ok(report)
 }

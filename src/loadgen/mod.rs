@@ -57,6 +57,9 @@ pub enum LoadgenError {
     /// Starting the server in process, rendering speech, sockets.
     #[error(transparent)]
     App(#[from] AppError),
+    /// The simulated caller's voice or WebSocket.
+    #[error(transparent)]
+    Sim(#[from] twilio_sim::SimError),
 }
 
 /// Runs `plan` once with a progress bar (when `show_progress`), scraping

@@ -213,6 +213,7 @@ impl Ctx {
             record_audio: false,
             hang_up_at: Some(if scenario.repeat { self.deadline } else { self.hard_stop }),
             repeat: scenario.repeat,
+            ..CallOptions::default()
         };
         let mut meter = FrameMeter::new(Some(self.live.clone()));
         let started = Instant::now();

@@ -62,8 +62,8 @@ impl Server {
 pub struct Twilio {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub stream_sid: String,
-    seq: u64,
-    chunk: u64,
+    pub seq: u64,
+    pub chunk: u64,
 }
 
 impl Twilio {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::AppError;
+use crate::error::SimError;
 
 /// What the caller measured.
 #[derive(Debug, Clone, Default)]
@@ -26,18 +26,26 @@ pub struct CallReport {
     pub timed_out: Option<String>,
     /// The caller hung up at [`CallOptions::hang_up_at`](super::CallOptions::hang_up_at) before its script ended.
     pub hung_up: bool,
+    /// The stream was ended by [`CallOptions::stop`](super::CallOptions::stop).
+    pub stopped: bool,
+    /// Script steps not yet begun when the stream ended (the caller goes on
+    /// with them on its next stream of the same call).
+    pub remaining: Vec<super::Step>,
 }
 
 impl CallReport {
     /// Writes both tracks as a stereo WAV (caller left, bot right).
-    pub fn write_wav(&self, path: &std::path::Path) -> Result<(), AppError> {
+    pub fn write_wav(&self, path: &std::path::Path) -> Result<(), SimError> {
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate: 8000,
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        let err = |e: hound::Error| AppError::Other(format!("writing {}: {e}", path.display()));
+        let err = |e: hound::Error| SimError::Wav {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
         let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
         for (i, &c) in self.caller_pcm.iter().enumerate() {
             w.write_sample(c).map_err(err)?;

@@ -9,14 +9,20 @@ pub(super) fn connected() -> String {
     json!({"event":"connected","protocol":"Call","version":"1.0.0"}).to_string()
 }
 
-/// `start`: the stream's metadata, the calling and called numbers as custom
-/// parameters.
-pub(super) fn start(stream_sid: &str, who: &CallerIdentity) -> String {
+/// `start`: the stream's metadata, the calling and called numbers and
+/// `parameters` as custom parameters.
+pub(super) fn start(stream_sid: &str, account_sid: &str, who: &CallerIdentity, parameters: &[(String, String)]) -> String {
+    let mut custom = serde_json::Map::new();
+    custom.insert("From".into(), who.from.clone().into());
+    custom.insert("To".into(), who.to.clone().into());
+    for (k, v) in parameters {
+        custom.insert(k.clone(), v.clone().into());
+    }
     json!({"event":"start","sequenceNumber":"1","streamSid":stream_sid,"start":{
-        "accountSid":"ACsimulated","streamSid":stream_sid,"callSid":who.call_sid,
+        "accountSid":account_sid,"streamSid":stream_sid,"callSid":who.call_sid,
         "tracks":["inbound"],
         "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},
-        "customParameters":{"From":who.from,"To":who.to}}})
+        "customParameters":custom}})
     .to_string()
 }
 
@@ -44,8 +50,8 @@ pub(super) fn mark(stream_sid: &str, seq: &mut u64, name: &str) -> String {
 }
 
 /// `stop`: the caller hangs up.
-pub(super) fn stop(stream_sid: &str, seq: u64, call_sid: &str) -> String {
+pub(super) fn stop(stream_sid: &str, seq: u64, account_sid: &str, call_sid: &str) -> String {
     json!({"event":"stop","sequenceNumber":seq.to_string(),"streamSid":stream_sid,
-           "stop":{"accountSid":"ACsimulated","callSid":call_sid}})
+           "stop":{"accountSid":account_sid,"callSid":call_sid}})
     .to_string()
 }
