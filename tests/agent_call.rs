@@ -20,7 +20,9 @@ use functions::db::ScratchDatabase;
 use switchboard::caller::{self, CallReport, CallerIdentity, Step};
 use switchboard::demo::{conversation, wait};
 use switchboard::stack::{Stack, StackConfig};
+use telephony::control::directory::{Destination, Hours, Line, StaffDirectory};
 use telephony::monitor::{AgentNote, MonitorNote};
+use telephony::twilio::twiml::DialTarget;
 
 const VOICE: &str = "rms";
 
@@ -50,6 +52,15 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
             mode: telephony::CallMode::Agent,
             listen: "127.0.0.1:0".parse().unwrap(),
             api_token: Some(postcall_checks::API_TOKEN.into()),
+            // A staff line on duty: transfers dial it (no REST API here, so
+            // through the `<Connect action>`).
+            staff: StaffDirectory::default().with(
+                Line::T1,
+                Destination {
+                    target: DialTarget::parse("+15550001001"),
+                    hours: Hours::always(),
+                },
+            ),
             ..Default::default()
         },
         webhook: Some((hooks.url.clone(), postcall_checks::SECRET.into())),

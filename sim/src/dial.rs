@@ -164,6 +164,7 @@ async fn ring(
 ) -> Option<Control> {
     leg.set(run, "initiated");
     leg.set(run, "ringing");
+    rec.ringing_at = Some(std::time::Instant::now());
     let ring_time = run.shared.cfg.ring_time;
     let picks_up = staff.answers && ring_time < timeout;
     if let Some(c) = wait(ctl, if picks_up { ring_time } else { timeout }).await {

@@ -52,8 +52,15 @@ pub struct TwilioSim {
 impl TwilioSim {
     /// Starts the REST API on `127.0.0.1` (a free port).
     pub async fn start(cfg: SimConfig) -> Result<Self, SimError> {
-        let shared = Shared::new(cfg);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(listener, cfg)
+    }
+
+    /// Starts the REST API on a listener bound beforehand (so the server
+    /// can be told the API's address before the simulator is told the
+    /// server's webhook URL).
+    pub fn start_on(listener: tokio::net::TcpListener, cfg: SimConfig) -> Result<Self, SimError> {
+        let shared = Shared::new(cfg);
         let addr = listener.local_addr()?;
         let app = rest::router(shared.clone());
         let server = tokio::spawn(async move {

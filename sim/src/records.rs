@@ -20,6 +20,8 @@ pub struct RequestRecord {
     pub user: Option<String>,
     /// The status answered.
     pub status: u16,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl RequestRecord {

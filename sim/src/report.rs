@@ -24,6 +24,8 @@ pub struct DialRecord {
     pub whisper: Vec<String>,
     /// Seconds bridged (`DialCallDuration`).
     pub duration_secs: u64,
+    /// When the line began to ring.
+    pub ringing_at: Option<std::time::Instant>,
 }
 
 /// Everything the simulator saw on one call.

@@ -73,6 +73,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let at = std::time::Instant::now();
     let path = uri.path().to_owned();
     let raw = if method == HttpMethod::GET {
         uri.query().unwrap_or_default().as_bytes().to_vec()
@@ -93,6 +94,7 @@ async fn handle(
             params,
             user,
             status: response.status().as_u16(),
+            at,
         });
     }
     response

@@ -124,7 +124,7 @@ fn silent_call_is_abandoned_and_pending_benefits_are_followed_up() {
     assert!(
         a.follow_up_actions
             .iter()
-            .any(|f| f == "Text the caller the benefits result for Metformin"),
+            .any(|f| f == "Call the caller back with the benefits result for Metformin"),
         "{:?}",
         a.follow_up_actions
     );
