@@ -24,12 +24,19 @@ impl Functions {
         match req {
             Request::PatientLookup { name, dob, phone } => {
                 let client = self.pool.get().await?;
-                let claimed = verification::claimed_patients(&client, &name).await?;
+                // The lookup first: on the common (matching) path the lock
+                // is then checked for that one patient and the number, one
+                // indexed query; the name search for namesakes runs only
+                // for a failure. Nothing is returned before the lock check.
+                let found = patient::lookup(&client, &name, dob, phone.as_deref()).await?;
+                let claimed = match &found {
+                    Some(p) => vec![p.id],
+                    None => verification::claimed_patients(&client, &name).await?,
+                };
                 if verification::is_locked(&client, &self.cfg.lockout, phone.as_deref(), &claimed).await? {
                     verification::record_locked(&client, phone.as_deref(), &claimed, call_sid).await?;
                     return Ok(Outcome::VerificationLocked);
                 }
-                let found = patient::lookup(&client, &name, dob, phone.as_deref()).await?;
                 if found.is_none() {
                     verification::record_failure(&client, phone.as_deref(), &claimed, call_sid).await?;
                 }

@@ -305,7 +305,9 @@ mod tests {
 
     /// A stand-in API on loopback that fails `fail` times with `status`, then
     /// answers a call resource; records the auth header and form.
-    async fn api(fail: usize, status: u16) -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
+    type Seen = Arc<std::sync::Mutex<Vec<String>>>;
+
+    async fn api(fail: usize, status: u16) -> (String, Arc<AtomicUsize>, Seen) {
         let hits = Arc::new(AtomicUsize::new(0));
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let st = (hits.clone(), seen.clone());
@@ -313,7 +315,7 @@ mod tests {
             .route(
                 "/2010-04-01/Accounts/{acct}/Calls/{sid}",
                 post(
-                    move |State((hits, seen)): State<(Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>)>,
+                    move |State((hits, seen)): State<(Arc<AtomicUsize>, Seen)>,
                           headers: HeaderMap,
                           body: String| async move {
                         let n = hits.fetch_add(1, Ordering::SeqCst);
