@@ -188,7 +188,12 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
     // The emergency: 911 advice, the event flagged, the emergency line dialed.
     assert!(sos.errors.is_empty(), "{:?}", sos.errors);
     let bot = transcribe(&engines, &sos.streams[0].bot_pcm).await;
-    assert!(bot.contains("911") || bot.contains("9-1-1") || bot.contains("9 1 1"), "bot said {bot:?}");
+    // Whisper writes the number as 911, 9-1-1 or 9-11: compare letters and digits only.
+    let squeezed: String = bot.chars().filter(char::is_ascii_alphanumeric).collect();
+    assert!(
+        squeezed.contains("emergency") && squeezed.contains("dial911"),
+        "bot said {bot:?}"
+    );
     assert_eq!(sos.dials.len(), 1, "{:?}", sos.dials);
     assert_eq!((sos.dials[0].to.as_str(), sos.dials[0].answered), (EMERGENCY, true));
     assert!(sos.dials[0].whisper.join(" ").contains("possible emergency"), "{:?}", sos.dials[0].whisper);

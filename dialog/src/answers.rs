@@ -58,6 +58,19 @@ pub(crate) fn prior_auth(caller: &VerifiedCaller, medication: &str, passage: &Pa
     s
 }
 
+/// The medications on file, by name.
+pub(crate) fn medications(caller: &VerifiedCaller) -> String {
+    match caller.medication_names().as_slice() {
+        [] => "I don't see any medications on file for you.".to_owned(),
+        [one] => format!("You have one medication on file: {one}."),
+        [rest @ .., last] => format!(
+            "You have {} medications on file: {} and {last}.",
+            rest.len() + 1,
+            rest.join(", ")
+        ),
+    }
+}
+
 /// Refills left on a medication, or that it is not on file.
 pub(crate) fn refill(caller: &VerifiedCaller, medication: &str) -> String {
     match caller.medication(medication) {

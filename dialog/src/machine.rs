@@ -123,6 +123,9 @@ pub struct Dialog {
     closed_tiers: Vec<Tier>,
     /// The last intent understood (for the handoff to staff).
     last_intent: Option<Intent>,
+    /// The last sentence said (not the filler) and whether it asked
+    /// something: what "what?" repeats.
+    last_said: Option<(String, bool)>,
     /// What the person taking the call is told, once a transfer is decided.
     handoff: Option<Handoff>,
 }
@@ -181,6 +184,7 @@ impl Dialog {
             not_understood: 0,
             closed_tiers: Vec::new(),
             last_intent: None,
+            last_said: None,
             handoff: None,
         }
     }
@@ -292,6 +296,9 @@ impl Dialog {
 
     fn say(&mut self, text: impl Into<String>, question: bool) {
         let text = text.into();
+        if text != prompts::ONE_MOMENT {
+            self.last_said = Some((text.clone(), question));
+        }
         let id = self.next_say;
         self.next_say += 1;
         self.turns.said(id, text.clone(), question);

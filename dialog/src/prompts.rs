@@ -20,6 +20,12 @@ pub const VERIFY_RETRY: &str =
 /// A question that needs the record came before verification.
 pub const VERIFY_FIRST: &str =
     "I can help with that once I've verified your identity. Please tell me your full name and date of birth.";
+/// The caller would rather not give their name and date of birth.
+pub const VERIFY_WHY: &str = "I understand. To keep your records private, I can only share your medications or \
+                              benefits after I've verified your name and date of birth. I can also connect you \
+                              with a person. Would you like that?";
+/// The caller needs a moment.
+pub const HOLD_ON: &str = "Sure, take your time.";
 /// Said before handing the call to a person.
 pub const TRANSFER: &str = "I'm transferring you to a member of our team now.";
 /// Filler while a slow lookup runs.
@@ -91,6 +97,8 @@ pub const FIXED_PROMPTS: &[&str] = &[
     ASK_NAME,
     VERIFY_RETRY,
     VERIFY_FIRST,
+    VERIFY_WHY,
+    HOLD_ON,
     TRANSFER,
     ONE_MOMENT,
     NOT_UNDERSTOOD,
@@ -131,7 +139,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 32);
+        assert_eq!(FIXED_PROMPTS.len(), 34);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

@@ -30,8 +30,9 @@ pub(crate) struct Identity {
     pub dob: Option<NaiveDate>,
     pub failures: u32,
     pub pending: Option<Pending>,
-    /// The lookup could not run and a person was offered: a "yes" transfers.
-    pub offered_person: bool,
+    /// A person was offered (the records could not be reached, or the
+    /// caller would rather not verify): a "yes" transfers, for this reason.
+    pub offered_person: Option<&'static str>,
 }
 
 impl Identity {
@@ -91,6 +92,11 @@ impl VerifiedCaller {
         let names: Vec<String> = self.record.medications.iter().map(|m| m.name.clone()).collect();
         let found = best_match(text, &names)?;
         self.record.medications.iter().find(|m| m.name == found)
+    }
+
+    /// The names of the medications on file, in order.
+    pub fn medication_names(&self) -> Vec<&str> {
+        self.record.medications.iter().map(|m| m.name.trim()).collect()
     }
 
     /// The patient's medication when there is exactly one on file.

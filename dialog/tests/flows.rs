@@ -391,3 +391,69 @@ fn off_duty_staff_make_a_callback_task_and_emergencies_still_connect() {
         reason: "emergency"
     }));
 }
+
+#[test]
+fn a_mentioned_representative_is_not_a_request() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    let out = call.hear("I don't need a representative, I just want to know if my insurance is active");
+    assert_eq!(said(&out), [VERIFY_FIRST], "{out:?}");
+    assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })));
+    call.finish_speaking();
+    let out = call.hear("My pharmacist told me my Ozempic needs a prior authorization, is that right?");
+    assert_eq!(said(&out), [VERIFY_FIRST], "{out:?}");
+    assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })));
+    assert_eq!(call.dialog.outcome(), CallOutcome::InProgress);
+}
+
+#[test]
+fn declining_to_verify_is_explained_and_a_person_offered() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    let out = call.hear("I don't want to give my birthday, just tell me what I'm taking");
+    assert_eq!(said(&out), [VERIFY_WHY]);
+    for text in call.all_said() {
+        assert!(phi_markers().iter().all(|m| !text.contains(m)), "PHI before verification: {text:?}");
+    }
+    call.finish_speaking();
+    // "No" to a person: the identity question again, not "didn't catch that".
+    assert_eq!(said(&call.hear("No.")), [ASK_IDENTITY]);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("why do you need my date of birth")), [VERIFY_WHY]);
+    call.finish_speaking();
+    let out = call.hear("Yes.");
+    assert_eq!(said(&out), [TRANSFER]);
+    assert!(out.contains(&Action::Transfer {
+        tier: Tier::T1,
+        reason: "caller_request"
+    }));
+}
+
+#[test]
+fn what_repeats_and_hold_on_waits_without_counting_as_not_understood() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("What?")), [GREETING]);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("Hold on a second, let me find my card.")), [HOLD_ON]);
+    call.finish_speaking();
+    // Two misses after the repeat and the hold: still asked again, not transferred.
+    assert_eq!(said(&call.hear("the weather is lovely")), [NOT_UNDERSTOOD]);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("is the music on")), [NOT_UNDERSTOOD]);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("Sorry, can you repeat that?")), [NOT_UNDERSTOOD]);
+    assert_eq!(call.dialog.outcome(), CallOutcome::InProgress);
+}
+
+#[test]
+fn a_verified_caller_hears_their_medications_and_what_repeats_them() {
+    let mut call = Call::verified();
+    let out = call.hear("What medications am I on?");
+    let spoken = said(&out);
+    assert_eq!(spoken.len(), 2, "{spoken:?}");
+    assert!(spoken[0].starts_with("You have ") && spoken[0].contains("Ozempic"), "{}", spoken[0]);
+    assert_eq!(spoken[1], ANYTHING_ELSE);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("what?")), [ANYTHING_ELSE]);
+}

@@ -137,6 +137,21 @@ impl Dialog {
         self.transfer(prompts::TRANSFER, Tier::T1, "caller_request", CallOutcome::Transferred);
     }
 
+    /// "What?" says the last sentence again; "hold on" waits for the caller.
+    /// Neither counts as a turn not understood.
+    pub(super) fn conversational(&mut self, intent: Intent) {
+        match intent {
+            Intent::Repeat => match self.last_said.clone() {
+                Some((text, question)) => self.say(text, question),
+                None => {
+                    let question = self.current_question();
+                    self.say(question, true);
+                }
+            },
+            _ => self.say(prompts::HOLD_ON, true),
+        }
+    }
+
     /// Nothing usable: ask again, or hand over after too many in a row.
     pub(super) fn not_understood_turn(&mut self) {
         self.not_understood += 1;
@@ -163,15 +178,21 @@ impl Dialog {
             return;
         };
         let gave_identity = u.name.is_some() || u.dob.is_some();
-        if std::mem::take(&mut id.offered_person) && !gave_identity {
+        if !gave_identity && matches!(u.intent, Intent::Repeat | Intent::Hold) {
+            return self.conversational(u.intent);
+        }
+        let offered = id.offered_person.take();
+        if let Some(reason) = offered
+            && !gave_identity
+        {
             match u.intent {
                 Intent::Yes => {
-                    return self.transfer(
-                        prompts::TRANSFER,
-                        Tier::T1,
-                        "records_unavailable",
-                        CallOutcome::Transferred,
-                    );
+                    return self.transfer(prompts::TRANSFER, Tier::T1, reason, CallOutcome::Transferred);
+                }
+                Intent::No if reason != "records_unavailable" => {
+                    self.not_understood = 0;
+                    let question = self.current_question();
+                    return self.say(question, true);
                 }
                 Intent::No => {
                     self.not_understood = 0;
@@ -209,6 +230,11 @@ impl Dialog {
                     self.say(prompts::HOURS_THEN_IDENTIFY, true);
                 }
                 Intent::Goodbye => self.goodbye(),
+                Intent::RefusesVerification => {
+                    self.not_understood = 0;
+                    id.offered_person = Some("caller_request");
+                    self.say(prompts::VERIFY_WHY, true);
+                }
                 Intent::Yes | Intent::Backchannel => {
                     let question = self.current_question();
                     self.say(question, true);
@@ -255,7 +281,7 @@ impl Dialog {
         let Stage::Identify(id) = &mut self.stage else {
             return;
         };
-        id.offered_person = true;
+        id.offered_person = Some("records_unavailable");
         self.say(prompts::RECORDS_UNAVAILABLE, true);
     }
 

@@ -18,6 +18,10 @@ impl Dialog {
     /// A turn of a verified caller: first as the answer to the last
     /// question, else as a new request.
     pub(super) fn verified_turn(&mut self, u: Understanding, text: String) {
+        if matches!(u.intent, Intent::Repeat | Intent::Hold) {
+            // The question asked (if any) still stands.
+            return self.conversational(u.intent);
+        }
         let Stage::Verified(session) = &mut self.stage else {
             return;
         };
@@ -80,6 +84,16 @@ impl Dialog {
             Intent::Coverage => self.ask_benefits(u, text),
             Intent::PriorAuth => self.ask_prior_auth(u, text),
             Intent::Refill | Intent::Status => self.answer_from_record(u, text),
+            Intent::Medications => {
+                if let Some(caller) = self.caller_ref() {
+                    let sentence = answers::medications(caller);
+                    self.answered = true;
+                    self.say(sentence, false);
+                    self.anything_else();
+                }
+            }
+            Intent::Repeat | Intent::Hold => self.conversational(u.intent),
+            Intent::RefusesVerification => self.say(prompts::HOW_CAN_I_HELP, true),
             Intent::SideEffect => self.side_effect(u),
             Intent::Hours => {
                 self.answered = true;

@@ -48,6 +48,14 @@ pub enum Intent {
     No,
     /// "mm-hm", "uh-huh", "okay", "yeah", "right" on their own: listening, not taking the turn.
     Backchannel,
+    /// Which medications are on file ("what am I taking?").
+    Medications,
+    /// "What?", "can you repeat that?": say the last thing again.
+    Repeat,
+    /// "Hold on a second": the caller needs a moment.
+    Hold,
+    /// The caller does not want to give their name or date of birth.
+    RefusesVerification,
     /// Nothing recognised.
     Unknown,
 }
@@ -75,6 +83,10 @@ impl Intent {
             Self::Yes => "yes",
             Self::No => "no",
             Self::Backchannel => "backchannel",
+            Self::Medications => "medications",
+            Self::Repeat => "repeat",
+            Self::Hold => "hold",
+            Self::RefusesVerification => "refuses_verification",
             Self::Unknown => "unknown",
         }
     }
@@ -82,8 +94,9 @@ impl Intent {
     /// Who would handle this request if staff did (see [`Tier`]).
     pub fn tier(self) -> Tier {
         match self {
-            Self::Refill | Self::Status | Self::Hours => Tier::T0,
+            Self::Refill | Self::Status | Self::Hours | Self::Medications => Tier::T0,
             Self::Goodbye | Self::Yes | Self::No | Self::Backchannel | Self::Unknown => Tier::T0,
+            Self::Repeat | Self::Hold | Self::RefusesVerification => Tier::T0,
             Self::Coverage | Self::PriorAuth | Self::Human => Tier::T1,
             Self::SideEffect | Self::Emergency | Self::NewPrescription => Tier::T2,
             Self::ControlledSubstance | Self::Interaction | Self::ClinicalQuestion => Tier::T2,
@@ -103,6 +116,9 @@ impl Intent {
                 | Self::Yes
                 | Self::No
                 | Self::Backchannel
+                | Self::Repeat
+                | Self::Hold
+                | Self::RefusesVerification
                 | Self::Unknown
         )
     }
@@ -222,6 +238,45 @@ const NO: &[&str] = &[
     "no", "nope", "nah", "not really", "i'm good", "i'm fine", "nothing", "i don't think so", "negative",
 ];
 #[rustfmt::skip]
+const MEDICATIONS: &[&str] = &[
+    "what am i taking", "what i'm taking", "what i am taking", "what am i on", "what i'm on", "my medications",
+    "my medication list", "my medicines", "my meds", "my prescriptions", "medication list", "list of my",
+    "what medications", "what medicines", "which medications", "which medicines", "what prescriptions",
+    "what meds",
+];
+#[rustfmt::skip]
+const REPEAT: &[&str] = &[
+    "repeat that", "repeat it", "repeat yourself", "say that again", "say it again", "say again", "come again",
+    "pardon", "pardon me", "what was that", "what did you say", "didn't catch that", "didn't hear", "did not hear",
+    "couldn't hear", "can you repeat", "could you repeat", "please repeat", "one more time",
+];
+const REPEAT_ALONE: &[&str] = &["what", "sorry", "excuse me", "huh", "sorry what", "what sorry", "i'm sorry"];
+#[rustfmt::skip]
+const HOLD: &[&str] = &[
+    "hold on", "hang on", "one second", "one sec", "a second", "a sec", "one moment", "a moment", "just a minute",
+    "a minute", "bear with me", "give me a second", "let me check", "let me find", "let me get", "let me look",
+];
+#[rustfmt::skip]
+const REFUSE_VERIFY: &[&str] = &[
+    "don't want to give", "dont want to give", "do not want to give", "rather not give", "rather not say",
+    "not giving you", "won't give", "will not give", "not going to give", "don't want to tell", "rather not tell",
+    "don't want to say my", "why do you need my", "why do you need to know", "skip the verification",
+    "without verifying", "without giving",
+];
+/// Words that turn the request after them around ("I don't need a representative").
+const NEGATORS: &[&str] = &[
+    "don't", "dont", "not", "never", "without", "doesn't", "didn't", "won't", "wouldn't", "isn't",
+];
+/// How many words after a negator it covers.
+const NEGATION_REACH: usize = 4;
+/// Verbs of reported speech ("my pharmacist told me …").
+const REPORTING: &[&str] = &[
+    "told", "said", "says", "say", "mentioned", "recommended", "thinks", "thought", "asked", "wanted", "wants",
+    "suggested", "explained", "called",
+];
+/// Who a request for a person names, alone.
+const PERSON_WORDS: &[&str] = &["agent", "agents", "representative", "pharmacist", "human", "operator"];
+#[rustfmt::skip]
 const LEAD_INS: &[&str] = &[
     "oh", "um", "uh", "well", "so", "actually",
 ];
@@ -237,6 +292,36 @@ pub fn is_backchannel(text: &str) -> bool {
     BACKCHANNEL_PHRASES.contains(&joined.as_str()) || w.iter().all(|x| BACKCHANNEL_WORDS.contains(&x.as_str()))
 }
 
+/// Whether the words ask for a person, not just mention one: a request
+/// inside a negation ("I don't need a representative") or a person as the
+/// subject of reported speech ("my pharmacist told me …") does not count.
+fn asks_for_person(w: &[String]) -> bool {
+    let mut kept = vec![true; w.len()];
+    for (i, word) in w.iter().enumerate() {
+        if NEGATORS.contains(&word.as_str()) {
+            let end = (i + 1 + NEGATION_REACH).min(w.len());
+            kept[i + 1..end].iter_mut().for_each(|k| *k = false);
+        }
+        let reported = w[i + 1..(i + 3).min(w.len())].iter().any(|v| REPORTING.contains(&v.as_str()));
+        if PERSON_WORDS.contains(&word.as_str()) && reported {
+            kept[i] = false;
+        }
+    }
+    // Split at the removed words so no phrase is stitched across a gap.
+    let mut run: Vec<&str> = Vec::new();
+    for (word, keep) in w.iter().zip(kept) {
+        if keep {
+            run.push(word);
+        } else {
+            if Phrases::from_words(&run).any(HUMAN) {
+                return true;
+            }
+            run.clear();
+        }
+    }
+    Phrases::from_words(&run).any(HUMAN)
+}
+
 /// The intent of `text` by grammar (see the module docs for the order).
 pub fn classify(text: &str) -> Intent {
     let w = words(text);
@@ -249,8 +334,11 @@ pub fn classify(text: &str) -> Intent {
         return Intent::Emergency;
     }
     let take_with = p.any(&["take", "taking"]) && p.has("with") && p.any(&["can i", "safe", "okay", "ok"]);
+    if p.any(REFUSE_VERIFY) {
+        return Intent::RefusesVerification;
+    }
     let ordered: [(Intent, bool); 11] = [
-        (Intent::Human, p.any(HUMAN)),
+        (Intent::Human, asks_for_person(&w)),
         (Intent::PriorAuth, p.any(PRIOR_AUTH)),
         (Intent::Interaction, take_with || p.any(INTERACTION)),
         (Intent::ControlledSubstance, p.any(CONTROLLED)),
@@ -268,6 +356,9 @@ pub fn classify(text: &str) -> Intent {
     if p.any(STATUS) {
         return Intent::Status;
     }
+    if p.any(MEDICATIONS) {
+        return Intent::Medications;
+    }
     if mentions_symptom(text) {
         return Intent::SideEffect;
     }
@@ -280,6 +371,12 @@ pub fn classify(text: &str) -> Intent {
     let joined = w.join(" ");
     if p.any(GOODBYE) || THANKS.contains(&joined.as_str()) {
         return Intent::Goodbye;
+    }
+    if p.any(REPEAT) || REPEAT_ALONE.contains(&joined.as_str()) {
+        return Intent::Repeat;
+    }
+    if w.len() <= 10 && p.any(HOLD) {
+        return Intent::Hold;
     }
     if is_backchannel(text) {
         return Intent::Backchannel;
@@ -365,6 +462,33 @@ mod tests {
         );
         assert_eq!(classify("I'm having a seizure"), Intent::Emergency);
         assert_eq!(classify("I need a refill of my seizure medication"), Intent::Refill);
+    }
+
+    #[test]
+    fn requests_not_mentions_and_conversation() {
+        let cases = [
+            ("I don't need a representative, I just want to know if my insurance is active", Intent::Coverage),
+            ("My pharmacist told me Ozempic needs a prior authorization, is that right?", Intent::PriorAuth),
+            ("the agent said my Humira is covered now", Intent::Coverage),
+            ("No, I want a representative.", Intent::Human),
+            ("can I talk to my pharmacist", Intent::Human),
+            ("I don't want the robot, get me a representative", Intent::Human),
+            ("I don't want to give my birthday, just tell me what I'm taking", Intent::RefusesVerification),
+            ("why do you need my date of birth", Intent::RefusesVerification),
+            ("what am I taking right now?", Intent::Medications),
+            ("can you read me my medication list", Intent::Medications),
+            ("I need a refill on my medications", Intent::Refill),
+            ("What?", Intent::Repeat),
+            ("Sorry, can you repeat that?", Intent::Repeat),
+            ("I didn't catch that", Intent::Repeat),
+            ("what is my copay for metformin", Intent::Coverage),
+            ("Hold on a second.", Intent::Hold),
+            ("hang on, let me get my card", Intent::Hold),
+            ("okay you can hang up now", Intent::Goodbye),
+        ];
+        for (text, want) in cases {
+            assert_eq!(classify(text), want, "{text:?}");
+        }
     }
 
     #[test]

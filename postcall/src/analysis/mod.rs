@@ -128,6 +128,9 @@ const NOT_TOPICS: &[Intent] = &[
     Intent::Backchannel,
     Intent::Unknown,
     Intent::Goodbye,
+    Intent::Repeat,
+    Intent::Hold,
+    Intent::RefusesVerification,
 ];
 
 /// Analyses `call` against the formulary in `catalog`.
