@@ -15,8 +15,12 @@ pub const ASK_DOB: &str = "Thanks. And what's your date of birth?";
 /// The caller gave a date of birth but no name.
 pub const ASK_NAME: &str = "Thanks. And what's your full name?";
 /// The lookup found no match (or an ambiguous one).
-pub const VERIFY_RETRY: &str =
-    "I couldn't match that name and date of birth. Let's try again: please say your full name and date of birth.";
+pub const VERIFY_RETRY: &str = "I couldn't match that name and date of birth. Let's try again: please say your \
+                                full name and date of birth. You can also key in your date of birth: two digits \
+                                for the month, two for the day, and four for the year.";
+/// Keyed-in digits that are not a date of birth.
+pub const KEYPAD_INVALID: &str = "That isn't a date I can use. Please key in eight digits: two for the month, two \
+                                  for the day, and four for the year.";
 /// A question that needs the record came before verification.
 pub const VERIFY_FIRST: &str =
     "I can help with that once I've verified your identity. Please tell me your full name and date of birth.";
@@ -96,6 +100,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     ASK_DOB,
     ASK_NAME,
     VERIFY_RETRY,
+    KEYPAD_INVALID,
     VERIFY_FIRST,
     VERIFY_WHY,
     HOLD_ON,
@@ -139,7 +144,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 34);
+        assert_eq!(FIXED_PROMPTS.len(), 35);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

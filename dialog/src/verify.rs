@@ -33,6 +33,11 @@ pub(crate) struct Identity {
     /// A person was offered (the records could not be reached, or the
     /// caller would rather not verify): a "yes" transfers, for this reason.
     pub offered_person: Option<&'static str>,
+    /// The keypad was offered for the date of birth (after a miss): digit
+    /// keys, `0` included, now enter it.
+    pub keypad_offered: bool,
+    /// Digits keyed in so far.
+    pub keypad: String,
 }
 
 impl Identity {

@@ -457,3 +457,39 @@ fn a_verified_caller_hears_their_medications_and_what_repeats_them() {
     call.finish_speaking();
     assert_eq!(said(&call.hear("what?")), [ANYTHING_ELSE]);
 }
+
+#[test]
+fn after_a_miss_the_date_of_birth_can_be_keyed_in() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    let out = call.hear("It's Jane Doe, 3/3/86");
+    assert!(matches!(requests(&out)[..], [Request::PatientLookup { .. }]));
+    let out = call.result(call.last_call_id(), Outcome::Patient(None));
+    assert_eq!(said(&out), [VERIFY_RETRY]);
+    assert!(VERIFY_RETRY.contains("key in your date of birth"));
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("Jane Doe")), [ASK_DOB]);
+    call.finish_speaking();
+    // Not a date: asked again, nothing looked up.
+    let mut out = Vec::new();
+    for k in "13451990".chars() {
+        out.extend(call.send(Event::Dtmf(k)));
+    }
+    assert_eq!(said(&out), [KEYPAD_INVALID]);
+    assert!(requests(&out).is_empty());
+    call.finish_speaking();
+    // A zero is a digit now, not a transfer; `*` starts over.
+    let mut out = Vec::new();
+    for k in "12*03031985".chars() {
+        out.extend(call.send(Event::Dtmf(k)));
+    }
+    assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into())
+        }]
+    );
+}

@@ -44,9 +44,56 @@ impl Dialog {
     }
 
     pub(super) fn on_dtmf(&mut self, digit: char) {
+        if let Stage::Identify(id) = &mut self.stage
+            && id.keypad_offered
+            && self.outstanding.is_none()
+        {
+            return self.on_keypad(digit);
+        }
         if digit == '0' {
             self.turns.caller_took_turn();
             self.transfer_to_person();
+        }
+    }
+
+    /// A key while the date of birth may be keyed in: digits collect,
+    /// `*` starts over, `#` (or the eighth digit) enters it.
+    fn on_keypad(&mut self, key: char) {
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
+        match key {
+            '0'..='9' => id.keypad.push(key),
+            '*' => {
+                id.keypad.clear();
+                return;
+            }
+            '#' => {}
+            _ => return,
+        }
+        if key != '#' && id.keypad.len() < 8 {
+            if id.keypad.len() == 1 {
+                self.stop_speaking();
+                self.turns.caller_took_turn();
+            }
+            return;
+        }
+        let keys = std::mem::take(&mut id.keypad);
+        self.turns.caller_took_turn();
+        match crate::nlu::dates::from_keypad(&keys) {
+            Some(dob) => {
+                let u = Understanding {
+                    intent: Intent::Unknown,
+                    medication: None,
+                    payer: None,
+                    name: None,
+                    dob: Some(dob),
+                    symptoms: None,
+                    severity: None,
+                };
+                self.respond(u, String::new());
+            }
+            None => self.say(prompts::KEYPAD_INVALID, true),
         }
     }
 
@@ -292,6 +339,7 @@ impl Dialog {
         };
         id.failures += 1;
         id.retry();
+        id.keypad_offered = true;
         if id.failures >= self.cfg.max_verify_attempts {
             self.transfer(
                 prompts::TRANSFER,

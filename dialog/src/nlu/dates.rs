@@ -2,7 +2,8 @@
 //! (Whisper) writes them: "March third, nineteen eighty-five", "March 3rd,
 //! 1985", "3/3/85", "03-03-1985", "1985-03-03", "the third of March 1985",
 //! "March 3, '85", "born on July 4th 1976", "December twenty first two
-//! thousand", "June 1st of 1990".
+//! thousand", "June 1st of 1990", digit by digit ("oh three oh three
+//! eighty-five"), and months the recogniser split ("Jan. you are 12th").
 //!
 //! Numeric dates are read month first (US), unless the first part cannot be
 //! a month. Two-digit years up to the current year's last two digits are in
@@ -31,7 +32,97 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 /// two-digit years and the latest date accepted).
 pub fn parse_date_on(text: &str, today: NaiveDate) -> Option<NaiveDate> {
     let text = clip(text, MAX_CHARS);
-    numeric_date(text, today).or_else(|| spoken_date(&words(text), today))
+    let w = heard_as_said(words(text));
+    numeric_date(text, today)
+        .or_else(|| spoken_date(&w, today))
+        .or_else(|| digit_by_digit(&w, today))
+}
+
+/// Undoes what a recogniser makes of date words on a phone line: a month
+/// split into syllables ("Jan. you are 12th", "jan you arid", "feb you
+/// wary") is one month again, and "to"/"too"/"for" beside "thousand" are
+/// the numbers ("to thousand to" is "two thousand two").
+fn heard_as_said(w: Vec<String>) -> Vec<String> {
+    const JAN: &[&[&str]] = &[&["you", "are"], &["you", "arid"], &["you", "ary"], &["you", "airy"], &["uary"]];
+    const FEB: &[&[&str]] = &[&["you", "are"], &["you", "ary"], &["you", "wary"], &["ruary"], &["uary"]];
+    let mut out: Vec<String> = Vec::with_capacity(w.len());
+    let mut i = 0;
+    while i < w.len() {
+        let tails = match w[i].as_str() {
+            "jan" => JAN,
+            "feb" => FEB,
+            _ => &[][..],
+        };
+        let tail = tails
+            .iter()
+            .find(|t| w.get(i + 1..i + 1 + t.len()).is_some_and(|ws| ws.iter().zip(t.iter()).all(|(a, b)| a == b)));
+        if let Some(t) = tail {
+            out.push(if w[i] == "jan" { "january" } else { "february" }.to_owned());
+            i += 1 + t.len();
+            continue;
+        }
+        out.push(w[i].clone());
+        i += 1;
+    }
+    for k in 0..out.len() {
+        let near_thousand = |j: Option<usize>| j.and_then(|j| out.get(j)).is_some_and(|x| x == "thousand");
+        if near_thousand(k.checked_sub(1)) || near_thousand(Some(k + 1)) {
+            let fixed = match out[k].as_str() {
+                "to" | "too" => "two",
+                "for" => "four",
+                _ => continue,
+            };
+            out[k] = fixed.to_owned();
+        }
+    }
+    out
+}
+
+/// A date said as digits, month first: "oh three oh three eighty five",
+/// "zero three zero three one nine eight five", "03 03 85" (six or eight
+/// digits, read MMDDYY or MMDDYYYY; pairs like "eighty five" or "twelve"
+/// are two digits).
+fn digit_by_digit(w: &[String], today: NaiveDate) -> Option<NaiveDate> {
+    for start in 0..w.len() {
+        let mut digits_said = String::new();
+        let mut at = start;
+        while at < w.len() && digits_said.len() < 8 {
+            let word = w[at].as_str();
+            if matches!(word, "oh" | "o" | "zero") {
+                digits_said.push('0');
+            } else if let Some(v) = small_cardinal(word) {
+                digits_said.push_str(&v.to_string());
+            } else if let Some(t) = super::numbers::tens(word) {
+                let unit = w.get(at + 1).and_then(|n| small_cardinal(n)).filter(|u| (1..=9).contains(u));
+                digits_said.push_str(&(t + unit.unwrap_or(0)).to_string());
+                if unit.is_some() {
+                    at += 1;
+                }
+            } else if let Some((_, false)) = digits(word) {
+                digits_said.push_str(word);
+            } else {
+                break;
+            }
+            at += 1;
+        }
+        let d = digits_said.as_str();
+        let date = match d.len() {
+            6 | 8 if d.starts_with('0') || d.starts_with('1') => {
+                let (month, day) = (d[0..2].parse().ok()?, d[2..4].parse().ok()?);
+                let year = if d.len() == 6 {
+                    two_digit_year(d[4..6].parse().ok()?, today)
+                } else {
+                    d[4..8].parse().ok()?
+                };
+                make_date(year, month, day, today)
+            }
+            _ => None,
+        };
+        if date.is_some() {
+            return date;
+        }
+    }
+    None
 }
 
 fn today() -> NaiveDate {
@@ -115,6 +206,15 @@ fn month_of(word: &str) -> Option<u32> {
         "december" | "dec" => 12,
         _ => return None,
     })
+}
+
+/// A date of birth keyed in as eight digits, month, day, year (`MMDDYYYY`).
+pub fn from_keypad(keys: &str) -> Option<NaiveDate> {
+    if keys.len() != 8 || !keys.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (month, day, year) = (keys[0..2].parse().ok()?, keys[2..4].parse().ok()?, keys[4..8].parse().ok()?);
+    make_date(year, month, day, today())
 }
 
 /// Whether `word` is a month name (used by the name recogniser too).
@@ -248,6 +348,16 @@ mod tests {
             ("3.3.1985", ymd(1985, 3, 3)),
             ("the third of March 1985", ymd(1985, 3, 3)),
             ("3rd of March, 1985", ymd(1985, 3, 3)),
+            // As callers say them on the phone and Whisper writes them.
+            ("oh three oh three eighty-five", ymd(1985, 3, 3)),
+            ("zero three zero three one nine eight five", ymd(1985, 3, 3)),
+            ("it's 03 03 85", ymd(1985, 3, 3)),
+            ("the twelfth of January two thousand two", ymd(2002, 1, 12)),
+            ("1-12-2002", ymd(2002, 1, 12)),
+            ("Jan. you are 12th, 2002", ymd(2002, 1, 12)),
+            ("jan, you arid 12th to thousand to", ymd(2002, 1, 12)),
+            ("January twelfth, two thousand two", ymd(2002, 1, 12)),
+            ("one one two oh oh two", ymd(2002, 11, 20)),
             ("3 March 1985", ymd(1985, 3, 3)),
             ("March 3, '85", ymd(1985, 3, 3)),
             ("March the third nineteen eighty five", ymd(1985, 3, 3)),
