@@ -45,17 +45,108 @@ pub(crate) fn benefits(_verified: &VerifiedCaller, b: &Benefits) -> String {
     )
 }
 
-/// The PA answer citing its source, plus the caller's PA status for the
-/// medication when one is on file.
-pub(crate) fn prior_auth(caller: &VerifiedCaller, medication: &str, passage: &Passage) -> String {
-    let title = collapse(&passage.title);
-    let mut s = format!("According to {title}: {}.", excerpt(&passage.text, EXCERPT_WORDS));
-    if let Some(med) = caller.medication(medication)
-        && let Some(status) = med.pa_status.as_deref().map(str::trim).filter(|s| !s.is_empty())
-    {
-        s.push_str(&format!(" Your prior authorization for {} is {status}.", med.name));
+/// Words of a sentence that states a PA requirement or criterion.
+const CRITERIA_CUES: &[&str] = &[
+    "criteria", "require", "requires", "required", "requirement", "must", "documented", "documentation",
+    "trial", "diagnosis", "failure", "failed", "approval", "approved only", "step therapy", "before",
+];
+
+/// The PA answer: first what the caller's own record says (whether the
+/// plan needs a PA for this drug and the status of theirs), then the
+/// criteria that matter from the best passage about them, cited by name.
+/// A passage's headings and scope lists ("This policy applies to …") are
+/// not read out; no quote when no passage states a criterion.
+pub(crate) fn prior_auth(caller: &VerifiedCaller, medication: &str, passages: &[Passage]) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(med) = caller.medication(medication) {
+        let status = med.pa_status.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        out.push(match (med.pa_required, status) {
+            (true, Some(st)) => format!(
+                "{} needs a prior authorization with your plan, and yours is {st}.",
+                med.name
+            ),
+            (true, None) => format!(
+                "{} needs a prior authorization with your plan, and none is on file for you yet.",
+                med.name
+            ),
+            (false, Some(st)) => format!("Your prior authorization for {} is {st}.", med.name),
+            (false, None) => format!("{} doesn't need a prior authorization with your plan.", med.name),
+        });
     }
-    s
+    // Retrieval ranks the passages; among those that state a criterion,
+    // a section about criteria or step therapy comes first.
+    let best = passages
+        .iter()
+        .filter_map(|p| criteria(&p.text).map(|c| (c, p)))
+        .filter(|(c, _)| !c.sentences.is_empty())
+        .max_by(|(a, pa), (b, pb)| (a.about_criteria, pa.score).partial_cmp(&(b.about_criteria, pb.score)).unwrap_or(std::cmp::Ordering::Equal))
+        .map(|(c, p)| (c.sentences, p));
+    if let Some((sentences, p)) = best {
+        let mut said: Vec<&str> = Vec::new();
+        let mut words = 0;
+        for s in sentences.iter().take(2) {
+            let n = s.split_whitespace().count();
+            if !said.is_empty() && words + n > EXCERPT_WORDS {
+                break;
+            }
+            words += n;
+            said.push(s);
+        }
+        let joined = said.join(" ");
+        let mut words: Vec<&str> = joined.split(' ').collect();
+        words.truncate(EXCERPT_WORDS + 10);
+        let text = words.join(" ").trim_end_matches(['.', ',', ';', ':', '!', '?', ' ']).to_owned();
+        out.push(format!("According to {}: {text}.", collapse(&p.title)));
+    }
+    out
+}
+
+/// What of a passage may be read out as criteria.
+struct Criteria {
+    /// Its section is about criteria or step therapy.
+    about_criteria: bool,
+    /// The sentences that state a requirement, in order.
+    sentences: Vec<String>,
+}
+
+/// Verbs whose presence shows a short first sentence is a sentence, not a
+/// section heading ("PA is required" versus "Clinical criteria").
+const VERBS: &[&str] = &[
+    "is", "are", "was", "were", "be", "require", "requires", "required", "must", "need", "needs", "lasts", "applies",
+    "has", "have",
+];
+
+/// A passage's requirement sentences (`None` for a passage that only lists
+/// the drugs a policy covers). Passages are stored as "Heading. Body": a
+/// short first sentence without a verb is the heading, not read out.
+fn criteria(text: &str) -> Option<Criteria> {
+    let text = collapse(text);
+    let mut sentences: Vec<&str> = text.split_inclusive(['.', '?', '!']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    let mut heading = String::new();
+    if let Some(first) = sentences.first() {
+        let w = crate::nlu::text::words(first);
+        if w.len() <= 8 && !w.iter().any(|x| VERBS.contains(&x.as_str())) {
+            heading = w.join(" ");
+            sentences.remove(0);
+        }
+    }
+    let scope = heading.contains("covered by this policy")
+        || sentences.first().is_some_and(|s| s.to_lowercase().starts_with("this policy applies"));
+    if scope {
+        return None;
+    }
+    let sentences = sentences
+        .into_iter()
+        .filter(|s| {
+            let p = crate::nlu::text::Phrases::new(s);
+            CRITERIA_CUES.iter().any(|c| p.has(c))
+        })
+        .map(str::to_owned)
+        .collect();
+    Some(Criteria {
+        about_criteria: heading.contains("criteria") || heading.contains("step therapy"),
+        sentences,
+    })
 }
 
 /// The medications on file, by name.
@@ -159,26 +250,6 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The first sentence of `text` (two when the first is short), at most
-/// `max_words` words, without closing punctuation.
-fn excerpt(text: &str, max_words: usize) -> String {
-    let text = collapse(text);
-    let mut sentences = text
-        .split_inclusive(['.', '?', '!'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let mut out: Vec<&str> = sentences.next().map(|s| s.split(' ').collect()).unwrap_or_default();
-    if out.len() < 12
-        && let Some(next) = sentences.next()
-    {
-        out.extend(next.split(' '));
-    }
-    out.truncate(max_words);
-    out.join(" ")
-        .trim_end_matches(['.', ',', ';', ':', '!', '?', ' '])
-        .to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,18 +284,6 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_short() {
-        let text = "Ozempic requires PA.  Documented type 2 diabetes is needed. Trial of metformin first. More.";
-        assert_eq!(
-            excerpt(text, 35),
-            "Ozempic requires PA. Documented type 2 diabetes is needed"
-        );
-        let long = "word ".repeat(100);
-        assert_eq!(excerpt(&long, 35).split(' ').count(), 35);
-        assert_eq!(excerpt("", 35), "");
-    }
-
-    #[test]
     fn sentences() {
         let c = caller();
         assert_eq!(verified(&c), "Thanks, Jane, you're verified.");
@@ -241,15 +300,32 @@ mod tests {
             "Ozempic is covered by your plan on tier 3. Your copay is 25 dollars. You haven't met your deductible \
              yet this year. It needs a prior authorization."
         );
-        let p = Passage {
+        let scope = Passage {
             title: "Aetna GLP-1 Policy".into(),
-            text: "PA is required for GLP-1 drugs.".into(),
+            text: "Medications covered by this policy. This policy applies to Ozempic (semaglutide), Mounjaro \
+                   (tirzepatide) and Trulicity (dulaglutide). All three require prior authorization."
+                .into(),
             score: 1.0,
         };
+        let criteria = Passage {
+            title: "Aetna GLP-1 Policy".into(),
+            text: "Clinical criteria. Approval requires a documented diagnosis of type 2 diabetes. A trial of \
+                   metformin for three months is required first. Approvals last twelve months."
+                .into(),
+            score: 0.6,
+        };
         assert_eq!(
-            prior_auth(&c, "Ozempic", &p),
-            "According to Aetna GLP-1 Policy: PA is required for GLP-1 drugs. Your prior authorization for Ozempic \
-             is approved."
+            prior_auth(&c, "Ozempic", &[scope.clone(), criteria]),
+            [
+                "Ozempic needs a prior authorization with your plan, and yours is approved.",
+                "According to Aetna GLP-1 Policy: Approval requires a documented diagnosis of type 2 diabetes. \
+                 A trial of metformin for three months is required first."
+            ]
+        );
+        // A passage with no criterion is not read out; the record still answers.
+        assert_eq!(
+            prior_auth(&c, "Ozempic", &[scope]),
+            ["Ozempic needs a prior authorization with your plan, and yours is approved."]
         );
         assert_eq!(
             refill(&c, "ozempic"),

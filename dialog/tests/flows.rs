@@ -57,19 +57,20 @@ fn happy_path_pa_question_cites_the_passage_then_goodbye() {
     );
     let out = call.result(call.last_call_id(), Outcome::PaPassages(passages()));
     let spoken = said(&out);
-    assert_eq!(spoken.len(), 2, "{spoken:?}");
-    assert!(
-        spoken[0].starts_with(&format!("According to {PA_TITLE}: Semaglutide requires")),
-        "{}",
-        spoken[0]
+    assert_eq!(spoken.len(), 3, "{spoken:?}");
+    // The answer first, from the caller's own plan; then the criteria, cited.
+    assert_eq!(
+        spoken[0],
+        "Ozempic needs a prior authorization with your plan, and yours is approved."
     );
     assert!(
-        spoken[0].contains("Your prior authorization for Ozempic is approved."),
+        spoken[1].starts_with(&format!("According to {PA_TITLE}: Semaglutide requires")),
         "{}",
-        spoken[0]
+        spoken[1]
     );
-    assert!(spoken[0].split_whitespace().count() < 60);
-    assert_eq!(spoken[1], ANYTHING_ELSE);
+    assert!(spoken[1].contains("trial of metformin"), "{}", spoken[1]);
+    assert!(spoken[1].split_whitespace().count() < 60);
+    assert_eq!(spoken[2], ANYTHING_ELSE);
     call.finish_speaking();
 
     let out = call.hear("No, that's all, thanks.");
@@ -77,7 +78,7 @@ fn happy_path_pa_question_cites_the_passage_then_goodbye() {
         out,
         [
             Action::Say {
-                id: 6,
+                id: 7,
                 text: GOODBYE.into()
             },
             Action::Hangup

@@ -63,16 +63,17 @@ impl Dialog {
     }
 
     fn on_pa(&mut self, medication: &str, outcome: Outcome) {
-        let best = match &outcome {
-            Outcome::PaPassages(passages) => passages.iter().max_by(|a, b| a.score.total_cmp(&b.score)),
-            _ => None,
+        let lines = match (&outcome, self.caller()) {
+            (Outcome::PaPassages(passages), Some(c)) => answers::prior_auth(c, medication, passages),
+            _ => Vec::new(),
         };
-        match best.and_then(|p| self.caller().map(|c| answers::prior_auth(c, medication, p))) {
-            Some(text) => self.say(text, false),
-            None => {
-                self.say(prompts::PA_NOT_FOUND, false);
-                self.queue_for_staff(Tier::T1, "pa_policy_not_found");
-            }
+        let cited = lines.iter().any(|l| l.starts_with("According to "));
+        for line in lines {
+            self.say(line, false);
+        }
+        if !cited {
+            self.say(prompts::PA_NOT_FOUND, false);
+            self.queue_for_staff(Tier::T1, "pa_policy_not_found");
         }
         self.answered = true;
         self.anything_else();
