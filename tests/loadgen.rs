@@ -23,6 +23,14 @@ async fn three_calls_counts_add_up_and_a_slowed_function_overruns() {
         server: telephony::ServerConfig {
             mode: telephony::CallMode::Agent,
             listen: "127.0.0.1:0".parse().unwrap(),
+            // A staff line on duty, so the representative call is dialed.
+            staff: telephony::control::directory::StaffDirectory::default().with(
+                telephony::control::directory::Line::T1,
+                telephony::control::directory::Destination {
+                    target: telephony::twilio::twiml::DialTarget::parse("+15550100901"),
+                    hours: telephony::control::directory::Hours::always(),
+                },
+            ),
             ..Default::default()
         },
         policies_dir: Some(root.join("data/payer_policies")),

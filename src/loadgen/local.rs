@@ -6,7 +6,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use telephony::control::directory::{Destination, Hours, Line};
+use telephony::twilio::twiml::DialTarget;
 use telephony::{AppState, CallMode, ServerConfig};
+
+/// Staff numbers of an in-process run (T1, T2, T3, emergency): reserved
+/// 555-01xx fiction numbers, never dialed for real.
+const SIMULATED_STAFF: [&str; 4] = ["+15550100901", "+15550100902", "+15550100903", "+15550100911"];
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -32,10 +38,28 @@ pub enum LocalServer {
 }
 
 impl LocalServer {
-    /// Starts the whole stack on a free loopback port.
+    /// Starts the whole stack on a free loopback port. With no staff lines
+    /// configured, every line is a simulated number on duty at all hours,
+    /// so that transfers are dialed (through the `<Connect action>`, as no
+    /// Twilio account is in play) rather than turned into callbacks.
     pub async fn agent(mut cfg: StackConfig) -> Result<Self, AppError> {
         cfg.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         cfg.server.mode = CallMode::Agent;
+        if cfg.server.staff.is_empty() {
+            let dir = std::mem::take(&mut cfg.server.staff);
+            cfg.server.staff = [Line::T1, Line::T2, Line::T3, Line::Emergency]
+                .into_iter()
+                .zip(SIMULATED_STAFF)
+                .fold(dir, |d, (line, number)| {
+                    d.with(
+                        line,
+                        Destination {
+                            target: DialTarget::parse(number),
+                            hours: Hours::always(),
+                        },
+                    )
+                });
+        }
         Ok(Self::Stack(Box::new(Stack::start(cfg, Vec::new()).await?)))
     }
 
