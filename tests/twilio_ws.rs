@@ -209,7 +209,9 @@ async fn inbound_webhook_validates_twilio_signatures() {
     assert_eq!(ok.status(), 200);
     let twiml = ok.text().await.unwrap();
     assert!(
-        twiml.contains(r#"<Connect><Stream url="wss://mycompany.com/twilio/media">"#),
+        twiml.contains(
+            r#"<Connect action="https://mycompany.com/twilio/stream-ended"><Stream url="wss://mycompany.com/twilio/media">"#
+        ),
         "{twiml}"
     );
     assert!(
