@@ -249,10 +249,37 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
 
     let zero = vec![wait(), Step::Dtmf('0'), wait()];
     let sos_script = vec![wait(), say("I have chest pain and trouble breathing."), wait()];
-    let (zero, sos) = tokio::join!(
+    // A third caller reports an emergency and hangs up a moment into the advice.
+    let gone_script = vec![
+        wait(),
+        say("I took too many pills and I can't breathe."),
+        Step::Pause(Duration::from_millis(1500)),
+    ];
+    let (zero, sos, gone) = tokio::join!(
         sim.inbound_call("+15559990003", OUR_NUMBER, zero, CallOptions::default()),
         sim.inbound_call("+15559990004", OUR_NUMBER, sos_script, CallOptions::default()),
+        sim.inbound_call("+15559990005", OUR_NUMBER, gone_script, CallOptions::default()),
     );
+
+    // The advice that began playing is in the call record, marked cut off.
+    let client = stack.db.pool.get().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let advice = loop {
+        let rows = client
+            .query(
+                "SELECT cut_off FROM call_utterances WHERE call_sid = $1 AND speaker = 'bot'
+                   AND text LIKE 'If this is a medical emergency%'",
+                &[&gone.call_sid],
+            )
+            .await
+            .unwrap();
+        if !rows.is_empty() || Instant::now() > deadline {
+            break rows.iter().map(|r| r.get::<_, bool>(0)).collect::<Vec<_>>();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(advice, [true], "the emergency advice, cut off by the hang-up");
+    drop(client);
 
     assert!(zero.dials.is_empty(), "nobody to dial out of hours: {:?}", zero.dials);
     let bot = transcribe(&engines, &zero.streams[0].bot_pcm).await;

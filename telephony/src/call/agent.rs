@@ -146,6 +146,37 @@ impl AgentCall {
         done
     }
 
+    /// Whether bot lines are still unrecorded (playing or queued).
+    pub fn has_lines(&self) -> bool {
+        !self.lines.is_empty()
+    }
+
+    /// The call ended while the bot was talking: the lines the caller heard,
+    /// whole or in part (`cut` from clearing the playout: a line still in
+    /// it with nothing heard was never heard; a synthesised line no longer
+    /// in it played to its end; a line not yet synthesised and not in it
+    /// never began).
+    pub fn ended_mid_speech(&mut self, cut: &[Interrupted], at_ms: u64) -> Vec<Utterance> {
+        std::mem::take(&mut self.lines)
+            .into_iter()
+            .filter_map(|l| {
+                let cut_off = match cut.iter().find(|c| c.utterance.0 == l.id) {
+                    Some(c) if c.heard_ms == 0 => return None,
+                    Some(c) => c.heard_ms < c.total_ms || !l.synthesized,
+                    None if l.synthesized => false,
+                    None => return None,
+                };
+                Some(Utterance {
+                    speaker: Speaker::Bot,
+                    text: l.text,
+                    started_ms: l.started_ms,
+                    ended_ms: at_ms,
+                    cut_off,
+                })
+            })
+            .collect()
+    }
+
     /// The call should end once the last line has played.
     pub fn close_after_playback(&mut self, reason: EndReason) {
         self.closing.get_or_insert(reason);
@@ -200,5 +231,43 @@ impl AgentCall {
     /// Whether the dialog verified the caller.
     pub fn is_verified(&self) -> bool {
         self.dialog.is_verified()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use media::playout::UtteranceId;
+
+    fn catalog() -> Arc<Catalog> {
+        Arc::new(Catalog::default())
+    }
+
+    #[test]
+    fn a_hang_up_mid_sentence_keeps_what_was_heard() {
+        let now = Instant::now();
+        let mut a = AgentCall::new(catalog(), now);
+        a.said(1, "If this is a medical emergency, please hang up and dial 9 1 1 now.".into(), 100);
+        a.synthesized(1);
+        a.said(2, "I'm flagging this and connecting you to a pharmacist.".into(), 150);
+        a.synthesized(2);
+        a.said(3, "Never began.".into(), 200);
+        a.said(4, "Queued, not heard.".into(), 210);
+        a.synthesized(4);
+        let cut = [
+            Interrupted { utterance: UtteranceId(2), heard_ms: 800, confirmed_ms: 600, total_ms: 2400 },
+            Interrupted { utterance: UtteranceId(4), heard_ms: 0, confirmed_ms: 0, total_ms: 900 },
+        ];
+        let got = a.ended_mid_speech(&cut, 5000);
+        let summary: Vec<(&str, bool)> = got.iter().map(|u| (u.text.as_str(), u.cut_off)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("If this is a medical emergency, please hang up and dial 9 1 1 now.", false),
+                ("I'm flagging this and connecting you to a pharmacist.", true),
+            ]
+        );
+        assert!(got.iter().all(|u| u.speaker == Speaker::Bot && u.ended_ms == 5000));
+        assert!(!a.has_lines());
     }
 }

@@ -67,6 +67,9 @@ pub struct CallSession {
     bad: u32,
     connected_at: Instant,
     last_rx: Instant,
+    /// The latest instant the session was driven with (what a disconnect,
+    /// which comes without one, is judged at).
+    clock: Instant,
     out: VecDeque<Output>,
     ended: bool,
 }
@@ -88,6 +91,7 @@ impl CallSession {
             bad: 0,
             connected_at: now,
             last_rx: now,
+            clock: now,
             out: VecDeque::new(),
             ended: false,
         }
@@ -132,6 +136,7 @@ impl CallSession {
             return;
         }
         self.last_rx = now;
+        self.clock = self.clock.max(now);
         if !self.bucket.take(now) {
             self.drop_message("rate_limited", None);
             return;
@@ -202,6 +207,7 @@ impl CallSession {
         if self.ended {
             return;
         }
+        self.clock = self.clock.max(now);
         let p = self.cfg.policing;
         if self.live.is_none() && now >= self.connected_at + p.start_timeout {
             self.end(EndReason::NoStart, 1008, "no start message");
@@ -353,6 +359,19 @@ impl CallSession {
     }
 
     fn finish(&mut self, reason: EndReason) {
+        // The caller hung up (or the call ended) mid-sentence: what began
+        // playing goes into the record, cut off where it was.
+        let now = self.clock;
+        if let Some(live) = self.live.as_mut()
+            && let Some(agent) = live.agent.as_mut()
+            && agent.has_lines()
+        {
+            let audio_ms = live.speech.as_ref().map_or(0, |s| s.audio_ms());
+            let cut = clear_playout(&mut live.playout, live.recording.as_mut(), now);
+            for u in agent.ended_mid_speech(&cut, audio_ms) {
+                self.out.push_back(Output::Event(CallEvent::Transcript(u)));
+            }
+        }
         if let Some(r) = self.live.as_mut().and_then(|l| l.recording.as_mut()) {
             self.out.push_back(Output::Record {
                 interleaved: r.finish(),
