@@ -23,6 +23,7 @@ struct FileConfig {
     send_ms: Option<u32>,
     lead_ms: Option<u32>,
     stt_model: Option<String>,
+    stt_hint: Option<bool>,
     data_dir: Option<String>,
     benefits_url: Option<String>,
     log: Option<String>,
@@ -59,6 +60,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_SEND_MS", "send_ms"),
     ("SWITCHBOARD_LEAD_MS", "lead_ms"),
     ("SWITCHBOARD_STT_MODEL", "stt_model"),
+    ("SWITCHBOARD_STT_HINT", "stt_hint"),
     ("SWITCHBOARD_DATA_DIR", "data_dir"),
     ("SWITCHBOARD_BENEFITS_URL", "benefits_url"),
     ("SWITCHBOARD_LOG", "log"),
@@ -124,6 +126,7 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("send_ms", f.send_ms.map(|v| v.to_string())),
             ("lead_ms", f.lead_ms.map(|v| v.to_string())),
             ("stt_model", f.stt_model),
+            ("stt_hint", f.stt_hint.map(|v| v.to_string())),
             ("data_dir", f.data_dir),
             ("benefits_url", f.benefits_url),
             ("log", f.log),
@@ -201,6 +204,9 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     if let Some(model) = parse::<models::stt::SttModel>(values, "stt_model")? {
         server.stt_model = model;
     }
+    if let Some(hint) = parse::<bool>(values, "stt_hint")? {
+        server.stt_hint = hint;
+    }
     if let Some(mode) = parse::<CallMode>(values, "mode")? {
         server.mode = mode;
     }
@@ -245,8 +251,17 @@ const DEFAULT_STAFF_HOURS: &str = "Mon-Fri 08:00-20:00, Sat-Sun 09:00-17:00";
 fn staff(values: &BTreeMap<&'static str, (String, String)>) -> Result<telephony::control::directory::StaffDirectory> {
     use telephony::control::directory::{Destination, Hours, Line, StaffDirectory};
     use telephony::twilio::twiml::DialTarget;
-    let text = |k: &str| values.get(k).map(|(v, _)| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let origin = |k: &str| values.get(k).map_or_else(|| format!("`{k}` default"), |(_, o)| o.clone());
+    let text = |k: &str| {
+        values
+            .get(k)
+            .map(|(v, _)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let origin = |k: &str| {
+        values
+            .get(k)
+            .map_or_else(|| format!("`{k}` default"), |(_, o)| o.clone())
+    };
     let tz = text("staff_timezone").unwrap_or_else(|| "America/New_York".into());
     let spec = text("staff_hours").unwrap_or_else(|| DEFAULT_STAFF_HOURS.into());
     let hours = Hours::parse(&spec, &tz)
@@ -263,16 +278,28 @@ fn staff(values: &BTreeMap<&'static str, (String, String)>) -> Result<telephony:
         }
         dir.dial_timeout_secs = v;
     }
-    for (key, line) in [("staff_t1", Line::T1), ("staff_t2", Line::T2), ("staff_t3", Line::T3), ("staff_emergency", Line::Emergency)] {
+    for (key, line) in [
+        ("staff_t1", Line::T1),
+        ("staff_t2", Line::T2),
+        ("staff_t3", Line::T3),
+        ("staff_emergency", Line::Emergency),
+    ] {
         let Some(dest) = text(key) else { continue };
         let target = DialTarget::parse(&dest);
         if let DialTarget::Number(n) = &target
             && !(n.starts_with('+') && n.len() > 4 && n[1..].chars().all(|c| c.is_ascii_digit()))
         {
-            bail!("invalid {}: expected an E.164 number (+15550001001) or a sip: URI", origin(key));
+            bail!(
+                "invalid {}: expected an E.164 number (+15550001001) or a sip: URI",
+                origin(key)
+            );
         }
         // The emergency line is always answered.
-        let hours = if line == Line::Emergency { Hours::always() } else { hours.clone() };
+        let hours = if line == Line::Emergency {
+            Hours::always()
+        } else {
+            hours.clone()
+        };
         dir = dir.with(line, Destination { target, hours });
     }
     Ok(dir)
@@ -283,10 +310,18 @@ fn twilio_rest(
     auth_token: Option<&str>,
 ) -> Result<Option<telephony::twilio::rest::RestConfig>> {
     use telephony::twilio::rest::{RestAuth, RestConfig, TWILIO_API_BASE};
-    let text = |k: &str| values.get(k).map(|(v, _)| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let text = |k: &str| {
+        values
+            .get(k)
+            .map(|(v, _)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
     let base = text("twilio_api_base").unwrap_or_else(|| TWILIO_API_BASE.into());
     if !(base.starts_with("https://") || base.starts_with("http://")) {
-        bail!("invalid {}: must start with https:// or http:// (value {base:?})", values["twilio_api_base"].1);
+        bail!(
+            "invalid {}: must start with https:// or http:// (value {base:?})",
+            values["twilio_api_base"].1
+        );
     }
     let Some(sid) = text("twilio_account_sid") else {
         return Ok(None);
@@ -295,7 +330,9 @@ fn twilio_rest(
         (Some(k), Some(s), _) => RestAuth::ApiKey { sid: k, secret: s },
         (Some(_), None, _) | (None, Some(_), _) => bail!("TWILIO_API_KEY and TWILIO_API_SECRET go together"),
         (None, None, Some(t)) => RestAuth::AuthToken(t.to_owned()),
-        (None, None, None) => bail!("TWILIO_ACCOUNT_SID is set but neither TWILIO_AUTH_TOKEN nor TWILIO_API_KEY/SECRET is"),
+        (None, None, None) => {
+            bail!("TWILIO_ACCOUNT_SID is set but neither TWILIO_AUTH_TOKEN nor TWILIO_API_KEY/SECRET is")
+        }
     };
     Ok(Some(RestConfig::new(&base, &sid, auth)))
 }
@@ -398,7 +435,10 @@ mod tests {
         assert!(c.server.staff.destination(Line::T3).is_none());
         assert_eq!(c.server.staff.dial_timeout_secs, 15);
         let rest = c.server.twilio_rest.expect("rest configured");
-        assert_eq!((rest.api_base.as_str(), rest.account_sid.as_str()), ("http://127.0.0.1:9999", "AC123"));
+        assert_eq!(
+            (rest.api_base.as_str(), rest.account_sid.as_str()),
+            ("http://127.0.0.1:9999", "AC123")
+        );
         for (k, v) in [
             ("SWITCHBOARD_STAFF_T1", "5550001001"),
             ("SWITCHBOARD_STAFF_HOURS", "weekdays"),

@@ -45,7 +45,7 @@ async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
     up.flush(&mut a).unwrap();
     engines
         .stt
-        .submit(JobKind::Final, a)
+        .submit(JobKind::Final, a, None)
         .unwrap()
         .await
         .unwrap()
@@ -56,11 +56,7 @@ async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
 
 /// A simulated account and a stack wired to each other: the server's REST
 /// client points at the simulator, the simulator's number at the server.
-async fn wired(
-    scratch: &ScratchDatabase,
-    directory: StaffDirectory,
-    staff: Vec<StaffParty>,
-) -> (Stack, TwilioSim) {
+async fn wired(scratch: &ScratchDatabase, directory: StaffDirectory, staff: Vec<StaffParty>) -> (Stack, TwilioSim) {
     let sim_cfg = SimConfig::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_base = format!("http://{}", listener.local_addr().unwrap());
@@ -108,7 +104,9 @@ fn line(number: &str, hours: Hours) -> Destination {
 
 /// Hours that are closed all of today (open tomorrow only, in UTC).
 fn closed_today() -> Hours {
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%a").to_string();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%a")
+        .to_string();
     Hours::parse(&format!("{tomorrow} 00:00-23:59"), "UTC").unwrap()
 }
 
@@ -140,8 +138,16 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
         .with(Line::T1, line(T1, Hours::always()))
         .with(Line::Emergency, line(EMERGENCY, Hours::always()));
     let staff = vec![
-        StaffParty::new(T1, "Dana", "Hello, this is Dana at the pharmacy. How can I help you today?"),
-        StaffParty::new(EMERGENCY, "Doctor Lee", "This is the on call pharmacist. Tell me what is happening."),
+        StaffParty::new(
+            T1,
+            "Dana",
+            "Hello, this is Dana at the pharmacy. How can I help you today?",
+        ),
+        StaffParty::new(
+            EMERGENCY,
+            "Doctor Lee",
+            "This is the on call pharmacist. Tell me what is happening.",
+        ),
     ];
     let (stack, sim) = wired(&scratch, directory, staff).await;
     let engines = stack.state.speech.clone().expect("speech engines");
@@ -168,7 +174,10 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
     assert!(!leg.hung_up);
     assert_eq!(rep.dials.len(), 1, "{:?}", rep.dials);
     let dial = &rep.dials[0];
-    assert_eq!((dial.to.as_str(), dial.answered, dial.status.as_str()), (T1, true, "completed"));
+    assert_eq!(
+        (dial.to.as_str(), dial.answered, dial.status.as_str()),
+        (T1, true, "completed")
+    );
     assert_eq!(dial.answered_by.as_deref(), Some("Dana"));
     let whisper = dial.whisper.join(" ");
     assert!(
@@ -184,14 +193,20 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
     assert_eq!(update.user.as_deref(), Some(sim.config().account_sid.as_str()));
     assert!(update.param("Twiml").is_some_and(|t| t.contains("<Dial")), "{update:?}");
     let heard = transcribe(&engines, heard_after_streams(&rep)).await;
-    assert!(heard.contains("dana") || heard.contains("pharmacy"), "caller heard {heard:?}");
+    assert!(
+        heard.contains("dana") || heard.contains("pharmacy"),
+        "caller heard {heard:?}"
+    );
     let ringing = dial.ringing_at.expect("rang").saturating_duration_since(update.at);
     println!(
         "transfer: REST update -> staff line ringing {:?}; call start -> update {:?}",
         ringing,
         update.at.saturating_duration_since(t0)
     );
-    assert!(tasks_of(&stack, &rep.call_sid, 0).await.is_empty(), "answered: no callback task");
+    assert!(
+        tasks_of(&stack, &rep.call_sid, 0).await.is_empty(),
+        "answered: no callback task"
+    );
 
     // The emergency: 911 advice, the event flagged, the emergency line dialed.
     assert!(sos.errors.is_empty(), "{:?}", sos.errors);
@@ -204,7 +219,11 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
     );
     assert_eq!(sos.dials.len(), 1, "{:?}", sos.dials);
     assert_eq!((sos.dials[0].to.as_str(), sos.dials[0].answered), (EMERGENCY, true));
-    assert!(sos.dials[0].whisper.join(" ").contains("possible emergency"), "{:?}", sos.dials[0].whisper);
+    assert!(
+        sos.dials[0].whisper.join(" ").contains("possible emergency"),
+        "{:?}",
+        sos.dials[0].whisper
+    );
     let client = stack.db.pool.get().await.unwrap();
     let flagged: i64 = client
         .query_one(
@@ -224,7 +243,10 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let row = client
-            .query_opt("SELECT twilio_status FROM voice_calls WHERE call_sid = $1", &[&rep.call_sid])
+            .query_opt(
+                "SELECT twilio_status FROM voice_calls WHERE call_sid = $1",
+                &[&rep.call_sid],
+            )
             .await
             .unwrap();
         let status: Option<String> = row.and_then(|r| r.get(0));
@@ -289,10 +311,17 @@ async fn transfers_reach_people_and_nobody_is_hung_up_on() {
     let task = &tasks[0].task;
     assert_eq!((task.kind.as_str(), task.tier.as_str()), ("callback", "T1"));
     assert_eq!(task.callback_number.as_deref(), Some("+15559990003"));
-    assert!(task.due_at > chrono::Utc::now(), "due when the line opens: {:?}", task.due_at);
+    assert!(
+        task.due_at > chrono::Utc::now(),
+        "due when the line opens: {:?}",
+        task.due_at
+    );
 
     assert_eq!(sos.dials.len(), 1, "{:?}", sos.dials);
-    assert_eq!((sos.dials[0].answered, sos.dials[0].status.as_str()), (false, "no-answer"));
+    assert_eq!(
+        (sos.dials[0].answered, sos.dials[0].status.as_str()),
+        (false, "no-answer")
+    );
     let said = sos.said.join(" ");
     assert!(said.contains("9 1 1") && said.contains("call you back"), "{said}");
     let tasks = tasks_of(&stack, &sos.call_sid, 1).await;

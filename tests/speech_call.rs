@@ -32,7 +32,7 @@ async fn transcribe(engines: &SpeechEngines, ulaw: &[u8]) -> String {
     up.flush(&mut a).unwrap();
     engines
         .stt
-        .submit(JobKind::Final, a)
+        .submit(JobKind::Final, a, None)
         .unwrap()
         .await
         .unwrap()

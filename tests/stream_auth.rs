@@ -42,7 +42,12 @@ fn token_in(twiml: &str) -> String {
 
 /// Opens the media socket (signed when `sign`), sends `connected` and a
 /// `start` with `token`; returns what the server said within a second.
-async fn stream(server: &Server, sign: Option<&str>, call_sid: &str, token: &str) -> Result<Option<(u16, String)>, u16> {
+async fn stream(
+    server: &Server,
+    sign: Option<&str>,
+    call_sid: &str,
+    token: &str,
+) -> Result<Option<(u16, String)>, u16> {
     let url = format!("ws://{}/twilio/media", server.addr);
     let mut req = url.as_str().into_client_request().unwrap();
     if let Some(key) = sign {
@@ -60,7 +65,8 @@ async fn stream(server: &Server, sign: Option<&str>, call_sid: &str, token: &str
         seq: 0,
         chunk: 0,
     };
-    t.send(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.into()).await;
+    t.send(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.into())
+        .await;
     let start = serde_json::json!({"event":"start","sequenceNumber":"1","streamSid":t.stream_sid,"start":{
         "accountSid":"ACtest","streamSid":t.stream_sid,"callSid":call_sid,"tracks":["inbound"],
         "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},

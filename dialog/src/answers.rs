@@ -47,8 +47,22 @@ pub(crate) fn benefits(_verified: &VerifiedCaller, b: &Benefits) -> String {
 
 /// Words of a sentence that states a PA requirement or criterion.
 const CRITERIA_CUES: &[&str] = &[
-    "criteria", "require", "requires", "required", "requirement", "must", "documented", "documentation",
-    "trial", "diagnosis", "failure", "failed", "approval", "approved only", "step therapy", "before",
+    "criteria",
+    "require",
+    "requires",
+    "required",
+    "requirement",
+    "must",
+    "documented",
+    "documentation",
+    "trial",
+    "diagnosis",
+    "failure",
+    "failed",
+    "approval",
+    "approved only",
+    "step therapy",
+    "before",
 ];
 
 /// The PA answer: first what the caller's own record says (whether the
@@ -79,7 +93,11 @@ pub(crate) fn prior_auth(caller: &VerifiedCaller, medication: &str, passages: &[
         .iter()
         .filter_map(|p| criteria(&p.text).map(|c| (c, p)))
         .filter(|(c, _)| !c.sentences.is_empty())
-        .max_by(|(a, pa), (b, pb)| (a.about_criteria, pa.score).partial_cmp(&(b.about_criteria, pb.score)).unwrap_or(std::cmp::Ordering::Equal))
+        .max_by(|(a, pa), (b, pb)| {
+            (a.about_criteria, pa.score)
+                .partial_cmp(&(b.about_criteria, pb.score))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
         .map(|(c, p)| (c.sentences, p));
     if let Some((sentences, p)) = best {
         let mut said: Vec<&str> = Vec::new();
@@ -95,7 +113,10 @@ pub(crate) fn prior_auth(caller: &VerifiedCaller, medication: &str, passages: &[
         let joined = said.join(" ");
         let mut words: Vec<&str> = joined.split(' ').collect();
         words.truncate(EXCERPT_WORDS + 10);
-        let text = words.join(" ").trim_end_matches(['.', ',', ';', ':', '!', '?', ' ']).to_owned();
+        let text = words
+            .join(" ")
+            .trim_end_matches(['.', ',', ';', ':', '!', '?', ' '])
+            .to_owned();
         out.push(format!("According to {}: {text}.", collapse(&p.title)));
     }
     out
@@ -121,7 +142,11 @@ const VERBS: &[&str] = &[
 /// short first sentence without a verb is the heading, not read out.
 fn criteria(text: &str) -> Option<Criteria> {
     let text = collapse(text);
-    let mut sentences: Vec<&str> = text.split_inclusive(['.', '?', '!']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    let mut sentences: Vec<&str> = text
+        .split_inclusive(['.', '?', '!'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut heading = String::new();
     if let Some(first) = sentences.first() {
         let w = crate::nlu::text::words(first);
@@ -131,7 +156,9 @@ fn criteria(text: &str) -> Option<Criteria> {
         }
     }
     let scope = heading.contains("covered by this policy")
-        || sentences.first().is_some_and(|s| s.to_lowercase().starts_with("this policy applies"));
+        || sentences
+            .first()
+            .is_some_and(|s| s.to_lowercase().starts_with("this policy applies"));
     if scope {
         return None;
     }

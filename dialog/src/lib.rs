@@ -13,6 +13,7 @@
 //! built from a verified caller.
 
 pub mod catalog;
+pub mod hint;
 pub mod machine;
 pub mod nlu;
 pub mod prompts;

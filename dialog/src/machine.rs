@@ -287,6 +287,16 @@ impl Dialog {
         self.turns.is_bot_speaking()
     }
 
+    /// Text the speech recogniser should expect at this point of the call
+    /// (see [`crate::hint`]): a verified caller's own medications, `None`
+    /// before verification. PHI: for the recogniser only.
+    pub fn recognition_hint(&self) -> Option<String> {
+        match &self.stage {
+            Stage::Verified(s) => crate::hint::recognition_hint(&s.caller.medication_names()),
+            _ => None,
+        }
+    }
+
     /// The last bot utterance cut short, with how much of it was heard.
     pub fn last_interruption(&self) -> Option<Interruption> {
         self.turns.last_interruption()

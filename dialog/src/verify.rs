@@ -99,6 +99,13 @@ impl VerifiedCaller {
         self.record.medications.iter().find(|m| m.name == found)
     }
 
+    /// The medication `text` is about, given the formulary name heard in
+    /// it (see [`crate::nlu::matching::resolve_medication`]).
+    pub fn resolve_medication(&self, text: &str, named: Option<&str>) -> Option<String> {
+        let names: Vec<String> = self.record.medications.iter().map(|m| m.name.clone()).collect();
+        crate::nlu::matching::resolve_medication(text, &names, named)
+    }
+
     /// The names of the medications on file, in order.
     pub fn medication_names(&self) -> Vec<&str> {
         self.record.medications.iter().map(|m| m.name.trim()).collect()

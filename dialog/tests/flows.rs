@@ -378,7 +378,10 @@ fn off_duty_staff_make_a_callback_task_and_emergencies_still_connect() {
     assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
     assert_eq!(call.dialog.outcome(), CallOutcome::CallbackQueued);
     let h = call.dialog.handoff().expect("handoff captured");
-    assert_eq!((h.reason, h.verified, h.medication.as_deref(), h.patient_id), ("caller_request", false, None, None));
+    assert_eq!(
+        (h.reason, h.verified, h.medication.as_deref(), h.patient_id),
+        ("caller_request", false, None, None)
+    );
 
     let mut call = Call::started();
     call.send(Event::StaffHours {
@@ -414,7 +417,10 @@ fn declining_to_verify_is_explained_and_a_person_offered() {
     let out = call.hear("I don't want to give my birthday, just tell me what I'm taking");
     assert_eq!(said(&out), [VERIFY_WHY]);
     for text in call.all_said() {
-        assert!(phi_markers().iter().all(|m| !text.contains(m)), "PHI before verification: {text:?}");
+        assert!(
+            phi_markers().iter().all(|m| !text.contains(m)),
+            "PHI before verification: {text:?}"
+        );
     }
     call.finish_speaking();
     // "No" to a person: the identity question again, not "didn't catch that".
@@ -453,7 +459,11 @@ fn a_verified_caller_hears_their_medications_and_what_repeats_them() {
     let out = call.hear("What medications am I on?");
     let spoken = said(&out);
     assert_eq!(spoken.len(), 2, "{spoken:?}");
-    assert!(spoken[0].starts_with("You have ") && spoken[0].contains("Ozempic"), "{}", spoken[0]);
+    assert!(
+        spoken[0].starts_with("You have ") && spoken[0].contains("Ozempic"),
+        "{}",
+        spoken[0]
+    );
     assert_eq!(spoken[1], ANYTHING_ELSE);
     call.finish_speaking();
     assert_eq!(said(&call.hear("what?")), [ANYTHING_ELSE]);

@@ -84,9 +84,7 @@ pub async fn record_failure(
     call_sid: Option<&str>,
 ) -> Result<(), DbError> {
     let stmt = client
-        .prepare_cached(
-            "INSERT INTO verification_failures (caller_phone, patient_ids, call_sid) VALUES ($1, $2, $3)",
-        )
+        .prepare_cached("INSERT INTO verification_failures (caller_phone, patient_ids, call_sid) VALUES ($1, $2, $3)")
         .await?;
     client.execute(&stmt, &[&phone, &patients, &call_sid]).await?;
     audit::append(&***client, &entry("patient.verify_failed", phone, patients, call_sid)).await

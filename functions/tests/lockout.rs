@@ -42,21 +42,29 @@ async fn six_wrong_birthdays_lock_the_number_and_the_patient() {
     );
     // ...and for that patient from any number (the guesses named her).
     assert_eq!(
-        f.call(Some("CAother"), lookup("Maria Garcia", right, "+15550100001")).await,
+        f.call(Some("CAother"), lookup("Maria Garcia", right, "+15550100001"))
+            .await,
         Outcome::VerificationLocked
     );
     // Another patient from another number is not affected.
     assert!(matches!(
         f.call(
             Some("CAjames"),
-            lookup("James Wilson", NaiveDate::from_ymd_opt(1972, 7, 4).unwrap(), "+15550100002")
+            lookup(
+                "James Wilson",
+                NaiveDate::from_ymd_opt(1972, 7, 4).unwrap(),
+                "+15550100002"
+            )
         )
         .await,
         Outcome::Patient(Some(_))
     ));
     let client = scratch.db.pool.get().await.unwrap();
     let failures: i64 = client
-        .query_one("SELECT count(*) FROM verification_failures WHERE caller_phone = $1", &[&attacker])
+        .query_one(
+            "SELECT count(*) FROM verification_failures WHERE caller_phone = $1",
+            &[&attacker],
+        )
         .await
         .unwrap()
         .get(0);

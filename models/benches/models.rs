@@ -66,7 +66,7 @@ fn benches(c: &mut Criterion) {
         ] {
             let audio = utterance(text, secs);
             g.bench_function(format!("stt_final_{model:?}_{secs}s_1thread"), |b| {
-                b.iter(|| black_box(whisper.transcribe(&mut state, &audio, 1).unwrap()))
+                b.iter(|| black_box(whisper.transcribe(&mut state, &audio, 1, None).unwrap()))
             });
         }
     }

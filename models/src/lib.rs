@@ -1,4 +1,5 @@
-//! Speech models behind small traits: voice activity detection (Silero),
+//! Speech models behind small traits: noise suppression (RNNoise), voice
+//! activity detection (Silero),
 //! speech recognition (Whisper), speech synthesis (Piper) and sentence
 //! embeddings (MiniLM). Knows no calls; depends on `media` for sample types.
 //!
@@ -6,6 +7,7 @@
 //! (default `models/assets`, or `SWITCHBOARD_MODELS_DIR`).
 
 pub mod assets;
+pub mod denoise;
 pub mod embed;
 pub mod onnx;
 pub mod streaming;

@@ -97,14 +97,23 @@ impl WhisperModel {
             .map_err(|e| ModelError::Onnx(format!("whisper state: {e}")))
     }
 
-    /// Transcribes 16 kHz mono audio on the calling thread.
+    /// Transcribes 16 kHz mono audio on the calling thread. `hint` is text
+    /// the caller is likely to say (names the call may contain: drugs,
+    /// payers), given to Whisper as the preceding text it continues from.
     pub fn transcribe(
         &self,
         state: &mut WhisperState,
         audio: &[f32],
         threads: usize,
+        hint: Option<&str>,
     ) -> Result<Transcript, ModelError> {
         let started = Instant::now();
+        // Tokenised here rather than through `set_initial_prompt`, which
+        // leaks its C string on every decode.
+        let hint_tokens = match hint {
+            Some(h) if !h.trim().is_empty() => self.hint_tokens(h)?,
+            _ => Vec::new(),
+        };
         // Whisper wants at least ~1 s; pad short clips with silence.
         let mut padded;
         let audio = if audio.len() < STT_RATE as usize {
@@ -131,6 +140,9 @@ impl WhisperModel {
         p.set_print_timestamps(false);
         p.set_audio_ctx(audio_ctx_for(audio.len()));
         p.set_max_tokens(max_tokens_for(audio.len()));
+        if !hint_tokens.is_empty() {
+            p.set_tokens(&hint_tokens);
+        }
         state
             .full(p, audio)
             .map_err(|e| ModelError::Input(format!("whisper decode: {e}")))?;
@@ -154,6 +166,32 @@ impl WhisperModel {
     }
 }
 
+/// Most hint tokens Whisper takes (its text context is 448; a prompt keeps
+/// at most half of it).
+pub const MAX_HINT_TOKENS: usize = 224;
+
+impl WhisperModel {
+    /// The last [`MAX_HINT_TOKENS`] tokens of `hint` (Whisper weighs the
+    /// text nearest the audio most). The tokeniser answers a negative count
+    /// when its buffer is too small, which `whisper-rs` does not check: the
+    /// hint is cut to a length that always fits first.
+    fn hint_tokens(&self, hint: &str) -> Result<Vec<i32>, ModelError> {
+        let clean: String = hint.chars().filter(|&c| c != '\0').collect();
+        let start = clean.char_indices().rev().nth(MAX_HINT_CHARS).map_or(0, |(i, _)| i);
+        let mut tokens = self
+            .ctx
+            .tokenize(&clean[start..], MAX_HINT_CHARS + 8)
+            .map_err(|e| ModelError::Input(format!("whisper hint: {e}")))?;
+        let keep = tokens.len().saturating_sub(MAX_HINT_TOKENS);
+        tokens.drain(..keep);
+        Ok(tokens)
+    }
+}
+
+/// A token is at least one character: a hint cut to this many characters
+/// never has more tokens than the tokeniser's buffer holds.
+const MAX_HINT_CHARS: usize = 2048;
+
 /// Encoder context sized to the clip (50 frames a second, some headroom):
 /// whisper pads everything to 30 s otherwise, which costs ~5x on short turns.
 pub fn audio_ctx_for(samples: usize) -> i32 {
@@ -163,6 +201,7 @@ pub fn audio_ctx_for(samples: usize) -> i32 {
 
 struct Job {
     audio: Vec<f32>,
+    hint: Option<Arc<str>>,
     reply: oneshot::Sender<Result<Transcript, ModelError>>,
 }
 
@@ -211,15 +250,22 @@ impl SttPool {
         })
     }
 
-    /// Queues audio for decoding. A partial is refused (`None`) when the
+    /// Queues audio for decoding, with an optional recognition hint (see
+    /// [`WhisperModel::transcribe`]). A partial is refused (`None`) when the
     /// partial queue is full; a final is always queued.
-    pub fn submit(&self, kind: JobKind, audio: Vec<f32>) -> Option<oneshot::Receiver<Result<Transcript, ModelError>>> {
+    pub fn submit(
+        &self,
+        kind: JobKind,
+        audio: Vec<f32>,
+        hint: Option<Arc<str>>,
+    ) -> Option<oneshot::Receiver<Result<Transcript, ModelError>>> {
         let (tx, rx) = oneshot::channel();
+        let job = Job { audio, hint, reply: tx };
         let mut q = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
         match kind {
-            JobKind::Final | JobKind::Speculative => q.finals.push_back(Job { audio, reply: tx }),
+            JobKind::Final | JobKind::Speculative => q.finals.push_back(job),
             JobKind::Partial if q.partials.len() >= self.shared.max_partials => return None,
-            JobKind::Partial => q.partials.push_back(Job { audio, reply: tx }),
+            JobKind::Partial => q.partials.push_back(job),
         }
         drop(q);
         self.shared.ready.notify_one();
@@ -257,7 +303,7 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                 q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let result = model.transcribe(state, &job.audio, 1);
+        let result = model.transcribe(state, &job.audio, 1, job.hint.as_deref());
         let _ = job.reply.send(result);
     }
 }

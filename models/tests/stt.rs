@@ -73,7 +73,8 @@ async fn telephone_corpus_word_error_rate_is_bounded() {
         let audio = to_16k(&phone_speech(text, VOICES[i % VOICES.len()]));
         pending.push((
             *text,
-            pool.submit(JobKind::Final, audio).expect("finals are always queued"),
+            pool.submit(JobKind::Final, audio, None)
+                .expect("finals are always queued"),
         ));
     }
     let (mut errors, mut total) = (0, 0);
@@ -105,16 +106,16 @@ fn partials_are_skipped_when_the_pool_is_full_but_finals_never_are() {
     let pool = SttPool::start(Arc::new(WhisperModel::load(&path).unwrap()), 1, 2).unwrap();
     let audio = vec![0.0f32; 16_000 * 3];
     let accepted = (0..10)
-        .filter(|_| pool.submit(JobKind::Partial, audio.clone()).is_some())
+        .filter(|_| pool.submit(JobKind::Partial, audio.clone(), None).is_some())
         .count();
     assert!(
         (2..=3).contains(&accepted),
         "{accepted} partials accepted with room for 2 (+1 in flight)"
     );
-    assert!((0..5).all(|_| pool.submit(JobKind::Final, audio.clone()).is_some()));
+    assert!((0..5).all(|_| pool.submit(JobKind::Final, audio.clone(), None).is_some()));
     // Silence is recognised as such, not hallucinated into words.
     let t = pool
-        .submit(JobKind::Final, audio)
+        .submit(JobKind::Final, audio, None)
         .unwrap()
         .blocking_recv()
         .unwrap()
@@ -124,4 +125,22 @@ fn partials_are_skipped_when_the_pool_is_full_but_finals_never_are() {
         "silence -> {:?}",
         t
     );
+}
+
+#[test]
+fn a_hint_longer_than_whisper_takes_is_cut_not_fatal() {
+    let assets = Assets::discover();
+    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
+    let pool = SttPool::start(Arc::new(WhisperModel::load(&path).unwrap()), 1, 2).unwrap();
+    // Far past the 224 tokens a prompt may hold (whisper.cpp answers a
+    // negative count then, which must not reach an unchecked length).
+    let hint: Arc<str> = "Ozempic, Enbrel, Crestor, Lantus\0, Humira. ".repeat(300).into();
+    let speech = to_16k(&phone_speech("Is my Enbrel covered?", "flite:slt"));
+    let t = pool
+        .submit(JobKind::Final, speech, Some(hint))
+        .unwrap()
+        .blocking_recv()
+        .unwrap()
+        .expect("decodes with the hint cut to size");
+    assert!(t.text.to_lowercase().contains("covered"), "{:?}", t.text);
 }

@@ -61,7 +61,7 @@ async fn bot_speech_round_trips_through_the_phone_line_to_whisper() {
         let secs = pcm.len() as f64 / 8000.0;
         assert!(secs > 0.8 && secs < 8.0, "{line:?}: {secs:.1} s of audio");
         let t = pool
-            .submit(JobKind::Final, to_16k(&pcm))
+            .submit(JobKind::Final, to_16k(&pcm), None)
             .unwrap()
             .await
             .unwrap()

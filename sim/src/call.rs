@@ -74,7 +74,13 @@ pub(crate) struct CallRun {
 
 impl CallRun {
     /// A run of call `sid` for a person following `script`.
-    pub fn new(shared: Arc<Shared>, sid: &str, script: Vec<Step>, opts: CallOptions, status: Option<StatusHook>) -> Self {
+    pub fn new(
+        shared: Arc<Shared>,
+        sid: &str,
+        script: Vec<Step>,
+        opts: CallOptions,
+        status: Option<StatusHook>,
+    ) -> Self {
         let base = shared.cfg.voice_url.clone();
         Self {
             shared,
@@ -116,7 +122,12 @@ impl CallRun {
 
     /// Runs TwiML from `first` (requested with `CallStatus` = `first_status`)
     /// until the call ends; the final report.
-    pub async fn run(mut self, first: Source, first_status: &str, ctl: &mut UnboundedReceiver<Control>) -> SimCallReport {
+    pub async fn run(
+        mut self,
+        first: Source,
+        first_status: &str,
+        ctl: &mut UnboundedReceiver<Control>,
+    ) -> SimCallReport {
         let started = Instant::now();
         let mut request_status = first_status.to_owned();
         let mut next = Some(first);
@@ -235,7 +246,9 @@ impl CallRun {
             Verb::Connect(c) => crate::stream::connect(self, c, ctl).await,
             Verb::Dial(d) => crate::dial::dial(self, d, ctl).await,
             Verb::Unknown(name) => {
-                self.report.errors.push(format!("12100: <{name}> is not simulated; skipped"));
+                self.report
+                    .errors
+                    .push(format!("12100: <{name}> is not simulated; skipped"));
                 Flow::Next
             }
         }

@@ -367,7 +367,9 @@ pub async fn run_with(
     if !closed {
         seq += 1;
         let _ = tx
-            .send(Message::Text(wire::stop(&stream_sid, seq, account, &who.call_sid).into()))
+            .send(Message::Text(
+                wire::stop(&stream_sid, seq, account, &who.call_sid).into(),
+            ))
             .await;
         // Let the server close (it answers stop with a close frame).
         let _ = tokio::time::timeout(Duration::from_secs(2), async {

@@ -54,11 +54,7 @@ pub(crate) async fn dial(run: &mut CallRun, d: Dial, ctl: &mut UnboundedReceiver
         .iter()
         .filter_map(|t| staff_for(run, t).map(|s| (t, s)))
         .collect();
-    let pick = reachable
-        .iter()
-        .find(|(_, s)| s.answers)
-        .or(reachable.first())
-        .cloned();
+    let pick = reachable.iter().find(|(_, s)| s.answers).or(reachable.first()).cloned();
     let target = pick.as_ref().map(|(t, _)| *t).or(d.targets.first());
     let mut leg = match target {
         Some(t) => place_leg(run, t, d.caller_id.as_deref()),
@@ -139,15 +135,19 @@ fn place_leg(run: &CallRun, t: &DialTarget, caller_id: Option<&str>) -> Leg {
         started: None,
         ended: None,
     }));
-    let hook = t.status_callback.as_deref().and_then(|u| run.resolve(u).ok()).map(|url| {
-        StatusHook::new(
-            run.shared.hooks.clone(),
-            &run.shared.cfg.account_sid,
-            url,
-            Method::Post,
-            t.status_callback_events.clone(),
-        )
-    });
+    let hook = t
+        .status_callback
+        .as_deref()
+        .and_then(|u| run.resolve(u).ok())
+        .map(|url| {
+            StatusHook::new(
+                run.shared.hooks.clone(),
+                &run.shared.cfg.account_sid,
+                url,
+                Method::Post,
+                t.status_callback_events.clone(),
+            )
+        });
     Leg { sid, hook }
 }
 
@@ -205,7 +205,13 @@ async fn ring(
 
 /// Runs the `<Number url>` TwiML to the person who answered; whether they
 /// stayed on (no `<Hangup>`).
-async fn whisper(run: &mut CallRun, leg_sid: &str, url: &str, method: Method, rec: &mut DialRecord) -> Result<bool, String> {
+async fn whisper(
+    run: &mut CallRun,
+    leg_sid: &str,
+    url: &str,
+    method: Method,
+    rec: &mut DialRecord,
+) -> Result<bool, String> {
     let mut next = Some((run.resolve(url).map_err(|e| e.to_string())?, method));
     let mut documents = 0;
     while let Some((url, method)) = next.take() {
@@ -218,7 +224,12 @@ async fn whisper(run: &mut CallRun, leg_sid: &str, url: &str, method: Method, re
             .call(leg_sid)
             .map(|r| r.params(&run.shared.cfg.account_sid, "in-progress"))
             .unwrap_or_default();
-        let xml = run.shared.hooks.request(&url, method, &params).await.map_err(|e| e.to_string())?;
+        let xml = run
+            .shared
+            .hooks
+            .request(&url, method, &params)
+            .await
+            .map_err(|e| e.to_string())?;
         for verb in twiml::parse(&xml).map_err(|e| e.to_string())? {
             match verb {
                 Verb::Say { text, loops, .. } => {
@@ -231,7 +242,10 @@ async fn whisper(run: &mut CallRun, leg_sid: &str, url: &str, method: Method, re
                 }
                 Verb::Dial(_) => return Err("<Dial> is not allowed in a <Number url> document".into()),
                 Verb::Pause(_) | Verb::Play { .. } => {}
-                other => run.report.errors.push(format!("whisper: {other:?} is not simulated; skipped")),
+                other => run
+                    .report
+                    .errors
+                    .push(format!("whisper: {other:?} is not simulated; skipped")),
             }
         }
     }

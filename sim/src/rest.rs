@@ -137,7 +137,9 @@ fn route(
     let sid = shared.cfg.account_sid.clone();
     match (method.clone(), resource) {
         (HttpMethod::POST, "Calls.json") => create_call(shared, params).map(|r| (StatusCode::CREATED, r.to_json(&sid))),
-        (HttpMethod::POST, "Messages.json") => create_message(shared, params).map(|m| (StatusCode::CREATED, m.to_json(&sid))),
+        (HttpMethod::POST, "Messages.json") => {
+            create_message(shared, params).map(|m| (StatusCode::CREATED, m.to_json(&sid)))
+        }
         (m, r) if r.starts_with("Calls/") && r.ends_with(".json") && !r[6..].contains('/') => {
             let call_sid = &r[6..r.len() - 5];
             match m {
@@ -145,8 +147,14 @@ fn route(
                     .call(call_sid)
                     .map(|c| (StatusCode::OK, c.to_json(&sid)))
                     .ok_or_else(|| ApiError::not_found(path)),
-                HttpMethod::POST => update_call(shared, call_sid, path, params).map(|c| (StatusCode::OK, c.to_json(&sid))),
-                _ => Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed")),
+                HttpMethod::POST => {
+                    update_call(shared, call_sid, path, params).map(|c| (StatusCode::OK, c.to_json(&sid)))
+                }
+                _ => Err(ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    20004,
+                    "Method not allowed",
+                )),
             }
         }
         _ => Err(ApiError::not_found(path)),
@@ -191,14 +199,22 @@ fn source(params: &[(String, String)]) -> Result<Option<Source>, ApiError> {
 
 fn create_call(shared: &Arc<Shared>, params: &[(String, String)]) -> Result<CallRecord, ApiError> {
     let need = |name: &str, code: u32| {
-        param(params, name)
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, code, format!("A '{name}' phone number is required.")))
+        param(params, name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                code,
+                format!("A '{name}' phone number is required."),
+            )
+        })
     };
     let to = need("To", 21201)?.to_owned();
     let from = need("From", 21213)?.to_owned();
     let source = source(params)?.ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, 21205, "Either a 'Url' or 'Twiml' parameter is required.")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            21205,
+            "Either a 'Url' or 'Twiml' parameter is required.",
+        )
     })?;
     let timeout = match param(params, "Timeout") {
         None => 60,

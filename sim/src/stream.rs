@@ -38,7 +38,8 @@ pub(crate) async fn connect(run: &mut CallRun, c: Connect, ctl: &mut UnboundedRe
     let stop = CancellationToken::new();
     let mut opts = run.opts.clone();
     opts.parameters = stream.parameters;
-    opts.headers.push(("X-Twilio-Signature".into(), run.shared.hooks.sign(&url, &[])));
+    opts.headers
+        .push(("X-Twilio-Signature".into(), run.shared.hooks.sign(&url, &[])));
     opts.stop = Some(stop.clone());
     opts.account_sid = Some(run.shared.cfg.account_sid.clone());
     let script = std::mem::take(&mut run.script);

@@ -271,7 +271,12 @@ fn dial(n: roxmltree::Node<'_, '_>) -> Result<Dial, TwimlError> {
             status_callback: child.attribute("statusCallback").map(str::to_owned),
             status_callback_events: child
                 .attribute("statusCallbackEvent")
-                .map(|e| e.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                .map(|e| {
+                    e.split([' ', ','])
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_else(|| vec!["completed".to_owned()]),
         });
     }

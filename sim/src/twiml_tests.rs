@@ -86,7 +86,11 @@ fn every_verb() {
 
 #[test]
 fn server_documents_parse() {
-    let x = telephony::twilio::twiml::connect_stream("ws://127.0.0.1:1/twilio/media", Some("http://h/a?x=1&y=2"), &[("From", "+1<5>")]);
+    let x = telephony::twilio::twiml::connect_stream(
+        "ws://127.0.0.1:1/twilio/media",
+        Some("http://h/a?x=1&y=2"),
+        &[("From", "+1<5>")],
+    );
     let v = parse(&x).unwrap();
     let Verb::Connect(c) = &v[0] else { panic!() };
     assert_eq!(c.action.as_deref(), Some("http://h/a?x=1&y=2"));

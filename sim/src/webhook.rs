@@ -139,10 +139,16 @@ mod tests {
         let base = "http://127.0.0.1:9/twilio/voice?x=1";
         assert_eq!(resolve(base, "/after").unwrap(), "http://127.0.0.1:9/after");
         assert_eq!(resolve(base, "next").unwrap(), "http://127.0.0.1:9/twilio/next");
-        assert_eq!(resolve(base, "https://h.example/a?b=1&c=2").unwrap(), "https://h.example/a?b=1&c=2");
+        assert_eq!(
+            resolve(base, "https://h.example/a?b=1&c=2").unwrap(),
+            "https://h.example/a?b=1&c=2"
+        );
         assert!(resolve(base, "ftp://h/x").is_err());
         assert!(resolve("not a url", "/x").is_err());
-        assert_eq!(websocket_url(base, "/twilio/media").unwrap(), "ws://127.0.0.1:9/twilio/media");
+        assert_eq!(
+            websocket_url(base, "/twilio/media").unwrap(),
+            "ws://127.0.0.1:9/twilio/media"
+        );
         assert_eq!(websocket_url(base, "wss://h/m").unwrap(), "wss://h/m");
         assert_eq!(
             with_query("http://h/a?k=1", &[("To".into(), "+1 5".into())]).unwrap(),

@@ -104,6 +104,9 @@ pub struct ServerConfig {
     pub policing: Policing,
     /// Speech recognition model.
     pub stt_model: models::stt::SttModel,
+    /// Whether decodes carry the dialog's recognition hint (a verified
+    /// caller's medications) as Whisper's prompt.
+    pub stt_hint: bool,
     /// Call recording; `None`: calls are not recorded.
     pub recording: Option<RecordingConfig>,
     /// Bearer token for the PHI read API (`/api/calls/{sid}/transcript`);
@@ -128,6 +131,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             policing: Policing::default(),
             stt_model: models::stt::SttModel::default(),
+            stt_hint: true,
             recording: None,
             api_token: None,
             staff: Default::default(),

@@ -288,7 +288,9 @@ async fn media_socket(State(s): State<Arc<AppState>>, uri: Uri, headers: HeaderM
     }
     // Twilio signs the upgrade request: the stream URL, no parameters.
     if let Some(token) = &s.config.twilio_auth_token {
-        let base = public_base(&s, &headers).replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+        let base = public_base(&s, &headers)
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
         let url = format!("{base}{}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
         let sig = headers.get("x-twilio-signature").and_then(|h| h.to_str().ok());
         if !sig.is_some_and(|sig| signature::validate(token, &url, &[], sig)) {

@@ -119,7 +119,10 @@ impl Dialog {
         }
         self.turns.caller_took_turn();
         let u = self.interpret(&text);
-        if !matches!(u.intent, Intent::Unknown | Intent::Yes | Intent::No | Intent::Backchannel) {
+        if !matches!(
+            u.intent,
+            Intent::Unknown | Intent::Yes | Intent::No | Intent::Backchannel
+        ) {
             self.last_intent = Some(u.intent);
         }
         match u.intent {

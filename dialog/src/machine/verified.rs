@@ -48,10 +48,9 @@ impl Dialog {
                 self.say(question, true);
             }
             Awaiting::Medication(pending) => {
-                let medication = u.medication.clone().or_else(|| {
-                    let caller = self.caller_ref()?;
-                    caller.find_medication(&text).map(|m| m.name.clone())
-                });
+                let medication = self
+                    .caller_ref()
+                    .and_then(|caller| caller.resolve_medication(&text, u.medication.as_deref()));
                 let answers_question = matches!(u.intent, Intent::Unknown | Intent::Yes | Intent::Backchannel)
                     || u.intent == pending.understanding.intent;
                 match medication {
@@ -135,10 +134,9 @@ impl Dialog {
         let Stage::Verified(s) = &mut self.stage else {
             return None;
         };
-        let found = u
-            .medication
-            .clone()
-            .or_else(|| s.caller.find_medication(text).map(|m| m.name.clone()))
+        let found = s
+            .caller
+            .resolve_medication(text, u.medication.as_deref())
             .or_else(|| s.caller.only_medication().map(|m| m.name.clone()))
             .or_else(|| s.topic.clone());
         if found.is_some() {

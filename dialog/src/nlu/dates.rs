@@ -43,8 +43,20 @@ pub fn parse_date_on(text: &str, today: NaiveDate) -> Option<NaiveDate> {
 /// wary") is one month again, and "to"/"too"/"for" beside "thousand" are
 /// the numbers ("to thousand to" is "two thousand two").
 fn heard_as_said(w: Vec<String>) -> Vec<String> {
-    const JAN: &[&[&str]] = &[&["you", "are"], &["you", "arid"], &["you", "ary"], &["you", "airy"], &["uary"]];
-    const FEB: &[&[&str]] = &[&["you", "are"], &["you", "ary"], &["you", "wary"], &["ruary"], &["uary"]];
+    const JAN: &[&[&str]] = &[
+        &["you", "are"],
+        &["you", "arid"],
+        &["you", "ary"],
+        &["you", "airy"],
+        &["uary"],
+    ];
+    const FEB: &[&[&str]] = &[
+        &["you", "are"],
+        &["you", "ary"],
+        &["you", "wary"],
+        &["ruary"],
+        &["uary"],
+    ];
     let mut out: Vec<String> = Vec::with_capacity(w.len());
     let mut i = 0;
     while i < w.len() {
@@ -53,9 +65,10 @@ fn heard_as_said(w: Vec<String>) -> Vec<String> {
             "feb" => FEB,
             _ => &[][..],
         };
-        let tail = tails
-            .iter()
-            .find(|t| w.get(i + 1..i + 1 + t.len()).is_some_and(|ws| ws.iter().zip(t.iter()).all(|(a, b)| a == b)));
+        let tail = tails.iter().find(|t| {
+            w.get(i + 1..i + 1 + t.len())
+                .is_some_and(|ws| ws.iter().zip(t.iter()).all(|(a, b)| a == b))
+        });
         if let Some(t) = tail {
             out.push(if w[i] == "jan" { "january" } else { "february" }.to_owned());
             i += 1 + t.len();
@@ -93,7 +106,10 @@ fn digit_by_digit(w: &[String], today: NaiveDate) -> Option<NaiveDate> {
             } else if let Some(v) = small_cardinal(word) {
                 digits_said.push_str(&v.to_string());
             } else if let Some(t) = super::numbers::tens(word) {
-                let unit = w.get(at + 1).and_then(|n| small_cardinal(n)).filter(|u| (1..=9).contains(u));
+                let unit = w
+                    .get(at + 1)
+                    .and_then(|n| small_cardinal(n))
+                    .filter(|u| (1..=9).contains(u));
                 digits_said.push_str(&(t + unit.unwrap_or(0)).to_string());
                 if unit.is_some() {
                     at += 1;
@@ -213,7 +229,11 @@ pub fn from_keypad(keys: &str) -> Option<NaiveDate> {
     if keys.len() != 8 || !keys.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let (month, day, year) = (keys[0..2].parse().ok()?, keys[2..4].parse().ok()?, keys[4..8].parse().ok()?);
+    let (month, day, year) = (
+        keys[0..2].parse().ok()?,
+        keys[2..4].parse().ok()?,
+        keys[4..8].parse().ok()?,
+    );
     make_date(year, month, day, today())
 }
 

@@ -250,7 +250,15 @@ const REPEAT: &[&str] = &[
     "pardon", "pardon me", "what was that", "what did you say", "didn't catch that", "didn't hear", "did not hear",
     "couldn't hear", "can you repeat", "could you repeat", "please repeat", "one more time",
 ];
-const REPEAT_ALONE: &[&str] = &["what", "sorry", "excuse me", "huh", "sorry what", "what sorry", "i'm sorry"];
+const REPEAT_ALONE: &[&str] = &[
+    "what",
+    "sorry",
+    "excuse me",
+    "huh",
+    "sorry what",
+    "what sorry",
+    "i'm sorry",
+];
 #[rustfmt::skip]
 const HOLD: &[&str] = &[
     "hold on", "hang on", "one second", "one sec", "a second", "a sec", "one moment", "a moment", "just a minute",
@@ -271,8 +279,20 @@ const NEGATORS: &[&str] = &[
 const NEGATION_REACH: usize = 4;
 /// Verbs of reported speech ("my pharmacist told me …").
 const REPORTING: &[&str] = &[
-    "told", "said", "says", "say", "mentioned", "recommended", "thinks", "thought", "asked", "wanted", "wants",
-    "suggested", "explained", "called",
+    "told",
+    "said",
+    "says",
+    "say",
+    "mentioned",
+    "recommended",
+    "thinks",
+    "thought",
+    "asked",
+    "wanted",
+    "wants",
+    "suggested",
+    "explained",
+    "called",
 ];
 /// Who a request for a person names, alone.
 const PERSON_WORDS: &[&str] = &["agent", "agents", "representative", "pharmacist", "human", "operator"];
@@ -302,7 +322,9 @@ fn asks_for_person(w: &[String]) -> bool {
             let end = (i + 1 + NEGATION_REACH).min(w.len());
             kept[i + 1..end].iter_mut().for_each(|k| *k = false);
         }
-        let reported = w[i + 1..(i + 3).min(w.len())].iter().any(|v| REPORTING.contains(&v.as_str()));
+        let reported = w[i + 1..(i + 3).min(w.len())]
+            .iter()
+            .any(|v| REPORTING.contains(&v.as_str()));
         if PERSON_WORDS.contains(&word.as_str()) && reported {
             kept[i] = false;
         }
@@ -467,13 +489,22 @@ mod tests {
     #[test]
     fn requests_not_mentions_and_conversation() {
         let cases = [
-            ("I don't need a representative, I just want to know if my insurance is active", Intent::Coverage),
-            ("My pharmacist told me Ozempic needs a prior authorization, is that right?", Intent::PriorAuth),
+            (
+                "I don't need a representative, I just want to know if my insurance is active",
+                Intent::Coverage,
+            ),
+            (
+                "My pharmacist told me Ozempic needs a prior authorization, is that right?",
+                Intent::PriorAuth,
+            ),
             ("the agent said my Humira is covered now", Intent::Coverage),
             ("No, I want a representative.", Intent::Human),
             ("can I talk to my pharmacist", Intent::Human),
             ("I don't want the robot, get me a representative", Intent::Human),
-            ("I don't want to give my birthday, just tell me what I'm taking", Intent::RefusesVerification),
+            (
+                "I don't want to give my birthday, just tell me what I'm taking",
+                Intent::RefusesVerification,
+            ),
             ("why do you need my date of birth", Intent::RefusesVerification),
             ("what am I taking right now?", Intent::Medications),
             ("can you read me my medication list", Intent::Medications),

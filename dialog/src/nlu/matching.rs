@@ -73,6 +73,80 @@ pub fn best_match<'a>(text: &str, names: &'a [String]) -> Option<&'a str> {
     best.map(|(_, _, name)| name)
 }
 
+/// The medication a verified caller's words are about, given the names on
+/// file (`own`) and the formulary name heard (`named`): one on file named
+/// outright, else the formulary's, else a loose match among those on file.
+pub fn resolve_medication(text: &str, own: &[String], named: Option<&str>) -> Option<String> {
+    best_match(text, own)
+        .or(named)
+        .or_else(|| match_among(text, own))
+        .map(str::to_owned)
+}
+
+/// Lowest loose score accepted among a short list ([`match_among`]).
+const AMONG_MIN: f64 = 0.75;
+/// The best of a short list must beat the runner-up by this much.
+const AMONG_MARGIN: f64 = 0.08;
+
+/// The name in `names` (a short list: a verified caller's own one to five
+/// medications) that `text` most likely means, matched more loosely than
+/// against the whole formulary: by spelling (Jaro-Winkler) or by sound (the
+/// edit distance of the phonetic keys), over runs of one to three words.
+/// With a handful of candidates a mishearing ("end built", "land just") is
+/// still far nearer one of them than the others. `None` when nothing is
+/// near enough or two candidates are too close to tell apart (the dialog
+/// then asks which one).
+pub fn match_among<'a>(text: &str, names: &'a [String]) -> Option<&'a str> {
+    let heard = words(text);
+    let mut scores: Vec<(f64, &'a str)> = names
+        .iter()
+        .map(|name| {
+            let target = words(name).concat();
+            let key = phonetic_key(&target);
+            let mut best = 0.0f64;
+            for n in 1..=3.min(heard.len()) {
+                for run in heard.windows(n) {
+                    // Mishearings split a name into small words ("in
+                    // real"): those may edge a run of several words.
+                    let edge_stop = [run.first(), run.last()]
+                        .into_iter()
+                        .flatten()
+                        .any(|w| LOOSE_STOP.contains(&w.as_str()) || (n == 1 && COMMON.contains(&w.as_str())));
+                    if edge_stop {
+                        continue;
+                    }
+                    let run = run.concat();
+                    let (a, b) = (run.chars().count(), target.chars().count());
+                    if a < 4 || b < 4 || !(0.6..=1.7).contains(&(a as f64 / b as f64)) {
+                        continue;
+                    }
+                    let by_sound = normalized_levenshtein(&phonetic_key(&run), &key);
+                    best = best.max(jaro_winkler(&run, &target)).max(by_sound);
+                }
+            }
+            (best, name.as_str())
+        })
+        .collect();
+    scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match scores.as_slice() {
+        [(top, name), rest @ ..]
+            if *top >= AMONG_MIN && rest.first().is_none_or(|(second, _)| top - second >= AMONG_MARGIN) =>
+        {
+            Some(name)
+        }
+        _ => None,
+    }
+}
+
+/// Words of requests that never start or end a loose match.
+#[rustfmt::skip]
+const LOOSE_STOP: &[&str] = &[
+    "ready", "pick", "up", "shipped", "ship", "yet", "order", "status", "pay", "month", "cost", "price", "much",
+    "really", "making", "giving", "since", "started", "feel", "sick", "tired", "dizzy", "rash", "from", "after",
+    "refilled", "running", "out", "more", "safe", "drink", "alcohol", "right", "now", "which", "one", "yes", "no",
+    "sure", "okay", "thank", "thanks", "you", "goodbye", "bye", "all", "that's", "also", "again", "question",
+];
+
 /// How well `heard` matches `target` (higher is better), or `None` if not
 /// at all: exact beats sounding alike, which beats spelling alike.
 fn similarity(heard: &str, target: &str, target_key: &str) -> Option<f64> {
@@ -141,6 +215,39 @@ mod tests {
         ] {
             assert_eq!(match_medication(text, &c).as_deref(), Some(want), "{text}");
         }
+    }
+
+    #[test]
+    fn own_medications_match_loosely_and_only_when_clear() {
+        let own = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let list = own(&["Enbrel", "Crestor", "Lantus"]);
+        for (heard, want) in [
+            ("is my end built covered", "Enbrel"),
+            ("is my in real covered", "Enbrel"),
+            ("refill my crust or please", "Crestor"),
+            ("cruster", "Crestor"),
+            ("is my land just ready to pick up", "Lantus"),
+            ("Enbrel", "Enbrel"),
+        ] {
+            assert_eq!(match_among(heard, &list), Some(want), "{heard}");
+        }
+        for heard in [
+            "is my order ready to pick up",
+            "what is my copay",
+            "no that's all thank you goodbye",
+            "I need a refill",
+            "my name is Paul Hill",
+            "",
+        ] {
+            assert_eq!(match_among(heard, &list), None, "{heard}");
+        }
+        // Near ones told apart by sound; two as near as each other: nobody
+        // is guessed (the dialog asks which).
+        let close = own(&["Humalog", "Humulin"]);
+        assert_eq!(match_among("huma log", &close), Some("Humalog"));
+        assert_eq!(match_among("hue melon", &close), Some("Humulin"));
+        let twins = own(&["Lantus", "Lantos"]);
+        assert_eq!(match_among("land us", &twins), None);
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::error::DbError;
 use crate::events;
 use crate::pa;
 use crate::patient;
-use crate::verification;
 use crate::payer_sim::{EligibilityRequest, EligibilityResponse};
+use crate::verification;
 
 impl Functions {
     pub(super) async fn execute(&self, req: Request, call_sid: Option<&str>) -> Result<Outcome, DbError> {

@@ -11,7 +11,12 @@ pub(super) fn connected() -> String {
 
 /// `start`: the stream's metadata, the calling and called numbers and
 /// `parameters` as custom parameters.
-pub(super) fn start(stream_sid: &str, account_sid: &str, who: &CallerIdentity, parameters: &[(String, String)]) -> String {
+pub(super) fn start(
+    stream_sid: &str,
+    account_sid: &str,
+    who: &CallerIdentity,
+    parameters: &[(String, String)],
+) -> String {
     let mut custom = serde_json::Map::new();
     custom.insert("From".into(), who.from.clone().into());
     custom.insert("To".into(), who.to.clone().into());

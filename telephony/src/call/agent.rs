@@ -63,6 +63,11 @@ impl AgentCall {
         self.dialog.poll_action()
     }
 
+    /// What the recogniser should expect now (see [`Dialog::recognition_hint`]).
+    pub fn recognition_hint(&self) -> Option<String> {
+        self.dialog.recognition_hint()
+    }
+
     /// Conversation outcome label for the call record.
     pub fn outcome(&self) -> &'static str {
         use dialog::CallOutcome::*;
@@ -247,7 +252,11 @@ mod tests {
     fn a_hang_up_mid_sentence_keeps_what_was_heard() {
         let now = Instant::now();
         let mut a = AgentCall::new(catalog(), now);
-        a.said(1, "If this is a medical emergency, please hang up and dial 9 1 1 now.".into(), 100);
+        a.said(
+            1,
+            "If this is a medical emergency, please hang up and dial 9 1 1 now.".into(),
+            100,
+        );
         a.synthesized(1);
         a.said(2, "I'm flagging this and connecting you to a pharmacist.".into(), 150);
         a.synthesized(2);
@@ -255,15 +264,28 @@ mod tests {
         a.said(4, "Queued, not heard.".into(), 210);
         a.synthesized(4);
         let cut = [
-            Interrupted { utterance: UtteranceId(2), heard_ms: 800, confirmed_ms: 600, total_ms: 2400 },
-            Interrupted { utterance: UtteranceId(4), heard_ms: 0, confirmed_ms: 0, total_ms: 900 },
+            Interrupted {
+                utterance: UtteranceId(2),
+                heard_ms: 800,
+                confirmed_ms: 600,
+                total_ms: 2400,
+            },
+            Interrupted {
+                utterance: UtteranceId(4),
+                heard_ms: 0,
+                confirmed_ms: 0,
+                total_ms: 900,
+            },
         ];
         let got = a.ended_mid_speech(&cut, 5000);
         let summary: Vec<(&str, bool)> = got.iter().map(|u| (u.text.as_str(), u.cut_off)).collect();
         assert_eq!(
             summary,
             [
-                ("If this is a medical emergency, please hang up and dial 9 1 1 now.", false),
+                (
+                    "If this is a medical emergency, please hang up and dial 9 1 1 now.",
+                    false
+                ),
                 ("I'm flagging this and connecting you to a pharmacist.", true),
             ]
         );

@@ -242,7 +242,13 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
         gauge!(m::STT_QUEUE_DEPTH, "kind" => "final").set(finals as f64);
         gauge!(m::STT_QUEUE_DEPTH, "kind" => "partial").set(partials as f64);
     }
-    let Some(rx) = app.speech.as_ref().and_then(|s| s.stt.submit(kind, req.audio)) else {
+    let hint = app
+        .config
+        .stt_hint
+        .then(|| session.recognition_hint())
+        .flatten()
+        .map(std::sync::Arc::<str>::from);
+    let Some(rx) = app.speech.as_ref().and_then(|s| s.stt.submit(kind, req.audio, hint)) else {
         counter!(m::STT_PARTIALS_SKIPPED).increment(1);
         session.handle_decoded(utterance, kind, None, audio_ms, Instant::now());
         return;

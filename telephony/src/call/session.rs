@@ -120,6 +120,12 @@ impl CallSession {
         self.live.as_ref()?.agent.as_ref().map(AgentCall::outcome)
     }
 
+    /// What the recogniser should expect now, when there is an agent (see
+    /// [`dialog::Dialog::recognition_hint`]).
+    pub fn recognition_hint(&self) -> Option<String> {
+        self.live.as_ref()?.agent.as_ref()?.recognition_hint()
+    }
+
     /// Whether the session has ended (after its outputs are drained).
     pub fn is_ended(&self) -> bool {
         self.ended

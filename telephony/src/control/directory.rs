@@ -92,7 +92,11 @@ impl Hours {
         }
         let mut days = [None; 7];
         for group in spec.split([',', ';']).map(str::trim).filter(|g| !g.is_empty()) {
-            let bad = || HoursError(format!("invalid hours {group:?} (expected e.g. \"Mon-Fri 08:00-20:00\")"));
+            let bad = || {
+                HoursError(format!(
+                    "invalid hours {group:?} (expected e.g. \"Mon-Fri 08:00-20:00\")"
+                ))
+            };
             let (dayspec, times) = group.split_once(' ').ok_or_else(bad)?;
             let (open, close) = times.trim().split_once('-').ok_or_else(bad)?;
             let t = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
@@ -234,7 +238,10 @@ impl StaffDirectory {
             if let Some(d) = self.destination(l)
                 && d.hours.is_open(at)
             {
-                return Route::Dial { line: l, destination: d };
+                return Route::Dial {
+                    line: l,
+                    destination: d,
+                };
             }
         }
         Route::Closed {
@@ -269,11 +276,17 @@ mod tests {
         assert!(!h.is_open(utc("2026-12-05T01:00:00Z")));
         // Saturday 08:30 EST is before the weekend opening at 09:00.
         assert!(!h.is_open(utc("2026-12-05T13:30:00Z")));
-        assert_eq!(h.next_open(utc("2026-12-05T13:30:00Z")), Some(utc("2026-12-05T14:00:00Z")));
+        assert_eq!(
+            h.next_open(utc("2026-12-05T13:30:00Z")),
+            Some(utc("2026-12-05T14:00:00Z"))
+        );
         // In July (EDT, UTC-4) 08:00 local is 12:00 UTC.
         assert!(h.is_open(utc("2026-07-06T12:00:00Z")));
         assert!(!h.is_open(utc("2026-07-06T11:59:00Z")));
-        assert_eq!(h.next_open(utc("2026-07-06T11:00:00Z")), Some(utc("2026-07-06T12:00:00Z")));
+        assert_eq!(
+            h.next_open(utc("2026-07-06T11:00:00Z")),
+            Some(utc("2026-07-06T12:00:00Z"))
+        );
     }
 
     #[test]
@@ -308,7 +321,10 @@ mod tests {
             );
         let friday_noon = utc("2026-12-04T12:00:00Z");
         let saturday = utc("2026-12-05T12:00:00Z");
-        assert!(matches!(dir.route(Line::T1, friday_noon), Route::Dial { line: Line::T1, .. }));
+        assert!(matches!(
+            dir.route(Line::T1, friday_noon),
+            Route::Dial { line: Line::T1, .. }
+        ));
         assert_eq!(
             dir.route(Line::T1, saturday),
             Route::Closed {

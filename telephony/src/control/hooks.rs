@@ -40,7 +40,10 @@ pub(crate) fn verify(s: &AppState, uri: &Uri, headers: &HeaderMap, body: &str) -
         let sig = headers.get("x-twilio-signature").and_then(|h| h.to_str().ok());
         if !sig.is_some_and(|sig| signature::validate(token, &url, &params, sig)) {
             counter!(m::SIGNATURE_REJECTS).increment(1);
-            tracing::warn!(path = uri.path(), "Twilio request refused: bad or missing X-Twilio-Signature");
+            tracing::warn!(
+                path = uri.path(),
+                "Twilio request refused: bad or missing X-Twilio-Signature"
+            );
             return Err((StatusCode::FORBIDDEN, "invalid signature\n").into_response());
         }
     }
@@ -59,7 +62,12 @@ pub(crate) struct Key {
 
 /// `<Connect action>`: the stream ended. A transfer whose REST redirect
 /// failed is answered here; otherwise the call is over.
-pub(crate) async fn stream_ended(State(s): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: String) -> Response {
+pub(crate) async fn stream_ended(
+    State(s): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let form = match verify(&s, &uri, &headers, &body) {
         Ok(f) => f,
         Err(r) => return r,
@@ -86,11 +94,10 @@ pub(crate) async fn whisper(
     if let Err(r) = verify(&s, &uri, &headers, &body) {
         return r;
     }
-    let text = q
-        .k
-        .as_deref()
-        .and_then(|k| s.control.whisper(k))
-        .unwrap_or_else(|| "Transferred call from the pharmacy benefits line.".into());
+    let text =
+        q.k.as_deref()
+            .and_then(|k| s.control.whisper(k))
+            .unwrap_or_else(|| "Transferred call from the pharmacy benefits line.".into());
     xml(twiml::say(&[&text]))
 }
 
@@ -209,7 +216,13 @@ pub(crate) async fn status(State(s): State<Arc<AppState>>, uri: Uri, headers: He
                 "INSERT INTO voice_calls (call_sid, direction, from_number, to_number, twilio_status)
                  VALUES ($1, coalesce($3, 'inbound'), $4, $5, $2)
                  ON CONFLICT (call_sid) DO UPDATE SET twilio_status = EXCLUDED.twilio_status",
-                &[&sid, &status, &form.get("Direction"), &form.get("From"), &form.get("To")],
+                &[
+                    &sid,
+                    &status,
+                    &form.get("Direction"),
+                    &form.get("From"),
+                    &form.get("To"),
+                ],
             )
             .await?;
         let key = format!("{sid}:status:{status}");

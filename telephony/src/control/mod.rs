@@ -321,11 +321,17 @@ mod tests {
     #[test]
     fn staff_hear_no_more_phi_than_their_role_needs() {
         let t1 = context_sentence(Line::T1, Some(&handoff(true)), "caller_request");
-        assert_eq!(t1, "Reason: asked for a person. The caller is verified. Request: prior auth.");
+        assert_eq!(
+            t1,
+            "Reason: asked for a person. The caller is verified. Request: prior auth."
+        );
         let t2 = context_sentence(Line::T2, Some(&handoff(true)), "adverse_event_severe");
         assert!(t2.ends_with("Medication: Ozempic."), "{t2}");
         let unverified = context_sentence(Line::T2, Some(&handoff(false)), "emergency");
-        assert!(!unverified.contains("Ozempic") && unverified.contains("not verified"), "{unverified}");
+        assert!(
+            !unverified.contains("Ozempic") && unverified.contains("not verified"),
+            "{unverified}"
+        );
     }
 
     #[tokio::test]

@@ -98,7 +98,13 @@ impl RestError {
     /// Whether the live call no longer exists (or already ended): Twilio's
     /// 20404, or 21220 "call is not in-progress".
     pub fn call_gone(&self) -> bool {
-        matches!(self, Self::Twilio { code: Some(20404 | 21220), .. } | Self::Twilio { status: 404, .. })
+        matches!(
+            self,
+            Self::Twilio {
+                code: Some(20404 | 21220),
+                ..
+            } | Self::Twilio { status: 404, .. }
+        )
     }
 }
 
@@ -198,14 +204,24 @@ impl TwilioRest {
             CallUpdate::Complete => vec![("Status", "completed")],
         };
         // Updating a call is idempotent: safe to retry.
-        self.send(reqwest::Method::POST, &self.url(&format!("Calls/{call_sid}.json")), &form, true)
-            .await
+        self.send(
+            reqwest::Method::POST,
+            &self.url(&format!("Calls/{call_sid}.json")),
+            &form,
+            true,
+        )
+        .await
     }
 
     /// Fetches a call.
     pub async fn fetch_call(&self, call_sid: &str) -> Result<CallResource, RestError> {
-        self.send(reqwest::Method::GET, &self.url(&format!("Calls/{call_sid}.json")), &[], true)
-            .await
+        self.send(
+            reqwest::Method::GET,
+            &self.url(&format!("Calls/{call_sid}.json")),
+            &[],
+            true,
+        )
+        .await
     }
 
     /// Places a call. Not retried on 5xx (Twilio may have placed it); 429
@@ -311,30 +327,31 @@ mod tests {
         let hits = Arc::new(AtomicUsize::new(0));
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let st = (hits.clone(), seen.clone());
-        let app = axum::Router::new()
-            .route(
-                "/2010-04-01/Accounts/{acct}/Calls/{sid}",
-                post(
-                    move |State((hits, seen)): State<(Arc<AtomicUsize>, Seen)>,
-                          headers: HeaderMap,
-                          body: String| async move {
-                        let n = hits.fetch_add(1, Ordering::SeqCst);
-                        let auth = headers.get("authorization").and_then(|h| h.to_str().ok()).unwrap_or("");
-                        seen.lock().unwrap().push(format!("{auth} {body}"));
-                        if n < fail {
-                            return (
-                                StatusCode::from_u16(status).unwrap(),
-                                r#"{"code":20500,"message":"Internal Server Error","status":500}"#.to_owned(),
-                            );
-                        }
-                        (
-                            StatusCode::OK,
-                            r#"{"sid":"CA1","status":"in-progress","direction":"inbound"}"#.to_owned(),
-                        )
-                    },
-                ),
-            )
-            .with_state(st);
+        let app =
+            axum::Router::new()
+                .route(
+                    "/2010-04-01/Accounts/{acct}/Calls/{sid}",
+                    post(
+                        move |State((hits, seen)): State<(Arc<AtomicUsize>, Seen)>,
+                              headers: HeaderMap,
+                              body: String| async move {
+                            let n = hits.fetch_add(1, Ordering::SeqCst);
+                            let auth = headers.get("authorization").and_then(|h| h.to_str().ok()).unwrap_or("");
+                            seen.lock().unwrap().push(format!("{auth} {body}"));
+                            if n < fail {
+                                return (
+                                    StatusCode::from_u16(status).unwrap(),
+                                    r#"{"code":20500,"message":"Internal Server Error","status":500}"#.to_owned(),
+                                );
+                            }
+                            (
+                                StatusCode::OK,
+                                r#"{"sid":"CA1","status":"in-progress","direction":"inbound"}"#.to_owned(),
+                            )
+                        },
+                    ),
+                )
+                .with_state(st);
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", l.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(l, app).await });
@@ -373,12 +390,18 @@ mod tests {
         assert_eq!(hits.load(Ordering::SeqCst), 3, "first try and two retries");
         match e {
             RestError::Twilio { status, code, message } => {
-                assert_eq!((status, code, message.as_str()), (500, Some(20500), "Internal Server Error"));
+                assert_eq!(
+                    (status, code, message.as_str()),
+                    (500, Some(20500), "Internal Server Error")
+                );
             }
             other => panic!("{other:?}"),
         }
         let (base, hits, _) = api(10, 404).await;
-        let e = client(&base).update_call("CA1", &CallUpdate::Complete).await.unwrap_err();
+        let e = client(&base)
+            .update_call("CA1", &CallUpdate::Complete)
+            .await
+            .unwrap_err();
         assert_eq!(hits.load(Ordering::SeqCst), 1, "4xx is not retried");
         assert!(e.call_gone());
     }

@@ -170,7 +170,9 @@ mod tests {
             whisper_url: "w",
             caller_id: Some("+15550000000"),
         });
-        assert!(x.contains(r#"timeout="20" callerId="+15550000000"><Sip url="w">sip:pharmacist@pbx.example.com</Sip>"#));
+        assert!(
+            x.contains(r#"timeout="20" callerId="+15550000000"><Sip url="w">sip:pharmacist@pbx.example.com</Sip>"#)
+        );
     }
 
     #[test]

@@ -307,6 +307,10 @@ fn a_stream_without_a_valid_token_is_refused_before_any_audio() {
     assert_eq!(*seen.lock().unwrap(), vec!["CA1".to_owned()]);
     assert!(outs.contains(&Output::Close(1008, "stream not authorized")), "{outs:?}");
     assert!(outs.contains(&Output::Event(CallEvent::Ended(EndReason::Unauthorized))));
-    assert!(!outs.iter().any(|o| matches!(o, Output::Event(CallEvent::Started(_)) | Output::Send(_))));
+    assert!(
+        !outs
+            .iter()
+            .any(|o| matches!(o, Output::Event(CallEvent::Started(_)) | Output::Send(_)))
+    );
     assert!(s.is_ended());
 }

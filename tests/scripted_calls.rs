@@ -1,0 +1,599 @@
+//! Thirty whole calls from held-out callers, through the parts that decide
+//! whether a caller is understood: each caller turn is synthesised (six
+//! voices, two engines, three rates) over a clean line or one with hiss and
+//! crackle at 15 or 10 dB SNR, carried as 8 kHz µ-law, transcribed by
+//! Whisper with the dialog's recognition hint, and fed to the real dialog,
+//! whose function calls run against real PostgreSQL (1,000 seeded patients),
+//! the payer simulator and the PA index. Playback and turn-taking are not in
+//! the loop here (the call tests cover them): each bot line counts as heard.
+//!
+//! Genuine callers (24, patients drawn from the seeded database) give their
+//! name and date of birth, then ask for one thing about their own
+//! medication; when the bot cannot match them they say their name again
+//! and key in the date of birth, as offered. Impostors (6) give a real
+//! patient's name with the wrong date of birth, or a real date of birth
+//! with a name not on file, and keep trying.
+//!
+//! Measured: task success, genuine callers verified within two attempts,
+//! false verifications (must be 0), PHI spoken before verification (must be
+//! 0). `cargo test --release --test scripted_calls -- --nocapture`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDate};
+use dialog::tools::{Outcome, Request};
+use dialog::{Action, CallOutcome, Catalog, Dialog, DialogConfig, Event, prompts};
+use functions::db::ScratchDatabase;
+use functions::payer_sim::{self, SimConfig};
+use functions::{Functions, FunctionsConfig, ingest, seed};
+use media::resample::StreamResampler;
+use models::assets::{Assets, files};
+use models::stt::{JobKind, SttPool, WhisperModel};
+use switchboard::voice::{LineNoise, Voice};
+
+/// A patient as the caller knows themself.
+#[derive(Debug, Clone)]
+struct Person {
+    first: String,
+    last: String,
+    dob: NaiveDate,
+    phone: String,
+    medications: Vec<String>,
+}
+
+/// What the caller wants after verification.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ask {
+    Refill,
+    Coverage,
+    PriorAuth,
+    Medications,
+    Person,
+}
+
+#[derive(Debug, Clone)]
+enum Caller {
+    /// The patient themself.
+    Genuine { who: Person, ask: Ask },
+    /// Claims to be `target` with the wrong identity (`says_*`).
+    Impostor {
+        target: Person,
+        says_name: String,
+        says_dob: NaiveDate,
+    },
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn ordinal(n: u32) -> String {
+    const ONES: [&str; 20] = [
+        "",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+    ];
+    match n {
+        1..=19 => ONES[n as usize].into(),
+        20 => "twentieth".into(),
+        30 => "thirtieth".into(),
+        21..=29 => format!("twenty {}", ONES[(n - 20) as usize]),
+        _ => format!("thirty {}", ONES[(n - 30) as usize]),
+    }
+}
+
+fn cardinal(n: u32) -> String {
+    const ONES: [&str; 20] = [
+        "",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 10] = [
+        "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    match n {
+        0..=19 => ONES[n as usize].into(),
+        _ if n.is_multiple_of(10) => TENS[(n / 10) as usize].into(),
+        _ => format!("{} {}", TENS[(n / 10) as usize], ONES[(n % 10) as usize]),
+    }
+}
+
+/// A date as callers say it, three ways.
+fn say_date(d: NaiveDate, style: usize) -> String {
+    let month = MONTHS[d.month0() as usize];
+    let year = match d.year() {
+        y if y >= 2000 => format!("two thousand {}", cardinal((y - 2000) as u32))
+            .trim()
+            .to_owned(),
+        y => {
+            let (hi, lo) = ((y / 100) as u32, (y % 100) as u32);
+            match lo {
+                0 => format!("{} hundred", cardinal(hi)),
+                1..=9 => format!("{} oh {}", cardinal(hi), cardinal(lo)),
+                _ => format!("{} {}", cardinal(hi), cardinal(lo)),
+            }
+        }
+    };
+    match style % 3 {
+        0 => format!("{month} {}, {year}", ordinal(d.day())),
+        1 => format!("the {} of {month}, {year}", ordinal(d.day())),
+        _ => format!("{month} {}, {year}", ordinal(d.day())),
+    }
+}
+
+fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
+    match i % 4 {
+        0 => format!("My name is {name}, and my date of birth is {}.", say_date(dob, i)),
+        1 => format!("Hi, this is {name}. I was born on {}.", say_date(dob, i)),
+        2 => format!("{name}, date of birth {}.", say_date(dob, i)),
+        _ => format!("Yes, it's {name}, born {}.", say_date(dob, i)),
+    }
+}
+
+fn ask_line(ask: Ask, med: &str, i: usize) -> String {
+    match (ask, i % 2) {
+        (Ask::Refill, 0) => format!("I need to refill my {med}."),
+        (Ask::Refill, _) => format!("Can you refill my {med} prescription?"),
+        (Ask::Coverage, 0) => format!("Is my {med} covered?"),
+        (Ask::Coverage, _) => format!("What is my copay for {med}?"),
+        (Ask::PriorAuth, 0) => format!("Does my {med} need a prior authorization?"),
+        (Ask::PriorAuth, _) => format!("Do I need prior authorization for {med}?"),
+        (Ask::Medications, 0) => "Which medications do you have for me?".into(),
+        (Ask::Medications, _) => "What am I taking right now?".into(),
+        (Ask::Person, 0) => "Can I speak to a pharmacist please?".into(),
+        (Ask::Person, _) => "I'd like to talk to a real person.".into(),
+    }
+}
+
+fn voices() -> Vec<Voice> {
+    vec![
+        Voice::flite("slt"),
+        Voice::flite("rms").at(1.15),
+        Voice::flite("awb").at(0.85),
+        Voice::flite("kal"),
+        Voice::festival("kal_diphone"),
+        Voice::festival("cmu_us_slt_arctic_hts").at(0.9),
+    ]
+}
+
+const LINES: &[(&str, Option<f32>)] = &[("clean", None), ("15 dB", Some(15.0)), ("10 dB", Some(10.0))];
+
+fn to_16k(ulaw: &[u8]) -> Vec<f32> {
+    let mut r = StreamResampler::new(8000, 16000).expect("supported rate");
+    let f: Vec<f32> = ulaw.iter().map(|&b| media::mulaw::decode(b) as f32 / 32768.0).collect();
+    let mut out = Vec::new();
+    r.push(&f, &mut out).expect("resample");
+    r.flush(&mut out).expect("flush");
+    out
+}
+
+/// What one call came to.
+#[derive(Debug, Default)]
+struct Report {
+    verified: bool,
+    lookups_before_verified: usize,
+    transferred: bool,
+    outcome: Option<CallOutcome>,
+    said_after_verified: Vec<String>,
+    phi_before_verified: Vec<String>,
+    transcript: Vec<String>,
+}
+
+struct Line {
+    voice: Voice,
+    noise: Option<f32>,
+    seed: u64,
+}
+
+impl Line {
+    async fn hear(&mut self, pool: &SttPool, text: &str, hint: Option<String>) -> String {
+        let (voice, noise, seed) = (self.voice.clone(), self.noise, self.seed);
+        self.seed += 1;
+        let t = text.to_owned();
+        let audio = tokio::task::spawn_blocking(move || {
+            let mut pcm = voice.speak_pcm(&t).unwrap_or_else(|e| panic!("{e}"));
+            if let Some(snr_db) = noise {
+                LineNoise {
+                    snr_db,
+                    clicks_per_s: 1.0,
+                    seed,
+                }
+                .apply(&mut pcm);
+            }
+            let ulaw: Vec<u8> = pcm.into_iter().map(media::mulaw::encode).collect();
+            to_16k(&ulaw)
+        })
+        .await
+        .expect("synthesis");
+        pool.submit(JobKind::Final, audio, hint.map(Into::into))
+            .expect("finals queue")
+            .await
+            .expect("decoded")
+            .expect("decode ok")
+            .text
+    }
+}
+
+async fn run_call(
+    caller: &Caller,
+    mut line: Line,
+    i: usize,
+    fx: &Arc<Functions>,
+    pool: &SttPool,
+    catalog: Arc<Catalog>,
+) -> Report {
+    let mut now = Instant::now();
+    let mut d = Dialog::new(DialogConfig::default(), catalog, now);
+    let (phone, phi): (String, Vec<String>) = match caller {
+        Caller::Genuine { who, .. } => (who.phone.clone(), who.medications.clone()),
+        Caller::Impostor { target, .. } => ("+15559990000".into(), target.medications.clone()),
+    };
+    d.handle(
+        Event::Started {
+            caller_phone: Some(phone),
+        },
+        now,
+    );
+    let mut r = Report::default();
+    let mut attempt = 0usize;
+    let mut asked = false;
+    let mut repeats = 0usize;
+    let mut said_which = false;
+    let mut keypad_next = false;
+    for _turn in 0..14 {
+        // Carry out what the dialog asked for; collect what it said.
+        let mut said = Vec::new();
+        let mut ended = false;
+        while let Some(a) = d.poll_action() {
+            match a {
+                Action::Say { id, text } => {
+                    if d.is_verified() {
+                        r.said_after_verified.push(text.clone());
+                    } else if let Some(m) = phi.iter().find(|m| text.to_lowercase().contains(&m.to_lowercase())) {
+                        r.phi_before_verified.push(format!("{m}: {text}"));
+                    }
+                    r.transcript.push(format!("bot: {text}"));
+                    said.push(text);
+                    d.handle(Event::BotStarted(id), now);
+                    d.handle(Event::BotFinished(id), now);
+                }
+                Action::Call { id, request } => {
+                    if matches!(request, Request::PatientLookup { .. }) && !d.is_verified() {
+                        r.lookups_before_verified += 1;
+                    }
+                    let outcome = fx.call(Some(&format!("CAscripted{i:03}")), request).await;
+                    if let Outcome::Patient(Some(_)) = &outcome {
+                        r.verified = true;
+                    }
+                    d.handle(Event::Result { id, outcome }, now);
+                }
+                Action::Transfer { .. } => {
+                    r.transferred = true;
+                    ended = true;
+                }
+                Action::Hangup => ended = true,
+                Action::StopSpeaking | Action::QueueForStaff { .. } => {}
+            }
+        }
+        if ended || !matches!(d.outcome(), CallOutcome::InProgress) {
+            break;
+        }
+        now += Duration::from_secs(3);
+        let last = said.last().cloned().unwrap_or_default();
+        said_which |= last == prompts::WHICH_MEDICATION;
+        let wants_identity = [
+            prompts::GREETING,
+            prompts::ASK_IDENTITY,
+            prompts::VERIFY_RETRY,
+            prompts::VERIFY_FIRST,
+        ]
+        .contains(&last.as_str());
+        // The caller's reply to what was said last.
+        let (name, dob) = match caller {
+            Caller::Genuine { who, .. } => (format!("{} {}", who.first, who.last), who.dob),
+            Caller::Impostor {
+                says_name, says_dob, ..
+            } => (says_name.clone(), *says_dob),
+        };
+        if last == prompts::VERIFY_RETRY {
+            attempt += 1;
+        }
+        if keypad_next && last == prompts::ASK_DOB {
+            // The date keyed in, as offered after a miss.
+            let keys = dob.format("%m%d%Y").to_string();
+            r.transcript.push(format!("caller keys: {keys}"));
+            for k in keys.chars() {
+                d.handle(Event::Dtmf(k), now);
+            }
+            keypad_next = false;
+            continue;
+        }
+        let reply = if wants_identity && attempt >= 1 && matches!(caller, Caller::Genuine { .. }) {
+            keypad_next = true;
+            format!("My name is {name}.")
+        } else if wants_identity {
+            identity_line(&name, dob, i + attempt)
+        } else if last == prompts::ASK_DOB {
+            format!("It's {}.", say_date(dob, i))
+        } else if last == prompts::ASK_NAME {
+            format!("My name is {name}.")
+        } else if !d.is_verified() {
+            // Anything else before verification: try once more.
+            identity_line(&name, dob, i + 1)
+        } else if !asked || (last == prompts::NOT_UNDERSTOOD && repeats < 2) {
+            // The request, and again (as a person would) when not understood.
+            repeats += usize::from(asked);
+            asked = true;
+            match caller {
+                Caller::Genuine { who, ask } => ask_line(*ask, &who.medications[0], i),
+                Caller::Impostor { .. } => "What medications am I on?".into(),
+            }
+        } else if last == prompts::WHICH_MEDICATION || (last == prompts::NOT_UNDERSTOOD && said_which) {
+            match caller {
+                Caller::Genuine { who, .. } => format!("My {}.", who.medications[0]),
+                Caller::Impostor { .. } => "The first one.".into(),
+            }
+        } else {
+            "No, that's all. Thank you, goodbye.".into()
+        };
+        let hint = d.recognition_hint().filter(|_| use_hint());
+        let heard = line.hear(pool, &reply, hint).await;
+        r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
+        d.handle(Event::CallerSpeechStarted, now);
+        d.handle(Event::CallerSpeechEnded, now);
+        d.handle(Event::Final(heard), now);
+    }
+    r.outcome = Some(d.outcome());
+    r
+}
+
+/// `SWITCHBOARD_STT_HINT=false` measures the calls without the verified
+/// caller's hint (as the server's setting of that name turns it off).
+fn use_hint() -> bool {
+    std::env::var("SWITCHBOARD_STT_HINT").map_or(true, |v| v != "false")
+}
+
+/// Whether a genuine caller got what they asked for.
+fn task_done(ask: Ask, who: &Person, r: &Report) -> bool {
+    let said = r.said_after_verified.join(" ").to_lowercase();
+    let med = who.medications[0].to_lowercase();
+    let answered = match ask {
+        Ask::Refill => said.contains(&med) && (said.contains("refill") || said.contains("pharmac")),
+        Ask::Coverage => said.contains(&med) && (said.contains("covered") || said.contains("copay")),
+        Ask::PriorAuth => said.contains(&med) && said.contains("prior authorization"),
+        Ask::Medications => who.medications.iter().all(|m| said.contains(&m.to_lowercase())),
+        Ask::Person => r.transferred,
+    };
+    r.verified && r.lookups_before_verified <= 2 && answered
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_scripted_calls_from_held_out_callers() {
+    let scratch = ScratchDatabase::create(8).await.expect("scratch database");
+    let pool_db = scratch.db.pool.clone();
+    seed::seed(&pool_db, 1000, 7).await.unwrap();
+    let assets = Assets::discover();
+    let embedder = Arc::new(models::embed::Embedder::load(&assets, 1).expect("MiniLM installed"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/payer_policies");
+    ingest::ingest_dir(&pool_db, &embedder, &dir).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let payer_addr = listener.local_addr().unwrap();
+    let payer_pool = pool_db.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            payer_sim::router(
+                payer_pool,
+                SimConfig {
+                    latency: Duration::from_millis(20),
+                    jitter: Duration::from_millis(10),
+                    failure_rate: 0.0,
+                    slow_rate: 0.0,
+                    slow: Duration::ZERO,
+                },
+            ),
+        )
+        .await
+    });
+    let fx = Functions::new(
+        pool_db.clone(),
+        Some(embedder),
+        FunctionsConfig {
+            benefits_url: format!("http://{payer_addr}"),
+            ..FunctionsConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let catalog = Arc::new(fx.catalog().await.unwrap());
+
+    // Held-out callers: seeded patients (not the fixed demo ones the other
+    // tests use), one full name each, with medications on file.
+    let client = pool_db.get().await.unwrap();
+    let rows = client
+        .query(
+            "SELECT p.first_name, p.last_name, p.dob, p.phone, array_agg(m.name ORDER BY m.name)
+             FROM patients p JOIN patient_medications m ON m.patient_id = p.id
+             WHERE p.phone NOT LIKE '+1555010000%'
+               AND (SELECT count(*) FROM patients q WHERE q.full_name = p.full_name) = 1
+             GROUP BY p.id ORDER BY p.id LIMIT 40",
+            &[],
+        )
+        .await
+        .unwrap();
+    let people: Vec<Person> = rows
+        .iter()
+        .map(|r| Person {
+            first: r.get(0),
+            last: r.get(1),
+            dob: r.get(2),
+            phone: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            medications: r.get(4),
+        })
+        .collect();
+    assert!(people.len() >= 30, "{} candidate callers", people.len());
+    let asks = [
+        Ask::Refill,
+        Ask::Coverage,
+        Ask::PriorAuth,
+        Ask::Medications,
+        Ask::Person,
+    ];
+    let mut callers: Vec<Caller> = people[..24]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Caller::Genuine {
+            who: p.clone(),
+            ask: asks[i % asks.len()],
+        })
+        .collect();
+    for (k, p) in people[24..30].iter().enumerate() {
+        let (says_name, says_dob) = match k % 3 {
+            // The right name, a date of birth a year off.
+            0 => (
+                format!("{} {}", p.first, p.last),
+                p.dob.with_year(p.dob.year() - 1).unwrap_or(p.dob),
+            ),
+            // The right name, the day wrong.
+            1 => (format!("{} {}", p.first, p.last), p.dob + chrono::Days::new(9)),
+            // The right date of birth, a name not on file.
+            _ => ("Quentin Abernathy".to_owned(), p.dob),
+        };
+        callers.push(Caller::Impostor {
+            target: p.clone(),
+            says_name,
+            says_dob,
+        });
+    }
+
+    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
+    let stt = Arc::new(SttPool::start(Arc::new(WhisperModel::load(&path).unwrap()), 2, 4).unwrap());
+    let voices = voices();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let sem = Arc::new(tokio::sync::Semaphore::new(2));
+    for (i, caller) in callers.iter().cloned().enumerate() {
+        let (fx, stt, catalog, sem) = (fx.clone(), stt.clone(), catalog.clone(), sem.clone());
+        let line = Line {
+            voice: voices[i % voices.len()].clone(),
+            noise: LINES[i % LINES.len()].1,
+            seed: i as u64 * 101,
+        };
+        tasks.spawn(async move {
+            let _slot = sem.acquire_owned().await.expect("semaphore");
+            (i, run_call(&caller, line, i, &fx, &stt, catalog).await)
+        });
+    }
+    let mut reports: Vec<(usize, Report)> = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        reports.push(done.expect("call task"));
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    let wall = started.elapsed();
+
+    let (mut genuine, mut done, mut within_two, mut impostors, mut false_accept, mut phi) = (0, 0, 0, 0, 0, 0);
+    let mut by_line = [(0usize, 0usize); 3];
+    for (i, r) in &reports {
+        let ok = match &callers[*i] {
+            Caller::Genuine { who, ask } => {
+                genuine += 1;
+                within_two += usize::from(r.verified && r.lookups_before_verified <= 2);
+                let ok = task_done(*ask, who, r);
+                done += usize::from(ok);
+                ok
+            }
+            Caller::Impostor { .. } => {
+                impostors += 1;
+                false_accept += usize::from(r.verified);
+                !r.verified && r.phi_before_verified.is_empty()
+            }
+        };
+        phi += r.phi_before_verified.len();
+        by_line[i % 3].1 += 1;
+        by_line[i % 3].0 += usize::from(ok);
+        println!(
+            "call {i:2} [{} {}] {} -> {:?}, lookups {}",
+            voices[i % voices.len()].label(),
+            LINES[i % 3].0,
+            if ok { "ok  " } else { "FAIL" },
+            r.outcome,
+            r.lookups_before_verified
+        );
+        if !ok {
+            for l in &r.transcript {
+                println!("      {l}");
+            }
+        }
+    }
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    println!(
+        "task success {done}/{genuine} genuine ({:.1} %), verified within two attempts {within_two}/{genuine} ({:.1} %), \
+         false verifications {false_accept}/{impostors}, PHI before verification {phi}; by line: {}; {:.0} s for {} calls",
+        pct(done, genuine),
+        pct(within_two, genuine),
+        LINES
+            .iter()
+            .zip(by_line)
+            .map(|((name, _), (ok, n))| format!("{name} {ok}/{n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        wall.as_secs_f64(),
+        reports.len()
+    );
+    assert_eq!(reports.len(), 30);
+    // Never the wrong person, never PHI before verification.
+    assert_eq!(false_accept, 0, "an impostor was verified");
+    assert_eq!(phi, 0, "PHI spoken before verification");
+    // Floors under what was measured (see BENCHMARKS.md).
+    assert!(pct(done, genuine) >= 40.0, "task success {done}/{genuine}");
+    assert!(
+        pct(within_two, genuine) >= 55.0,
+        "verified within two attempts {within_two}/{genuine}"
+    );
+}
