@@ -16,8 +16,9 @@ pub const ASK_DOB: &str = "Thanks. And what's your date of birth?";
 pub const ASK_NAME: &str = "Thanks. And what's your full name?";
 /// The lookup found no match (or an ambiguous one).
 pub const VERIFY_RETRY: &str = "I couldn't match that name and date of birth. Let's try again: please say your \
-                                full name and date of birth. You can also key in your date of birth: two digits \
-                                for the month, two for the day, and four for the year.";
+                                full name and date of birth. You can also spell your last name letter by letter, \
+                                and key in your date of birth: two digits for the month, two for the day, and four \
+                                for the year.";
 /// Keyed-in digits that are not a date of birth.
 pub const KEYPAD_INVALID: &str = "That isn't a date I can use. Please key in eight digits: two for the month, two \
                                   for the day, and four for the year.";

@@ -38,12 +38,23 @@ pub(crate) struct Identity {
     pub keypad_offered: bool,
     /// Digits keyed in so far.
     pub keypad: String,
+    /// The surname as spelled letter by letter: it replaces the last word
+    /// of the name heard (recognisers mangle names, rarely letters).
+    pub spelled_last: Option<String>,
 }
 
 impl Identity {
-    /// Both halves, when the caller has given them.
+    /// Both halves, when the caller has given them. A spelled surname
+    /// replaces the last word of the name heard; on its own it is not a
+    /// name (the first name is still asked for).
     pub fn complete(&self) -> Option<(String, NaiveDate)> {
-        Some((self.name.clone()?, self.dob?))
+        let name = self.name.as_deref()?;
+        let name = match (&self.spelled_last, name.rsplit_once(' ')) {
+            (Some(last), Some((first, _))) => format!("{first} {last}"),
+            (Some(last), None) if !name.eq_ignore_ascii_case(last) => format!("{name} {last}"),
+            _ => name.to_owned(),
+        };
+        Some((name, self.dob?))
     }
 
     /// Forgets the name and date of birth after a failed lookup (the caller
@@ -51,6 +62,7 @@ impl Identity {
     pub fn retry(&mut self) {
         self.name = None;
         self.dob = None;
+        self.spelled_last = None;
     }
 }
 
@@ -165,6 +177,24 @@ mod tests {
         id.dob = NaiveDate::from_ymd_opt(1985, 3, 3);
         assert!(id.complete().is_some());
         id.retry();
+        assert!(id.complete().is_none());
+    }
+
+    #[test]
+    fn a_spelled_surname_replaces_the_one_heard() {
+        let dob = NaiveDate::from_ymd_opt(1969, 7, 12);
+        let mut id = Identity {
+            name: Some("way luis".into()),
+            dob,
+            spelled_last: Some("lewis".into()),
+            ..Identity::default()
+        };
+        assert_eq!(id.complete().map(|(n, _)| n).as_deref(), Some("way lewis"));
+        // A first name alone, then the spelling: both are used.
+        id.name = Some("wei".into());
+        assert_eq!(id.complete().map(|(n, _)| n).as_deref(), Some("wei lewis"));
+        // The spelling alone is no name.
+        id.name = None;
         assert!(id.complete().is_none());
     }
 }

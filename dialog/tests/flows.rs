@@ -504,3 +504,31 @@ fn after_a_miss_the_date_of_birth_can_be_keyed_in() {
         }]
     );
 }
+
+#[test]
+fn after_a_miss_the_surname_can_be_spelled() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    let out = call.hear("It's Jane Dough, March third, 1985");
+    assert!(matches!(requests(&out)[..], [Request::PatientLookup { .. }]));
+    let out = call.result(call.last_call_id(), Outcome::Patient(None));
+    assert_eq!(said(&out), [VERIFY_RETRY]);
+    assert!(VERIFY_RETRY.contains("spell your last name"));
+    call.finish_speaking();
+    // The name as misheard, then its spelling: the spelling wins.
+    assert_eq!(said(&call.hear("My name is Jane Dough, D. O. E.")), [ASK_DOB]);
+    call.finish_speaking();
+    let out = call.hear("March third, 1985");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into())
+        }]
+    );
+    // A spelling alone is not a name: the name is asked for.
+    let mut call = Call::started();
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("D O E")), [ASK_NAME]);
+}

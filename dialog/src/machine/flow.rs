@@ -88,6 +88,7 @@ impl Dialog {
                     payer: None,
                     name: None,
                     dob: Some(dob),
+                    spelled: None,
                     symptoms: None,
                     severity: None,
                 };
@@ -227,7 +228,7 @@ impl Dialog {
         let Stage::Identify(id) = &mut self.stage else {
             return;
         };
-        let gave_identity = u.name.is_some() || u.dob.is_some();
+        let gave_identity = u.name.is_some() || u.dob.is_some() || u.spelled.is_some();
         if !gave_identity && matches!(u.intent, Intent::Repeat | Intent::Hold) {
             return self.conversational(u.intent);
         }
@@ -262,6 +263,9 @@ impl Dialog {
         }
         if let Some(dob) = u.dob {
             id.dob = Some(dob);
+        }
+        if let Some(spelled) = &u.spelled {
+            id.spelled_last = Some(spelled.clone());
         }
         let intent = u.intent;
         if intent.needs_verification() {

@@ -8,6 +8,7 @@ pub mod matching;
 pub mod names;
 pub mod numbers;
 pub mod phonetic;
+pub mod spelling;
 pub mod symptoms;
 pub mod text;
 
@@ -34,6 +35,9 @@ pub struct Understanding {
     pub name: Option<String>,
     /// A date of birth.
     pub dob: Option<NaiveDate>,
+    /// A surname spelled letter by letter ("L E W I S" → "lewis"), see
+    /// [`spelling`]; the name said before it is in `name`.
+    pub spelled: Option<String>,
     /// Symptom labels ("nausea, dizziness").
     pub symptoms: Option<String>,
     /// How serious the symptoms sound; set for side effects and emergencies
@@ -46,6 +50,12 @@ pub struct Understanding {
 /// ("Mark Price") is not read as a request.
 pub fn understand(text: &str, catalog: &Catalog) -> Understanding {
     let text = text::clip(text, text::MAX_CHARS);
+    // A spelled surname ends the utterance: the rest is read without it.
+    let spelling = spelling::find_spelling(text);
+    let (text, spelled) = match &spelling {
+        Some(s) => (s.before.as_str(), Some(s.word.clone())),
+        None => (text, None),
+    };
     let dob = parse_date(text);
     let medication = match_medication(text, catalog);
     let payer = match_payer(text, catalog);
@@ -64,6 +74,7 @@ pub fn understand(text: &str, catalog: &Catalog) -> Understanding {
         payer,
         name,
         dob,
+        spelled,
         symptoms,
         severity,
     }
@@ -103,6 +114,17 @@ mod tests {
         assert_eq!(u.intent, Intent::Unknown);
         assert_eq!(u.medication, None);
         assert_eq!(u.severity, None);
+    }
+
+    #[test]
+    fn a_spelled_surname_is_not_read_as_words() {
+        let u = understand("My name is Wei Lewis, L. E. W. I. S.", &catalog());
+        assert_eq!(u.name.as_deref(), Some("wei lewis"));
+        assert_eq!(u.spelled.as_deref(), Some("lewis"));
+        assert_eq!(u.intent, Intent::Unknown);
+        let u = understand("K O W A L S K I", &catalog());
+        assert_eq!((u.name, u.spelled.as_deref()), (None, Some("kowalski")));
+        assert_eq!(understand("is my Ozempic covered", &catalog()).spelled, None);
     }
 
     #[test]
