@@ -73,7 +73,7 @@ enum Stage {
     /// Before [`Event::Started`].
     NotStarted,
     /// Collecting name and date of birth.
-    Identify(Identity),
+    Identify(Box<Identity>),
     /// Verified: the patient record lives here and only here.
     Verified(Box<Session>),
     /// Transferred or hung up: input is ignored.
@@ -214,7 +214,7 @@ impl Dialog {
             Event::Started { caller_phone } => {
                 if matches!(self.stage, Stage::NotStarted) {
                     self.caller_phone = caller_phone;
-                    self.stage = Stage::Identify(Identity::default());
+                    self.stage = Stage::Identify(Box::default());
                     self.say(prompts::GREETING, true);
                 }
             }
