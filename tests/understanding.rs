@@ -26,7 +26,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use dialog::{Catalog, understand};
 use media::resample::StreamResampler;
-use models::assets::{Assets, files};
+use models::assets::Assets;
 use models::stt::{JobKind, SttPool, WhisperModel};
 use serde::Deserialize;
 use switchboard::voice::{LineNoise, Voice};
@@ -219,7 +219,12 @@ async fn held_out_callers_are_understood_and_the_hint_helps() {
     denoise_cost.sort_by(f64::total_cmp);
 
     let assets = Assets::discover();
-    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
+    // SWITCHBOARD_STT_MODEL=base measures the base model (installed with
+    // ./scripts/models.sh --with-base); the floors are for tiny.en.
+    let which: models::stt::SttModel = std::env::var("SWITCHBOARD_STT_MODEL")
+        .map_or(Ok(models::stt::SttModel::TinyEn), |v| v.parse())
+        .unwrap();
+    let path = assets.require(which.file()).unwrap_or_else(|e| panic!("{e}"));
     let pool = SttPool::start(Arc::new(WhisperModel::load(&path).unwrap()), 2, 4).unwrap();
 
     // Every decode queued at once; the pool works through them.
