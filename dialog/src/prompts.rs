@@ -12,6 +12,8 @@ pub const GREETING: &str =
 pub const ASK_IDENTITY: &str = "Please tell me your full name and date of birth.";
 /// The caller gave a name but no date of birth.
 pub const ASK_DOB: &str = "Thanks. And what's your date of birth?";
+/// The caller gave the month and day of their birth but not the year.
+pub const ASK_YEAR: &str = "And what year were you born?";
 /// The caller gave a date of birth but no name.
 pub const ASK_NAME: &str = "Thanks. And what's your full name?";
 /// The lookup found no match (or an ambiguous one).
@@ -99,6 +101,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     GREETING,
     ASK_IDENTITY,
     ASK_DOB,
+    ASK_YEAR,
     ASK_NAME,
     VERIFY_RETRY,
     KEYPAD_INVALID,
@@ -145,7 +148,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 35);
+        assert_eq!(FIXED_PROMPTS.len(), 36);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

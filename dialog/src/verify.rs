@@ -41,6 +41,8 @@ pub(crate) struct Identity {
     /// The surname as spelled letter by letter: it replaces the last word
     /// of the name heard (recognisers mangle names, rarely letters).
     pub spelled_last: Option<String>,
+    /// Month and day of birth said without the year, waiting for it.
+    pub month_day: Option<(u32, u32)>,
 }
 
 impl Identity {
@@ -63,6 +65,7 @@ impl Identity {
         self.name = None;
         self.dob = None;
         self.spelled_last = None;
+        self.month_day = None;
     }
 }
 

@@ -532,3 +532,29 @@ fn after_a_miss_the_surname_can_be_spelled() {
     call.finish_speaking();
     assert_eq!(said(&call.hear("D O E")), [ASK_NAME]);
 }
+
+#[test]
+fn half_a_date_now_and_the_year_next() {
+    let mut call = Call::started();
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("Jane Doe, March third")), [ASK_YEAR]);
+    call.finish_speaking();
+    let out = call.hear("nineteen eighty five");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into())
+        }]
+    );
+    // The date first, the name after, the year last.
+    let mut call = Call::started();
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("the third of March")), [ASK_NAME]);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("my name is Jane Doe")), [ASK_YEAR]);
+    call.finish_speaking();
+    let out = call.hear("It's 1985.");
+    assert!(matches!(&requests(&out)[..], [Request::PatientLookup { dob: d, .. }] if *d == dob()));
+}

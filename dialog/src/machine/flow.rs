@@ -224,11 +224,27 @@ impl Dialog {
 
     /// A turn before verification: collect name and date of birth, keep any
     /// request for after verification, answer only what carries no PHI.
-    fn identify_turn(&mut self, u: Understanding, text: String) {
+    fn identify_turn(&mut self, mut u: Understanding, text: String) {
         let Stage::Identify(id) = &mut self.stage else {
             return;
         };
-        let gave_identity = u.name.is_some() || u.dob.is_some() || u.spelled.is_some();
+        // Half a date now ("March third"), the year in a later turn.
+        let mut half_date = false;
+        if u.dob.is_none() {
+            use crate::nlu::dates;
+            if let Some((month, day)) = dates::parse_month_day(&text) {
+                id.month_day = Some((month, day));
+                half_date = true;
+            } else if let Some((month, day)) = id.month_day
+                && let Some(year) = dates::parse_year(&text)
+            {
+                u.dob = dates::complete(month, day, year);
+            }
+        }
+        if u.dob.is_some() {
+            id.month_day = None;
+        }
+        let gave_identity = u.name.is_some() || u.dob.is_some() || u.spelled.is_some() || half_date;
         if !gave_identity && matches!(u.intent, Intent::Repeat | Intent::Hold) {
             return self.conversational(u.intent);
         }
@@ -303,6 +319,7 @@ impl Dialog {
                 let phone = self.caller_phone.clone();
                 self.call(Request::PatientLookup { name, dob, phone }, Purpose::Lookup);
             }
+            (None, true) if id.month_day.is_some() => self.say(prompts::ASK_YEAR, true),
             (None, true) => self.say(prompts::ASK_DOB, true),
             (None, false) => self.say(prompts::ASK_NAME, true),
         }

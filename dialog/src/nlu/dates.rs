@@ -33,9 +33,105 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 pub fn parse_date_on(text: &str, today: NaiveDate) -> Option<NaiveDate> {
     let text = clip(text, MAX_CHARS);
     let w = heard_as_said(words(text));
-    numeric_date(text, today)
+    corrected_date(&w, today)
+        .or_else(|| numeric_date(text, today))
         .or_else(|| spoken_date(&w, today))
         .or_else(|| digit_by_digit(&w, today))
+}
+
+/// Phrases with which a caller corrects what they just said.
+const CORRECTIONS: &[&[&str]] = &[
+    &["i", "mean"],
+    &["no"],
+    &["sorry"],
+    &["actually"],
+    &["correction"],
+    &["rather"],
+    &["wait"],
+    &["scratch", "that"],
+];
+
+/// A date corrected in the same breath: "March 3rd 1985, I mean 1986",
+/// "March third, no, March thirteenth, 1985", "March thirteenth actually,
+/// 1985". What follows the last correction wins; a part it leaves out
+/// (the year, or the month and day) comes from before it.
+fn corrected_date(w: &[String], today: NaiveDate) -> Option<NaiveDate> {
+    let (start, end) = (0..w.len()).rev().find_map(|i| {
+        CORRECTIONS.iter().find_map(|c| {
+            w.get(i..i + c.len())
+                .is_some_and(|run| run.iter().zip(c.iter()).all(|(a, b)| a == b))
+                .then_some((i, i + c.len()))
+        })
+    })?;
+    let (before, after) = (&w[..start], &w[end..]);
+    let whole = |ws: &[String]| spoken_date(ws, today).or_else(|| digit_by_digit(ws, today));
+    if let Some(d) = whole(after) {
+        return Some(d);
+    }
+    if let Some(year) = year_alone(after, today) {
+        let (month, day) = whole(before)
+            .map(|d| (d.month(), d.day()))
+            .or_else(|| month_day(before))?;
+        return make_date(year, month, day, today);
+    }
+    let (month, day) = month_day(after)?;
+    let year = whole(before).map(|d| d.year())?;
+    make_date(year, month, day, today)
+}
+
+/// A year said on its own ("nineteen eighty five", "it's 1985", "eighty
+/// five"), with nothing else in the words but filler.
+fn year_alone(w: &[String], today: NaiveDate) -> Option<i32> {
+    const FILLER: &[&str] = &[
+        "it's", "it", "is", "was", "in", "the", "year", "um", "uh", "oh", "i", "born",
+    ];
+    let rest: Vec<String> = w.iter().filter(|x| !FILLER.contains(&x.as_str())).cloned().collect();
+    if rest.is_empty() || rest.iter().any(|x| is_month(x)) {
+        return None;
+    }
+    read_year(&rest, today).filter(|y| *y >= 1900 && *y <= today.year())
+}
+
+/// The month and day of a date said without its year ("March third", "the
+/// 12th of January").
+fn month_day(words: &[String]) -> Option<(u32, u32)> {
+    for (m, word) in words.iter().enumerate() {
+        let Some(month) = month_of(word) else {
+            continue;
+        };
+        let at = skip(words, m + 1, &["the"]);
+        if let Some(day) = day_of(read_small(words.get(at..).unwrap_or_default())) {
+            return Some((month, day.value));
+        }
+        let end = if m > 0 && words[m - 1] == "of" { m - 1 } else { m };
+        for len in [2, 1] {
+            let Some(window) = end.checked_sub(len).and_then(|start| words.get(start..end)) else {
+                continue;
+            };
+            if let Some(day) = day_of(read_small(window)).filter(|r| r.len == len) {
+                return Some((month, day.value));
+            }
+        }
+    }
+    None
+}
+
+/// The month and day in `text` when it holds no whole date: half a date
+/// of birth, the year to follow ("March third").
+pub fn parse_month_day(text: &str) -> Option<(u32, u32)> {
+    let w = heard_as_said(words(clip(text, MAX_CHARS)));
+    month_day(&w).filter(|&(m, d)| NaiveDate::from_ymd_opt(2000, m, d).is_some())
+}
+
+/// A year said on its own (the rest of a date of birth given before).
+pub fn parse_year(text: &str) -> Option<i32> {
+    let today = today();
+    year_alone(&heard_as_said(words(clip(text, MAX_CHARS))), today)
+}
+
+/// The date of birth from a month and day said before and a year said now.
+pub fn complete(month: u32, day: u32, year: i32) -> Option<NaiveDate> {
+    make_date(year, month, day, today())
 }
 
 /// Undoes what a recogniser makes of date words on a phone line: a month
@@ -259,9 +355,11 @@ fn spoken_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> {
         let Some(month) = month_of(word) else {
             continue;
         };
-        // "March 3rd 1985", "March the third, nineteen eighty-five", "June 1st of 1990".
+        // "March 3rd 1985", "March the third, nineteen eighty-five", "June 1st of 1990"
+        // (not after "the fourth of": "July nineteen seventy" is then the year).
+        let day_before = m > 0 && words[m - 1] == "of";
         let at = skip(words, m + 1, &["the"]);
-        if let Some(day) = day_of(read_small(words.get(at..).unwrap_or_default())) {
+        if let Some(day) = day_of(read_small(words.get(at..).unwrap_or_default())).filter(|_| !day_before) {
             let at = skip(words, at + day.len, &["of", "in", "the", "year"]);
             if let Some(date) = year_at(words, at, today).and_then(|y| make_date(y, month, day.value, today)) {
                 return Some(date);
@@ -353,6 +451,39 @@ mod tests {
 
     fn parse(text: &str) -> Option<NaiveDate> {
         parse_date_on(text, today())
+    }
+
+    #[test]
+    fn corrections_in_the_same_breath() {
+        for (text, want) in [
+            ("March 3rd 1985, I mean 1986", ymd(1986, 3, 3)),
+            ("March third, no, March thirteenth, 1985", ymd(1985, 3, 13)),
+            ("it's March thirteenth actually, 1985", ymd(1985, 3, 13)),
+            (
+                "March third nineteen eighty five, no wait, nineteen eighty six",
+                ymd(1986, 3, 3),
+            ),
+            ("sorry, the fourth of July nineteen seventy", ymd(1970, 7, 4)),
+            ("March 3rd 1985, no", ymd(1985, 3, 3)),
+            ("No, my date of birth is March 3rd 1985", ymd(1985, 3, 3)),
+        ] {
+            assert_eq!(parse(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn half_a_date_and_the_year_apart() {
+        assert_eq!(parse_month_day("March third"), Some((3, 3)));
+        assert_eq!(parse_month_day("the twelfth of January"), Some((1, 12)));
+        assert_eq!(parse_month_day("February thirtieth"), None);
+        assert_eq!(parse_month_day("my name is April Jones"), None);
+        assert_eq!(parse_year("nineteen eighty five"), Some(1985));
+        assert_eq!(parse_year("It's 1985."), Some(1985));
+        assert_eq!(parse_year("March 1985"), None);
+        assert_eq!(parse_year("yes"), None);
+        assert_eq!(parse_year("thirty five hundred"), None);
+        assert_eq!(complete(3, 3, 1985), ymd(1985, 3, 3));
+        assert_eq!(complete(2, 30, 1985), None);
     }
 
     #[test]
