@@ -145,10 +145,9 @@ fn cardinal(n: u32) -> String {
     }
 }
 
-/// A date as callers say it, three ways.
-fn say_date(d: NaiveDate, style: usize) -> String {
-    let month = MONTHS[d.month0() as usize];
-    let year = match d.year() {
+/// A year as callers say it.
+fn say_year(d: NaiveDate) -> String {
+    match d.year() {
         y if y >= 2000 => format!("two thousand {}", cardinal((y - 2000) as u32))
             .trim()
             .to_owned(),
@@ -160,7 +159,13 @@ fn say_date(d: NaiveDate, style: usize) -> String {
                 _ => format!("{} {}", cardinal(hi), cardinal(lo)),
             }
         }
-    };
+    }
+}
+
+/// A date as callers say it, three ways.
+fn say_date(d: NaiveDate, style: usize) -> String {
+    let month = MONTHS[d.month0() as usize];
+    let year = say_year(d);
     match style % 3 {
         0 => format!("{month} {}, {year}", ordinal(d.day())),
         1 => format!("the {} of {month}, {year}", ordinal(d.day())),
@@ -374,6 +379,8 @@ async fn run_call(
             identity_line(&name, dob, i + attempt)
         } else if last == prompts::ASK_DOB {
             format!("It's {}.", say_date(dob, i))
+        } else if last == prompts::ASK_YEAR {
+            format!("{}.", say_year(dob))
         } else if last == prompts::ASK_NAME {
             format!("My name is {name}.")
         } else if !d.is_verified() {
