@@ -262,3 +262,34 @@ fn a_follow_up_question_is_about_the_medication_just_discussed() {
         "'it' is the medication the caller just asked about"
     );
 }
+
+#[test]
+fn two_requests_in_one_breath_are_answered_in_order() {
+    let mut call = Call::verified();
+    let out = call.hear("I need a refill of my Metformin, and is my Ozempic covered?");
+    let first = said(&out);
+    assert!(first.iter().any(|s| s.contains("Metformin")), "{first:?}");
+    assert!(
+        !first.iter().any(|s| s == ANYTHING_ELSE),
+        "asked before the second answer: {first:?}"
+    );
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Ozempic".into()
+        }]
+    );
+    let b = Benefits {
+        medication: "Ozempic".into(),
+        covered: true,
+        tier: 2,
+        copay_cents: 2550,
+        deductible_met: true,
+        pa_required: true,
+    };
+    let out = call.result(call.last_call_id(), Outcome::Benefits(b));
+    let second = said(&out);
+    assert!(second[0].starts_with("Ozempic is covered"), "{second:?}");
+    assert_eq!(second.last().map(String::as_str), Some(ANYTHING_ELSE));
+}

@@ -136,6 +136,22 @@ impl Dialog {
             self.queued.push_back(text);
             return;
         }
+        // Several requests in one breath: the first now, the others after it
+        // (ahead of anything said later).
+        let mut parts = if matches!(self.stage, Stage::Verified(_)) {
+            crate::nlu::requests::split_requests(&text)
+        } else {
+            Vec::new()
+        };
+        if parts.len() > 1 {
+            let first = parts.remove(0);
+            for p in parts.into_iter().rev() {
+                self.queued.push_front(p);
+            }
+            let u = self.interpret(&first);
+            self.respond(u, first);
+            return self.drain_queue();
+        }
         self.respond(u, text);
     }
 

@@ -117,6 +117,10 @@ impl Dialog {
         if let Stage::Verified(s) = &mut self.stage {
             s.awaiting = super::Awaiting::AnythingElse;
         }
+        // The caller's next request is already waiting: answer it instead.
+        if !self.queued.is_empty() {
+            return;
+        }
         self.say(prompts::ANYTHING_ELSE, true);
     }
 }

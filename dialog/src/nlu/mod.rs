@@ -8,6 +8,7 @@ pub mod matching;
 pub mod names;
 pub mod numbers;
 pub mod phonetic;
+pub mod requests;
 pub mod spelling;
 pub mod symptoms;
 pub mod text;
