@@ -28,10 +28,13 @@ use dialog::{Action, CallOutcome, Catalog, Dialog, DialogConfig, Event, prompts}
 use functions::db::ScratchDatabase;
 use functions::payer_sim::{self, SimConfig};
 use functions::{Functions, FunctionsConfig, ingest, seed};
-use media::resample::StreamResampler;
 use models::assets::{Assets, files};
 use models::stt::{JobKind, SttPool, WhisperModel};
 use switchboard::voice::{LineNoise, Voice};
+
+mod common;
+
+use common::speech::{LINES, ulaw_to_16k, voices};
 
 /// A patient as the caller knows themself.
 #[derive(Debug, Clone)]
@@ -197,28 +200,6 @@ fn ask_line(ask: Ask, med: &str, i: usize) -> String {
     }
 }
 
-fn voices() -> Vec<Voice> {
-    vec![
-        Voice::flite("slt"),
-        Voice::flite("rms").at(1.15),
-        Voice::flite("awb").at(0.85),
-        Voice::flite("kal"),
-        Voice::festival("kal_diphone"),
-        Voice::festival("cmu_us_slt_arctic_hts").at(0.9),
-    ]
-}
-
-const LINES: &[(&str, Option<f32>)] = &[("clean", None), ("15 dB", Some(15.0)), ("10 dB", Some(10.0))];
-
-fn to_16k(ulaw: &[u8]) -> Vec<f32> {
-    let mut r = StreamResampler::new(8000, 16000).expect("supported rate");
-    let f: Vec<f32> = ulaw.iter().map(|&b| media::mulaw::decode(b) as f32 / 32768.0).collect();
-    let mut out = Vec::new();
-    r.push(&f, &mut out).expect("resample");
-    r.flush(&mut out).expect("flush");
-    out
-}
-
 /// What one call came to.
 #[derive(Debug, Default)]
 struct Report {
@@ -253,7 +234,7 @@ impl Line {
                 .apply(&mut pcm);
             }
             let ulaw: Vec<u8> = pcm.into_iter().map(media::mulaw::encode).collect();
-            to_16k(&ulaw)
+            ulaw_to_16k(&ulaw)
         })
         .await
         .expect("synthesis");

@@ -25,11 +25,14 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use dialog::{Catalog, understand};
-use media::resample::StreamResampler;
 use models::assets::Assets;
 use models::stt::{JobKind, SttPool, WhisperModel};
 use serde::Deserialize;
-use switchboard::voice::{LineNoise, Voice};
+use switchboard::voice::LineNoise;
+
+mod common;
+
+use common::speech::{LINES, ulaw_to_16k, voices};
 
 #[derive(Debug, Deserialize)]
 struct Corpus {
@@ -61,21 +64,6 @@ fn catalog() -> Catalog {
     }
 }
 
-/// The six test voices: two engines, rates from fast (0.85) to slow (1.15).
-fn voices() -> Vec<Voice> {
-    vec![
-        Voice::flite("slt"),
-        Voice::flite("rms").at(1.15),
-        Voice::flite("awb").at(0.85),
-        Voice::flite("kal"),
-        Voice::festival("kal_diphone"),
-        Voice::festival("cmu_us_slt_arctic_hts").at(0.9),
-    ]
-}
-
-/// The lines: clean, 15 dB and 10 dB SNR (hiss plus a click a second).
-const LINES: &[(&str, Option<f32>)] = &[("clean", None), ("15 dB", Some(15.0)), ("10 dB", Some(10.0))];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Hint {
     /// Before verification.
@@ -101,15 +89,6 @@ fn denoised_16k(ulaw: &[u8]) -> Vec<f32> {
         d.push(chunk, &mut out).expect("denoise");
     }
     d.flush(&mut out).expect("flush");
-    out
-}
-
-fn to_16k(ulaw: &[u8]) -> Vec<f32> {
-    let mut r = StreamResampler::new(8000, 16000).expect("supported rate");
-    let f: Vec<f32> = ulaw.iter().map(|&b| media::mulaw::decode(b) as f32 / 32768.0).collect();
-    let mut out = Vec::new();
-    r.push(&f, &mut out).expect("resample");
-    r.flush(&mut out).expect("flush");
     out
 }
 
@@ -197,7 +176,7 @@ async fn held_out_callers_are_understood_and_the_hint_helps() {
                         let clean = denoised_16k(&ulaw);
                         let cost = started.elapsed().as_secs_f64() / (ulaw.len() as f64 / 8000.0);
                         [
-                            ((i, l, Front::Plain), to_16k(&ulaw), 0.0),
+                            ((i, l, Front::Plain), ulaw_to_16k(&ulaw), 0.0),
                             ((i, l, Front::Denoised), clean, cost),
                         ]
                     })
@@ -345,7 +324,7 @@ async fn held_out_callers_are_understood_and_the_hint_helps() {
     .collect();
     let own = ["Enbrel", "Crestor", "Lantus"];
     let own_names: Vec<String> = own.iter().map(|s| s.to_string()).collect();
-    for clip in [to_16k(&hiss), denoised_16k(&hiss)] {
+    for clip in [ulaw_to_16k(&hiss), denoised_16k(&hiss)] {
         let t = pool
             .submit(
                 JobKind::Final,

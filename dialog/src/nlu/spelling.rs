@@ -57,12 +57,6 @@ pub struct Spelling {
     pub word: String,
 }
 
-/// The word spelled in `text` (lowercase letters), if the whole utterance
-/// is a spelling: see [`find_spelling`].
-pub fn spelled_word(text: &str) -> Option<String> {
-    find_spelling(text).filter(|s| s.before.is_empty()).map(|s| s.word)
-}
-
 /// The spelling that ends `text`, if any: a run of letters ("L E W I S"),
 /// NATO words, "double L", "W as in whiskey", with filler around it, that
 /// reaches the end of the utterance. The run needs at least two letters if
@@ -143,6 +137,11 @@ fn plausible(letters: &[char]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word when the whole utterance is a spelling.
+    fn spelled_word(text: &str) -> Option<String> {
+        find_spelling(text).filter(|s| s.before.is_empty()).map(|s| s.word)
+    }
 
     #[test]
     fn spellings_as_said_and_as_written() {

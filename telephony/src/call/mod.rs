@@ -242,9 +242,8 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
         gauge!(m::STT_QUEUE_DEPTH, "kind" => "final").set(finals as f64);
         gauge!(m::STT_QUEUE_DEPTH, "kind" => "partial").set(partials as f64);
     }
-    let hint = app
-        .config
-        .stt_hint
+    // Partials only decide barge-in (words or not): no hint for them.
+    let hint = (app.config.stt_hint && kind != JobKind::Partial)
         .then(|| session.recognition_hint())
         .flatten()
         .map(std::sync::Arc::<str>::from);
