@@ -11,9 +11,17 @@
 //! name and date of birth, then ask for one thing about their own
 //! medication; when the bot cannot match them they say their name again
 //! and key in the date of birth, as offered, and on a third try spell
-//! their surname first. Impostors (6) give a real
+//! their surname first. They use what the bot offers after a miss as a
+//! person would: the date of birth keyed in, the menu key of their request,
+//! the key of their medication among the choices read out. Genuine callers
+//! call from the number on their record, so the names on file for it are
+//! the recogniser's hint on the identity turns. Impostors (6) give a real
 //! patient's name with the wrong date of birth, or a real date of birth
-//! with a name not on file, and keep trying.
+//! with a name not on file, and keep trying; every other one calls from the
+//! patient's own number (a household phone).
+//!
+//! `SWITCHBOARD_SCRIPTED_BATCH=1` draws the callers from the next 40
+//! patients: a second held-out set, kept unread while the dialog changed.
 //!
 //! Measured: task success, genuine callers verified within two attempts,
 //! false verifications (must be 0), PHI spoken before verification (must be
@@ -200,6 +208,18 @@ fn ask_line(ask: Ask, med: &str, i: usize) -> String {
     }
 }
 
+/// The request again in a few words, when asked what about the medication.
+fn topic_line(ask: Ask, i: usize) -> &'static str {
+    match (ask, i % 2) {
+        (Ask::Refill, _) => "A refill, please.",
+        (Ask::Coverage, 0) => "Whether it's covered.",
+        (Ask::Coverage, _) => "My copay.",
+        (Ask::PriorAuth, _) => "Whether it needs prior authorization.",
+        (Ask::Medications, _) => "Which medications I'm on.",
+        (Ask::Person, _) => "I want to talk to a person.",
+    }
+}
+
 /// What one call came to.
 #[derive(Debug, Default)]
 struct Report {
@@ -259,6 +279,10 @@ async fn run_call(
     let mut d = Dialog::new(DialogConfig::default(), catalog, now);
     let (phone, phi): (String, Vec<String>) = match caller {
         Caller::Genuine { who, .. } => (who.phone.clone(), who.medications.clone()),
+        // Every other impostor calls from the patient's own line (a
+        // household phone): the names on file are then the recogniser's
+        // hint, and must still not let them in.
+        Caller::Impostor { target, .. } if i % 2 == 0 => (target.phone.clone(), target.medications.clone()),
         Caller::Impostor { target, .. } => ("+15559990000".into(), target.medications.clone()),
     };
     d.handle(
@@ -331,7 +355,32 @@ async fn run_call(
         if last == prompts::VERIFY_RETRY {
             attempt += 1;
         }
-        if keypad_next && last == prompts::ASK_DOB {
+        if last.starts_with("Is it about ") && last.contains("You can also press") {
+            // The medications read out as choices: the caller keys theirs.
+            if let Caller::Genuine { who, .. } = caller {
+                // Read out in the order on file, as listed here.
+                let key = 1;
+                r.transcript.push(format!("caller keys: {key}"));
+                d.handle(Event::Dtmf(char::from_digit(key as u32, 10).unwrap_or('1')), now);
+                continue;
+            }
+        }
+        if last == prompts::NOT_UNDERSTOOD_MENU
+            && let Caller::Genuine { ask, .. } = caller
+        {
+            // The menu offered after a miss: the caller presses their key.
+            let key = match ask {
+                Ask::Coverage => '1',
+                Ask::PriorAuth => '2',
+                Ask::Refill => '3',
+                Ask::Medications => '4',
+                Ask::Person => '0',
+            };
+            r.transcript.push(format!("caller keys: {key}"));
+            d.handle(Event::Dtmf(key), now);
+            continue;
+        }
+        if (keypad_next && last == prompts::ASK_DOB) || last == prompts::NOT_UNDERSTOOD_DOB {
             // The date keyed in, as offered after a miss.
             let keys = dob.format("%m%d%Y").to_string();
             r.transcript.push(format!("caller keys: {keys}"));
@@ -375,6 +424,12 @@ async fn run_call(
                 Caller::Genuine { who, ask } => ask_line(*ask, &who.medications[0], i),
                 Caller::Impostor { .. } => "What medications am I on?".into(),
             }
+        } else if last.starts_with("What would you like to know about") {
+            // Asked what about the medication: the request in a few words.
+            match caller {
+                Caller::Genuine { ask, .. } => topic_line(*ask, i).into(),
+                Caller::Impostor { .. } => "Nothing, goodbye.".into(),
+            }
         } else if last == prompts::WHICH_MEDICATION || (last == prompts::NOT_UNDERSTOOD && said_which) {
             match caller {
                 Caller::Genuine { who, .. } => format!("My {}.", who.medications[0]),
@@ -398,6 +453,16 @@ async fn run_call(
 /// caller's hint (as the server's setting of that name turns it off).
 fn use_hint() -> bool {
     std::env::var("SWITCHBOARD_STT_HINT").map_or(true, |v| v != "false")
+}
+
+/// Which 40 seeded patients the callers are drawn from:
+/// `SWITCHBOARD_SCRIPTED_BATCH=1` is a second set of callers, never looked at
+/// while the dialog was developed (the default, 0, has been read).
+fn batch() -> i64 {
+    std::env::var("SWITCHBOARD_SCRIPTED_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Whether a genuine caller got what they asked for.
@@ -463,8 +528,8 @@ async fn thirty_scripted_calls_from_held_out_callers() {
              FROM patients p JOIN patient_medications m ON m.patient_id = p.id
              WHERE p.phone NOT LIKE '+1555010000%'
                AND (SELECT count(*) FROM patients q WHERE q.full_name = p.full_name) = 1
-             GROUP BY p.id ORDER BY p.id LIMIT 40",
-            &[],
+             GROUP BY p.id ORDER BY p.id LIMIT 40 OFFSET $1",
+            &[&(batch() * 40)],
         )
         .await
         .unwrap();

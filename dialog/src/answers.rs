@@ -189,6 +189,43 @@ pub(crate) fn medications(caller: &VerifiedCaller) -> String {
     }
 }
 
+/// The medications on file read out as choices, each with a key, when
+/// "which medication?" was not understood the first time.
+pub(crate) fn which_medication(caller: &VerifiedCaller) -> String {
+    let names = caller.medication_names();
+    let keys: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{} for {n}", i + 1))
+        .collect();
+    match names.as_slice() {
+        [] | [_] => crate::prompts::WHICH_MEDICATION.to_owned(),
+        [rest @ .., last] => format!(
+            "Is it about {}, or {last}? You can also press {}.",
+            rest.join(", "),
+            or_list(&keys)
+        ),
+    }
+}
+
+/// A request about `medication` whose subject was not understood: what the
+/// bot can tell about it.
+pub(crate) fn what_about(_verified: &VerifiedCaller, medication: &str) -> String {
+    format!(
+        "What would you like to know about {medication}? I can check whether it's covered and your copay, whether it \
+         needs prior authorization, or your refills."
+    )
+}
+
+/// "a, b, or c".
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{}, or {last}", rest.join(", ")),
+    }
+}
+
 /// Refills left on a medication, or that it is not on file.
 pub(crate) fn refill(caller: &VerifiedCaller, medication: &str) -> String {
     match caller.medication(medication) {

@@ -95,6 +95,15 @@ enum Awaiting {
     AnythingElse,
     /// "Which medication is this about?" for this request.
     Medication(Pending),
+    /// The same, after the medications on file were read out as choices
+    /// (keys 1 to n, or "the first one", pick one).
+    MedicationListed(Pending),
+    /// A request was not understood and the menu was offered
+    /// ([`prompts::NOT_UNDERSTOOD_MENU`]): keys 1 to 4 choose.
+    Menu,
+    /// "What would you like to know about …?": a medication was named, the
+    /// request was not understood.
+    Topic(String),
     /// "What symptoms are you having?" (the medication, if known).
     Symptoms {
         medication: Option<String>,
@@ -213,8 +222,13 @@ impl Dialog {
             _ if matches!(self.stage, Stage::Done) => {}
             Event::Started { caller_phone } => {
                 if matches!(self.stage, Stage::NotStarted) {
-                    self.caller_phone = caller_phone;
-                    self.stage = Stage::Identify(Box::default());
+                    self.caller_phone = caller_phone.clone();
+                    let mut id = Box::<Identity>::default();
+                    if let Some(phone) = caller_phone {
+                        // While the greeting plays: whose names to expect.
+                        id.names_call = Some(self.fire(Request::NamesOnFile { phone }));
+                    }
+                    self.stage = Stage::Identify(id);
                     self.say(prompts::GREETING, true);
                 }
             }
@@ -288,10 +302,12 @@ impl Dialog {
     }
 
     /// Text the speech recogniser should expect at this point of the call
-    /// (see [`crate::hint`]): a verified caller's own medications, `None`
-    /// before verification. PHI: for the recogniser only.
+    /// (see [`crate::hint`]): a verified caller's own medications; before
+    /// verification, the names registered at the calling number. PHI: for
+    /// the recogniser only.
     pub fn recognition_hint(&self) -> Option<String> {
         match &self.stage {
+            Stage::Identify(id) => id.expected.hint(),
             Stage::Verified(s) => crate::hint::recognition_hint(&s.caller.medication_names()),
             _ => None,
         }
@@ -429,7 +445,8 @@ impl Dialog {
                 _ => prompts::ASK_IDENTITY,
             },
             Stage::Verified(s) => match s.awaiting {
-                Awaiting::Medication(_) => prompts::WHICH_MEDICATION,
+                Awaiting::Medication(_) | Awaiting::MedicationListed(_) => prompts::WHICH_MEDICATION,
+                Awaiting::Topic(_) | Awaiting::Menu => prompts::HOW_CAN_I_HELP,
                 Awaiting::Symptoms { .. } => prompts::ASK_SYMPTOMS,
                 Awaiting::AnythingElse => prompts::ANYTHING_ELSE,
                 Awaiting::Nothing => prompts::HOW_CAN_I_HELP,

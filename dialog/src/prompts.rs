@@ -39,6 +39,16 @@ pub const TRANSFER: &str = "I'm transferring you to a member of our team now.";
 pub const ONE_MOMENT: &str = "One moment while I check that.";
 /// Nothing usable was heard, or nothing the bot understands.
 pub const NOT_UNDERSTOOD: &str = "Sorry, I didn't catch that. Could you say it again?";
+/// The date of birth was asked for and not understood: the keypad is offered
+/// at once, not after a failed lookup.
+pub const NOT_UNDERSTOOD_DOB: &str = "Sorry, I didn't catch your date of birth. You can say it again, or key it in: \
+                                      two digits for the month, two for the day, and four for the year.";
+/// A verified caller's request was not understood: what can be asked, by
+/// voice or by key.
+pub const NOT_UNDERSTOOD_MENU: &str = "Sorry, I didn't catch that. You can ask about coverage and copays, prior \
+                                       authorization, refills, or your medications. Or press 1 for coverage, 2 for \
+                                       prior authorization, 3 for refills, 4 to hear your medications, or 0 for a \
+                                       person.";
 /// Too many turns in a row were not understood.
 pub const NOT_UNDERSTOOD_TRANSFER: &str =
     "I'm having trouble understanding, so I'm transferring you to a member of our team now.";
@@ -111,6 +121,8 @@ pub const FIXED_PROMPTS: &[&str] = &[
     TRANSFER,
     ONE_MOMENT,
     NOT_UNDERSTOOD,
+    NOT_UNDERSTOOD_DOB,
+    NOT_UNDERSTOOD_MENU,
     NOT_UNDERSTOOD_TRANSFER,
     HOW_CAN_I_HELP,
     ANYTHING_ELSE,
@@ -148,7 +160,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 36);
+        assert_eq!(FIXED_PROMPTS.len(), 38);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

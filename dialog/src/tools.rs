@@ -46,6 +46,14 @@ pub enum Request {
         /// The caller's number, E.164, when known.
         phone: Option<String>,
     },
+    /// The names of the patients registered at the calling number, so the
+    /// recogniser can expect one of them on the identity turns (caller-ID
+    /// biasing). Never spoken and never a verification: the caller must
+    /// still say a matching name and date of birth.
+    NamesOnFile {
+        /// The caller's number, E.164.
+        phone: String,
+    },
     /// Coverage, tier, copay, deductible and PA requirement of one
     /// medication for a verified patient (asks the payer's API).
     VerifyBenefits {
@@ -81,6 +89,7 @@ impl Request {
     pub fn name(&self) -> &'static str {
         match self {
             Self::PatientLookup { .. } => "patient_lookup",
+            Self::NamesOnFile { .. } => "names_on_file",
             Self::VerifyBenefits { .. } => "verify_benefits",
             Self::CheckPaRequirements { .. } => "check_pa_requirements",
             Self::FlagAdverseEvent { .. } => "flag_adverse_event",
@@ -90,7 +99,7 @@ impl Request {
     /// The latency budget the function is held to.
     pub fn budget(&self) -> Duration {
         match self {
-            Self::PatientLookup { .. } => Duration::from_millis(200),
+            Self::PatientLookup { .. } | Self::NamesOnFile { .. } => Duration::from_millis(200),
             Self::VerifyBenefits { .. } => Duration::from_secs(3),
             Self::CheckPaRequirements { .. } => Duration::from_millis(500),
             Self::FlagAdverseEvent { .. } => Duration::from_millis(200),
@@ -161,6 +170,9 @@ pub struct Passage {
 pub enum Outcome {
     /// `PatientLookup`: the matching record, or `None` (no match or ambiguous).
     Patient(Option<PatientRecord>),
+    /// `NamesOnFile`: full names registered at the number (at most a few;
+    /// PHI, for the recogniser only).
+    NamesOnFile(Vec<String>),
     /// `VerifyBenefits` answered within budget.
     Benefits(Benefits),
     /// `VerifyBenefits` ran past its budget: it finishes in the background and

@@ -43,6 +43,11 @@ pub(crate) struct Identity {
     pub spelled_last: Option<String>,
     /// Month and day of birth said without the year, waiting for it.
     pub month_day: Option<(u32, u32)>,
+    /// The `names_on_file` call made at the start, while it is awaited.
+    pub names_call: Option<crate::tools::CallId>,
+    /// Names registered at the calling number: the recogniser's hint for
+    /// the identity turns, never spoken.
+    pub expected: crate::hint::ExpectedNames,
 }
 
 impl Identity {
@@ -119,6 +124,29 @@ impl VerifiedCaller {
     pub fn resolve_medication(&self, text: &str, named: Option<&str>) -> Option<String> {
         let names: Vec<String> = self.record.medications.iter().map(|m| m.name.clone()).collect();
         crate::nlu::matching::resolve_medication(text, &names, named)
+    }
+
+    /// The medication on file at the position `text` names, as the list
+    /// was read out: "the first one", "number two", "the last one".
+    pub fn by_position(&self, text: &str) -> Option<String> {
+        const POSITIONS: [(&str, &str); 5] = [
+            ("first", "one"),
+            ("second", "two"),
+            ("third", "three"),
+            ("fourth", "four"),
+            ("fifth", "five"),
+        ];
+        let w = crate::nlu::text::words(text);
+        let names = self.medication_names();
+        let has = |x: &str| w.iter().any(|y| y == x);
+        let index = if has("last") {
+            names.len().checked_sub(1)
+        } else {
+            POSITIONS
+                .iter()
+                .position(|(ordinal, cardinal)| has(ordinal) || (has(cardinal) && (has("number") || w.len() <= 2)))
+        };
+        index.and_then(|i| names.get(i)).map(|n| (*n).to_owned())
     }
 
     /// The names of the medications on file, in order.

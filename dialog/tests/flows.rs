@@ -16,10 +16,16 @@ fn happy_path_pa_question_cites_the_passage_then_goodbye() {
     });
     assert_eq!(
         out,
-        [Action::Say {
-            id: 1,
-            text: GREETING.into()
-        }]
+        [
+            Action::Call {
+                id: CallId(1),
+                request: Request::NamesOnFile { phone: PHONE.into() }
+            },
+            Action::Say {
+                id: 1,
+                text: GREETING.into()
+            }
+        ]
     );
     assert!(call.dialog.is_bot_speaking());
     call.finish_speaking();

@@ -14,6 +14,9 @@ const MIN_SIMILARITY: f32 = 0.45;
 const MIN_SIMILARITY_SOUNDS_ALIKE: f32 = 0.25;
 /// The best candidate must beat the runner-up by this much.
 const MIN_MARGIN: f32 = 0.08;
+/// Lowest Jaro-Winkler similarity at which one spoken part of a name counts
+/// as the recorded one spelled another way ("Jon" / "John").
+const PART_ALIKE_SPELLING: f64 = 0.88;
 
 /// Normalises a spoken name: lowercase letters, single spaces.
 pub fn normalise_name(name: &str) -> String {
@@ -34,6 +37,14 @@ pub fn normalise_name(name: &str) -> String {
 /// Finds the one patient born on `dob` whose name matches `name`; `None` when
 /// nothing matches or two candidates are too close to tell apart. A matching
 /// calling number breaks near-ties but never replaces the name check.
+///
+/// The date of birth must match exactly; the name is matched as the
+/// recogniser may have heard it. A candidate is accepted when the whole
+/// name is close by spelling, when the family name sounds the same and the
+/// whole is not far off, when both the given and the family name each sound
+/// (or are spelled) like the record's ("way luis" for Wei Lewis), or when
+/// the call comes from the number on the record and one of the two parts
+/// does. Nothing is accepted on the number or the date alone.
 pub async fn lookup(
     client: &Client,
     name: &str,
@@ -44,30 +55,38 @@ pub async fn lookup(
     if name.is_empty() {
         return Ok(None);
     }
-    let last = name.rsplit(' ').next().unwrap_or_default().to_owned();
+    let parts: Vec<&str> = name.split(' ').collect();
+    let last = parts.last().copied().unwrap_or_default().to_owned();
+    // The given name only when a family name was said too.
+    let first = if parts.len() >= 2 {
+        parts[0].to_owned()
+    } else {
+        String::new()
+    };
     let stmt = client
         .prepare_cached(
             "SELECT p.id, p.first_name, py.name, similarity(p.full_name, $1) AS sim,
                     coalesce(p.phone = $3, false) AS phone_match,
-                    dmetaphone(p.last_name) = dmetaphone($4) AS sounds_alike
+                    dmetaphone(p.last_name) = dmetaphone($4) AS last_sounds,
+                    $5 <> '' AND dmetaphone(p.first_name) = dmetaphone($5) AS first_sounds,
+                    p.last_name
              FROM patients p JOIN payers py ON py.id = p.payer_id
              WHERE p.dob = $2
              ORDER BY sim DESC
              LIMIT 5",
         )
         .await?;
-    let rows = client.query(&stmt, &[&name, &dob, &phone, &last]).await?;
+    let rows = client.query(&stmt, &[&name, &dob, &phone, &last, &first]).await?;
     let mut scored: Vec<(f32, &tokio_postgres::Row)> = rows
         .iter()
         .filter_map(|r| {
-            let sim: f32 = r.get(3);
-            let phone_match: bool = r.get(4);
-            let sounds: bool = r.get(5);
-            let ok = sim >= MIN_SIMILARITY || (sounds && sim >= MIN_SIMILARITY_SOUNDS_ALIKE);
-            ok.then_some((
-                sim + if sounds { 0.1 } else { 0.0 } + if phone_match { 0.1 } else { 0.0 },
-                r,
-            ))
+            let candidate = NameMatch {
+                similarity: r.get(3),
+                phone_match: r.get(4),
+                last_alike: r.get::<_, bool>(5) || part_alike(&last, r.get(7)),
+                first_alike: !first.is_empty() && (r.get::<_, bool>(6) || part_alike(&first, r.get(1))),
+            };
+            candidate.accepted().then(|| (candidate.score(), r))
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -84,6 +103,58 @@ pub async fn lookup(
         payer: row.get(2),
         medications: medications(client, id).await?,
     }))
+}
+
+/// How a name heard compares with one candidate born on the date given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct NameMatch {
+    /// Trigram similarity of the whole names (0..1).
+    similarity: f32,
+    /// The call comes from the number on the record.
+    phone_match: bool,
+    /// The family name heard sounds or is spelled like the record's.
+    last_alike: bool,
+    /// The given name heard sounds or is spelled like the record's.
+    first_alike: bool,
+}
+
+impl NameMatch {
+    fn accepted(self) -> bool {
+        self.similarity >= MIN_SIMILARITY
+            || (self.last_alike && self.similarity >= MIN_SIMILARITY_SOUNDS_ALIKE)
+            || (self.first_alike && self.last_alike)
+            || (self.phone_match && (self.first_alike || self.last_alike))
+    }
+
+    fn score(self) -> f32 {
+        let bonus = |b: bool| if b { 0.1 } else { 0.0 };
+        self.similarity + bonus(self.last_alike) + bonus(self.first_alike) + bonus(self.phone_match)
+    }
+}
+
+/// Whether one spoken part of a name is the recorded part as a recogniser
+/// may write it: the same phonetic key, or a close spelling.
+fn part_alike(heard: &str, recorded: &str) -> bool {
+    use dialog::nlu::phonetic::phonetic_key;
+    let recorded = normalise_name(recorded);
+    if heard.len() < 2 || recorded.is_empty() {
+        return false;
+    }
+    let (a, b) = (phonetic_key(heard), phonetic_key(&recorded));
+    (a == b && a.len() >= 2) || strsim::jaro_winkler(heard, &recorded) >= PART_ALIKE_SPELLING
+}
+
+/// Most names returned for one calling number (a shared family line).
+const MAX_NAMES_ON_FILE: i64 = 3;
+
+/// The patients registered at this calling number, id and full name, for
+/// the recogniser's hint (see `dialog::hint::ExpectedNames`).
+pub async fn names_on_file(client: &Client, phone: &str) -> Result<Vec<(i64, String)>, DbError> {
+    let stmt = client
+        .prepare_cached("SELECT id, first_name || ' ' || last_name FROM patients WHERE phone = $1 ORDER BY id LIMIT $2")
+        .await?;
+    let rows = client.query(&stmt, &[&phone, &MAX_NAMES_ON_FILE]).await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// The patient registered with this calling number, if exactly one.
@@ -119,7 +190,33 @@ async fn medications(client: &Client, patient: i64) -> Result<Vec<MedicationReco
 
 #[cfg(test)]
 mod tests {
-    use super::normalise_name;
+    use super::{NameMatch, normalise_name, part_alike};
+
+    #[test]
+    fn parts_of_names_as_recognisers_write_them() {
+        assert!(part_alike("luis", "Lewis"));
+        assert!(part_alike("jon", "John"));
+        assert!(part_alike("katherine", "Catherine"));
+        assert!(!part_alike("quentin", "Wei"));
+        assert!(!part_alike("abernathy", "Lewis"));
+        assert!(!part_alike("a", "A"));
+    }
+
+    #[test]
+    fn a_name_is_never_accepted_on_the_number_or_one_weak_part() {
+        let m = |similarity, phone_match, first_alike, last_alike| NameMatch {
+            similarity,
+            phone_match,
+            first_alike,
+            last_alike,
+        };
+        assert!(m(0.5, false, false, false).accepted());
+        assert!(m(0.1, false, true, true).accepted(), "both parts sound alike");
+        assert!(m(0.1, true, true, false).accepted(), "own number, given name alike");
+        assert!(!m(0.1, true, false, false).accepted(), "the number alone");
+        assert!(!m(0.1, false, true, false).accepted(), "the given name alone");
+        assert!(!m(0.2, false, false, true).accepted(), "the family name, whole far off");
+    }
 
     #[test]
     fn names_are_normalised() {

@@ -50,6 +50,9 @@ impl Dialog {
         {
             return self.on_keypad(digit);
         }
+        if self.outstanding.is_none() && (self.pick_menu_key(digit) || self.pick_medication_key(digit)) {
+            return;
+        }
         if digit == '0' {
             self.turns.caller_took_turn();
             self.transfer_to_person();
@@ -83,14 +86,8 @@ impl Dialog {
         match crate::nlu::dates::from_keypad(&keys) {
             Some(dob) => {
                 let u = Understanding {
-                    intent: Intent::Unknown,
-                    medication: None,
-                    payer: None,
-                    name: None,
                     dob: Some(dob),
-                    spelled: None,
-                    symptoms: None,
-                    severity: None,
+                    ..Understanding::of(Intent::Unknown)
                 };
                 self.respond(u, String::new());
             }
@@ -230,7 +227,21 @@ impl Dialog {
                 CallOutcome::Transferred,
             );
         } else {
-            self.say(prompts::NOT_UNDERSTOOD, true);
+            // Offer what works without the recogniser at the first miss.
+            let prompt = match &mut self.stage {
+                Stage::Identify(id) if id.name.is_some() && id.dob.is_none() && id.month_day.is_none() => {
+                    id.keypad_offered = true;
+                    prompts::NOT_UNDERSTOOD_DOB
+                }
+                Stage::Verified(s)
+                    if matches!(s.awaiting, Awaiting::Nothing | Awaiting::AnythingElse | Awaiting::Menu) =>
+                {
+                    s.awaiting = Awaiting::Menu;
+                    prompts::NOT_UNDERSTOOD_MENU
+                }
+                _ => prompts::NOT_UNDERSTOOD,
+            };
+            self.say(prompt, true);
         }
     }
 

@@ -10,6 +10,15 @@ use crate::verify::VerifiedCaller;
 
 impl Dialog {
     pub(super) fn on_result(&mut self, id: CallId, outcome: Outcome) {
+        if let Stage::Identify(idn) = &mut self.stage
+            && idn.names_call == Some(id)
+        {
+            idn.names_call = None;
+            if let Outcome::NamesOnFile(names) = outcome {
+                idn.expected = crate::hint::ExpectedNames::new(names);
+            }
+            return;
+        }
         let Some(call) = self.outstanding.take_if(|o| o.id == id) else {
             return;
         };

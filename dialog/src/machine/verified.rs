@@ -35,11 +35,16 @@ impl Dialog {
                 self.not_understood = 0;
                 self.flag_side_effect(medication.or(u.medication), symptoms, severity);
             }
-            Awaiting::Symptoms { .. } | Awaiting::Medication(_) if u.intent == Intent::No => {
+            Awaiting::Symptoms { .. }
+            | Awaiting::Medication(_)
+            | Awaiting::MedicationListed(_)
+            | Awaiting::Topic(_)
+                if u.intent == Intent::No =>
+            {
                 self.not_understood = 0;
                 self.anything_else();
             }
-            awaiting @ (Awaiting::Symptoms { .. } | Awaiting::Medication(_))
+            awaiting @ (Awaiting::Symptoms { .. } | Awaiting::Medication(_) | Awaiting::MedicationListed(_))
                 if matches!(u.intent, Intent::Yes | Intent::Backchannel) && u.medication.is_none() =>
             {
                 // "Yeah": the question still stands.
@@ -47,25 +52,25 @@ impl Dialog {
                 let question = self.current_question();
                 self.say(question, true);
             }
-            Awaiting::Medication(pending) => {
-                let medication = self
-                    .caller_ref()
-                    .and_then(|caller| caller.resolve_medication(&text, u.medication.as_deref()));
-                let answers_question = matches!(u.intent, Intent::Unknown | Intent::Yes | Intent::Backchannel)
-                    || u.intent == pending.understanding.intent;
-                match medication {
-                    Some(med) if answers_question => {
-                        let mut asked = pending.understanding;
-                        asked.medication = Some(med);
-                        self.dispatch(asked, pending.text);
-                    }
-                    None if u.intent == Intent::Unknown => {
-                        self.set_awaiting(Awaiting::Medication(pending));
-                        self.not_understood_turn();
-                    }
-                    _ => self.dispatch(u, text),
+            Awaiting::Medication(pending) => self.answer_which(pending, false, u, text),
+            Awaiting::MedicationListed(pending) => self.answer_which(pending, true, u, text),
+            Awaiting::Topic(medication) => match u.intent {
+                Intent::Unknown | Intent::Yes | Intent::Backchannel => {
+                    self.set_awaiting(Awaiting::Topic(medication));
+                    self.not_understood_turn();
                 }
-            }
+                _ => {
+                    let mut u = u;
+                    let names_another = self
+                        .caller_ref()
+                        .and_then(|c| c.resolve_medication(&text, u.medication.as_deref()))
+                        .is_some_and(|m| m != medication);
+                    if !names_another {
+                        u.medication = Some(medication);
+                    }
+                    self.dispatch(u, text);
+                }
+            },
             Awaiting::AnythingElse if matches!(u.intent, Intent::Yes | Intent::Backchannel) => {
                 self.not_understood = 0;
                 self.say(prompts::WHAT_ELSE, true);
@@ -108,7 +113,22 @@ impl Dialog {
             Intent::Goodbye | Intent::No => self.goodbye(),
             Intent::Yes | Intent::Backchannel => self.say(prompts::HOW_CAN_I_HELP, true),
             Intent::Unknown if u.name.is_some() || u.dob.is_some() => self.say(prompts::HOW_CAN_I_HELP, true),
-            Intent::Unknown => self.not_understood_turn(),
+            Intent::Unknown => {
+                // A medication of theirs was named, the request was not
+                // understood: ask what about it rather than "didn't catch that".
+                let named = self.caller_ref().and_then(|c| {
+                    c.resolve_medication(&text, u.medication.as_deref())
+                        .map(|m| (answers::what_about(c, &m), m))
+                });
+                match named {
+                    Some((question, medication)) => {
+                        self.not_understood += 1;
+                        self.set_awaiting(Awaiting::Topic(medication));
+                        self.say(question, true);
+                    }
+                    None => self.not_understood_turn(),
+                }
+            }
             Intent::Emergency => self.emergency(&u),
             Intent::Human => self.transfer_to_person(),
         }
@@ -145,9 +165,105 @@ impl Dialog {
         found
     }
 
+    /// The answer to "which medication?" for the request `pending`; with
+    /// `listed`, the medications on file were read out as choices.
+    fn answer_which(&mut self, pending: Pending, listed: bool, u: Understanding, text: String) {
+        let medication = self.caller_ref().and_then(|caller| {
+            caller
+                .resolve_medication(&text, u.medication.as_deref())
+                .or_else(|| listed.then(|| caller.by_position(&text)).flatten())
+        });
+        let answers_question = matches!(u.intent, Intent::Unknown | Intent::Yes | Intent::Backchannel)
+            || u.intent == pending.understanding.intent;
+        match medication {
+            Some(med) if answers_question => {
+                let mut asked = pending.understanding;
+                asked.medication = Some(med);
+                self.dispatch(asked, pending.text);
+            }
+            None if u.intent == Intent::Unknown && listed => {
+                self.set_awaiting(Awaiting::MedicationListed(pending));
+                self.not_understood_turn();
+            }
+            None if u.intent == Intent::Unknown => {
+                // Read the choices out, with a key for each.
+                let Some(choices) = self.caller_ref().map(answers::which_medication) else {
+                    return;
+                };
+                self.not_understood += 1;
+                self.set_awaiting(Awaiting::MedicationListed(pending));
+                self.say(choices, true);
+            }
+            _ => self.dispatch(u, text),
+        }
+    }
+
+    /// A key pressed while the menu was offered after a miss: 1 coverage,
+    /// 2 prior authorization, 3 refills, 4 the medications on file.
+    /// Returns whether the key was used.
+    pub(super) fn pick_menu_key(&mut self, key: char) -> bool {
+        let Stage::Verified(s) = &mut self.stage else {
+            return false;
+        };
+        if !matches!(s.awaiting, Awaiting::Menu) {
+            return false;
+        }
+        let intent = match key {
+            '1' => Intent::Coverage,
+            '2' => Intent::PriorAuth,
+            '3' => Intent::Refill,
+            '4' => Intent::Medications,
+            _ => return false,
+        };
+        s.awaiting = Awaiting::Nothing;
+        self.turns.caller_took_turn();
+        self.stop_speaking();
+        self.dispatch(Understanding::of(intent), String::new());
+        true
+    }
+
+    /// A key pressed while the medications on file were offered as
+    /// choices: `1` to `n` picks one. Returns whether the key was used.
+    pub(super) fn pick_medication_key(&mut self, key: char) -> bool {
+        let Stage::Verified(s) = &mut self.stage else {
+            return false;
+        };
+        let Awaiting::MedicationListed(_) = s.awaiting else {
+            return false;
+        };
+        let Some(name) = key
+            .to_digit(10)
+            .and_then(|d| d.checked_sub(1))
+            .and_then(|i| s.caller.medication_names().get(i as usize).map(|n| (*n).to_owned()))
+        else {
+            return false;
+        };
+        let Awaiting::MedicationListed(pending) = std::mem::replace(&mut s.awaiting, Awaiting::Nothing) else {
+            return false;
+        };
+        self.turns.caller_took_turn();
+        self.stop_speaking();
+        let mut asked = pending.understanding;
+        asked.medication = Some(name);
+        self.dispatch(asked, pending.text);
+        true
+    }
+
+    /// Asks which medication a request is about; a request made by key
+    /// (no words) gets the choices with their keys at once.
     fn ask_which_medication(&mut self, u: Understanding, text: String) {
-        self.set_awaiting(Awaiting::Medication(Pending { understanding: u, text }));
-        self.say(prompts::WHICH_MEDICATION, true);
+        let keyed = text.is_empty();
+        let pending = Pending { understanding: u, text };
+        match self.caller_ref().map(answers::which_medication) {
+            Some(choices) if keyed => {
+                self.set_awaiting(Awaiting::MedicationListed(pending));
+                self.say(choices, true);
+            }
+            _ => {
+                self.set_awaiting(Awaiting::Medication(pending));
+                self.say(prompts::WHICH_MEDICATION, true);
+            }
+        }
     }
 
     fn ask_benefits(&mut self, u: Understanding, text: String) {

@@ -46,6 +46,22 @@ pub struct Understanding {
     pub severity: Option<Severity>,
 }
 
+impl Understanding {
+    /// Only `intent`, nothing else understood (a key chose it).
+    pub fn of(intent: Intent) -> Self {
+        Self {
+            intent,
+            medication: None,
+            payer: None,
+            name: None,
+            dob: None,
+            spelled: None,
+            symptoms: None,
+            severity: None,
+        }
+    }
+}
+
 /// Understands `text` against `catalog`. The intent is classified on the
 /// words left once the caller's name is taken out, so that a surname
 /// ("Mark Price") is not read as a request.

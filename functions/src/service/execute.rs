@@ -58,6 +58,24 @@ impl Functions {
                 }
                 Ok(Outcome::Patient(found))
             }
+            Request::NamesOnFile { phone } => {
+                let client = self.pool.get().await?;
+                let found = patient::names_on_file(&client, &phone).await?;
+                if !found.is_empty() {
+                    // Names are PHI, even read for the recogniser only.
+                    let ids: Vec<String> = found.iter().map(|(id, _)| id.to_string()).collect();
+                    audit::append(
+                        &**client,
+                        &agent_read(
+                            "patient.names_for_recognition",
+                            format!("patient:{}", ids.join(",")),
+                            call_sid,
+                        ),
+                    )
+                    .await?;
+                }
+                Ok(Outcome::NamesOnFile(found.into_iter().map(|(_, n)| n).collect()))
+            }
             Request::VerifyBenefits { patient_id, medication } => {
                 let out = self.verify_benefits(patient_id, &medication).await?;
                 if let Outcome::Benefits(b) = &out {

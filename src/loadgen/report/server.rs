@@ -34,6 +34,7 @@ pub fn budget_ms(function: &str) -> Option<f64> {
             dob,
             phone: None,
         },
+        Request::NamesOnFile { phone: String::new() },
         Request::VerifyBenefits {
             patient_id: 0,
             medication: String::new(),
