@@ -110,6 +110,65 @@ async fn data_functions_and_budgets_on_real_postgres() {
         functions::patient::by_phone(&client, "+15550100001").await.unwrap(),
         Some(maria.id)
     );
+    // Each part of the name as a recogniser writes it ("Mareea Garsea"):
+    // both sound alike, so the pair with the exact date matches; one part
+    // alone only from the number on the record.
+    match f.call(Some("CA1"), lookup("mareea garsea", dob(1985, 3, 3))).await {
+        Outcome::Patient(Some(p)) => assert_eq!(p.id, maria.id),
+        other => panic!("both parts alike not matched: {other:?}"),
+    }
+    assert_eq!(
+        f.call(Some("CA1"), lookup("mareea oconnor", dob(1985, 3, 3))).await,
+        Outcome::Patient(None),
+        "the given name alone, from another number"
+    );
+    let own_line = Request::PatientLookup {
+        name: "mareea oconnor".into(),
+        dob: dob(1985, 3, 3),
+        phone: Some("+15550100001".into()),
+    };
+    match f.call(Some("CA1"), own_line).await {
+        Outcome::Patient(Some(p)) => assert_eq!(p.id, maria.id),
+        other => panic!("given name alike on the record's own line not matched: {other:?}"),
+    }
+    // names_on_file: the names at the number, read under an audit row.
+    let before: i64 = client
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE action = 'patient.names_for_recognition'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        f.call(
+            Some("CA1"),
+            Request::NamesOnFile {
+                phone: "+15550100001".into()
+            }
+        )
+        .await,
+        Outcome::NamesOnFile(vec!["Maria Garcia".into()])
+    );
+    assert_eq!(
+        f.call(
+            Some("CA1"),
+            Request::NamesOnFile {
+                phone: "+15559990000".into()
+            }
+        )
+        .await,
+        Outcome::NamesOnFile(Vec::new())
+    );
+    let after: i64 = client
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE action = 'patient.names_for_recognition'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(after - before, 1, "one audit row for the one read that found names");
     // A random seeded patient is found by name and date of birth.
     let row = client
         .query_one(
