@@ -357,11 +357,11 @@ async fn run_call(
         }
         if last.starts_with("Is it about ") && last.contains("You can also press") {
             // The medications read out as choices: the caller keys theirs.
-            if let Caller::Genuine { who, .. } = caller {
-                // Read out in the order on file, as listed here.
-                let key = 1;
-                r.transcript.push(format!("caller keys: {key}"));
-                d.handle(Event::Dtmf(char::from_digit(key as u32, 10).unwrap_or('1')), now);
+            // Their medication is the first on file (the callers ask about
+            // `medications[0]`, listed in the record's order).
+            if matches!(caller, Caller::Genuine { .. }) {
+                r.transcript.push("caller keys: 1".into());
+                d.handle(Event::Dtmf('1'), now);
                 continue;
             }
         }

@@ -132,14 +132,17 @@ async fn data_functions_and_budgets_on_real_postgres() {
         other => panic!("given name alike on the record's own line not matched: {other:?}"),
     }
     // names_on_file: the names at the number, read under an audit row.
-    let before: i64 = client
-        .query_one(
-            "SELECT count(*) FROM audit_log WHERE action = 'patient.names_for_recognition'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let names_reads = || async {
+        client
+            .query_one(
+                "SELECT count(*) FROM audit_log WHERE action = 'patient.names_for_recognition'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let before = names_reads().await;
     assert_eq!(
         f.call(
             Some("CA1"),
@@ -160,14 +163,7 @@ async fn data_functions_and_budgets_on_real_postgres() {
         .await,
         Outcome::NamesOnFile(Vec::new())
     );
-    let after: i64 = client
-        .query_one(
-            "SELECT count(*) FROM audit_log WHERE action = 'patient.names_for_recognition'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let after = names_reads().await;
     assert_eq!(after - before, 1, "one audit row for the one read that found names");
     // A random seeded patient is found by name and date of birth.
     let row = client
