@@ -144,7 +144,7 @@ impl VerifiedCaller {
         } else {
             POSITIONS
                 .iter()
-                .position(|(ordinal, cardinal)| has(ordinal) || (has(cardinal) && (has("number") || w.len() <= 2)))
+                .position(|(ordinal, cardinal)| has(ordinal) || (has(cardinal) && (has("number") || w.len() == 1)))
         };
         index.and_then(|i| names.get(i)).map(|n| (*n).to_owned())
     }
