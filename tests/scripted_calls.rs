@@ -282,7 +282,7 @@ async fn run_call(
         // Every other impostor calls from the patient's own line (a
         // household phone): the names on file are then the recogniser's
         // hint, and must still not let them in.
-        Caller::Impostor { target, .. } if i % 2 == 0 => (target.phone.clone(), target.medications.clone()),
+        Caller::Impostor { target, .. } if i.is_multiple_of(2) => (target.phone.clone(), target.medications.clone()),
         Caller::Impostor { target, .. } => ("+15559990000".into(), target.medications.clone()),
     };
     d.handle(

@@ -1,7 +1,8 @@
 //! The speech path end to end over a real WebSocket: in `repeat` mode the bot
 //! greets (cached prompt), the caller speaks (flite, a voice other than the
 //! bot's, 8 kHz µ-law, real-time), the bot transcribes it and says it back,
-//! and talking over the bot clears its audio. Real models throughout.
+//! talking over the bot stops its audio at once and clears it once words
+//! are heard, and an "uh-huh" over the bot does not. Real models throughout.
 
 mod common;
 
@@ -190,7 +191,48 @@ async fn repeat_mode_hears_and_speaks_with_real_models() {
         "barge-in: clear {} ms after the caller started talking",
         latency.as_millis()
     );
-    assert!(latency < Duration::from_millis(800), "clear after {latency:?}");
+    // The bot's audio is held as soon as the caller's voice is detected
+    // over it: the last frame before the clear arrives well before it.
+    let clear_at = barge_at + latency;
+    let last_frame = call
+        .got
+        .iter()
+        .filter(|(t, v)| *t > barge_at && *t < clear_at && v["event"] == "media")
+        .map(|(t, _)| *t)
+        .next_back()
+        .unwrap_or(barge_at);
+    let silent = last_frame - barge_at;
+    println!(
+        "barge-in: bot audio stopped {} ms after the caller started talking",
+        silent.as_millis()
+    );
+    assert!(silent < Duration::from_millis(700), "bot kept talking for {silent:?}");
+    assert!(latency < Duration::from_millis(2000), "clear after {latency:?}");
+
+    // 4. An "uh-huh" over the bot's next reply is listening, not a turn: no
+    // clear, and the reply goes on.
+    let replied_from = call.t0.elapsed();
+    for _ in 0..60 {
+        if call.got.iter().any(|(t, v)| *t > replied_from && v["event"] == "media") {
+            break;
+        }
+        call.run(&[], 0.1).await;
+    }
+    call.run(&[], 0.8).await;
+    let backchannel = flite_ulaw("Uh-huh.");
+    let backchannel_at = call.t0.elapsed();
+    call.run(&backchannel, 2.5).await;
+    let clears_after = call
+        .got
+        .iter()
+        .filter(|(t, v)| *t > backchannel_at && v["event"] == "clear")
+        .count();
+    assert_eq!(clears_after, 0, "an uh-huh cleared the bot's reply");
+    let went_on = call
+        .got
+        .iter()
+        .any(|(t, v)| *t > backchannel_at + Duration::from_millis(1200) && v["event"] == "media");
+    assert!(went_on, "the reply did not go on after the uh-huh");
     let metrics = common::get_text(server.http("/metrics")).await;
     for name in [
         "switchboard_stt_final_latency_seconds_count",

@@ -12,6 +12,7 @@
 //! crate-private `answers` module, whose PHI-bearing sentences can only be
 //! built from a verified caller.
 
+pub mod barge_in;
 pub mod catalog;
 pub mod hint;
 pub mod machine;
@@ -19,6 +20,7 @@ pub mod nlu;
 pub mod prompts;
 pub mod tier;
 pub mod tools;
+pub mod turn_end;
 
 mod answers;
 mod calls;
@@ -29,3 +31,4 @@ pub use catalog::Catalog;
 pub use machine::{Action, CallOutcome, Dialog, DialogConfig, Event, Handoff, IntentFallback, Interruption};
 pub use nlu::{Intent, Understanding, understand};
 pub use tier::Tier;
+pub use turn_end::Completeness;

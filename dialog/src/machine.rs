@@ -10,6 +10,7 @@
 mod flow;
 mod io;
 mod results;
+mod turn_end;
 mod verified;
 
 use std::collections::VecDeque;
@@ -34,7 +35,9 @@ use crate::verify::{Identity, Pending, VerifiedCaller};
 pub struct DialogConfig {
     /// Failed identity lookups before the call goes to a technician (3).
     pub max_verify_attempts: u32,
-    /// How long caller speech must last over the bot before the bot stops (200 ms).
+    /// How long caller speech over the bot must go on without a pause
+    /// before the bot stops when no words have been recognised in it yet
+    /// (500 ms after the onset the VAD reports: a cough or an "uh-huh" is shorter; words stop it sooner).
     pub barge_in_min_ms: u64,
     /// Cap on the filler delay after a call is made (800 ms).
     pub filler_after: Duration,
@@ -50,7 +53,7 @@ impl Default for DialogConfig {
     fn default() -> Self {
         Self {
             max_verify_attempts: 3,
-            barge_in_min_ms: 200,
+            barge_in_min_ms: 500,
             filler_after: Duration::from_millis(800),
             soft_deadline_fraction: 0.6,
             max_not_understood: 3,
@@ -187,7 +190,7 @@ impl Dialog {
             verified: false,
             answered: false,
             caller_phone: None,
-            turns: Turns::default(),
+            turns: Turns::new(Duration::from_millis(cfg.barge_in_min_ms)),
             outstanding: None,
             queued: VecDeque::new(),
             not_understood: 0,
@@ -233,16 +236,18 @@ impl Dialog {
                 }
             }
             _ if matches!(self.stage, Stage::NotStarted) => {}
-            Event::CallerSpeechStarted => {
-                self.turns
-                    .speech_started(now, Duration::from_millis(self.cfg.barge_in_min_ms));
-            }
+            Event::CallerSpeechStarted => self.turns.speech_started(now),
+            Event::CallerPaused => self.turns.paused(),
+            Event::CallerResumed => self.turns.resumed(now),
             Event::CallerSpeechEnded => {
                 self.turns.speech_ended();
                 self.arm_no_input();
             }
             Event::Partial(text) => self.on_partial(&text),
-            Event::Final(text) => self.on_final(&text),
+            Event::Final(text) => {
+                self.on_final(&text);
+                self.turns.final_heard();
+            }
             Event::Dtmf(digit) => self.on_dtmf(digit),
             Event::Result { id, outcome } => self.on_result(id, outcome),
         }
@@ -299,6 +304,13 @@ impl Dialog {
     /// Whether a `Say` is playing (from the action until it finished or was cut).
     pub fn is_bot_speaking(&self) -> bool {
         self.turns.is_bot_speaking()
+    }
+
+    /// Whether the caller is talking over the bot and it is not yet decided
+    /// whether that is an interruption (see [`crate::barge_in::BargeIn`]):
+    /// the server may hold the bot's audio meanwhile.
+    pub fn floor_contested(&self, now: Instant) -> bool {
+        self.turns.floor_contested(now)
     }
 
     /// Text the speech recogniser should expect at this point of the call

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::barge_in::BargeIn;
+
 /// A bot utterance cut short by the caller (or the server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interruption {
@@ -45,14 +47,22 @@ pub(crate) struct Turns {
     playing: Vec<Utterance>,
     cut: Vec<Cut>,
     last_said_question: bool,
-    caller_speaking: bool,
-    barge_in_at: Option<Instant>,
+    barge_in: BargeIn,
     no_input_at: Option<Instant>,
     no_input_strikes: u32,
     last_interruption: Option<Interruption>,
 }
 
 impl Turns {
+    /// Turn-taking where caller speech over the bot stops it after
+    /// `sustained` without a pause (see [`BargeIn`]).
+    pub fn new(sustained: Duration) -> Self {
+        Self {
+            barge_in: BargeIn::new(sustained),
+            ..Self::default()
+        }
+    }
+
     /// The bot was told to say `text` (it speaks until finished or cut).
     pub fn said(&mut self, id: u64, text: String, question: bool) {
         self.playing.push(Utterance { id, text, question });
@@ -74,7 +84,7 @@ impl Turns {
     /// Playback was cleared (a `StopSpeaking` went out): everything still
     /// playing or queued was cut.
     pub fn stopped(&mut self) {
-        self.barge_in_at = None;
+        self.barge_in.disarm();
         self.cut
             .extend(self.playing.drain(..).map(|utterance| Cut { utterance, heard: None }));
     }
@@ -122,38 +132,54 @@ impl Turns {
     }
 
     /// VAD onset: over the bot, arm the barge-in timer.
-    pub fn speech_started(&mut self, now: Instant, min: Duration) {
-        self.caller_speaking = true;
+    pub fn speech_started(&mut self, now: Instant) {
         self.no_input_at = None;
-        if self.is_bot_speaking() {
-            self.barge_in_at = now.checked_add(min);
-        }
+        let bot = self.is_bot_speaking();
+        self.barge_in.speech_started(now, bot);
     }
 
-    /// VAD offset: speech too short to be a barge-in.
+    /// The caller paused (not yet the end of the turn).
+    pub fn paused(&mut self) {
+        self.barge_in.paused();
+    }
+
+    /// The caller speaks again after a pause.
+    pub fn resumed(&mut self, now: Instant) {
+        let bot = self.is_bot_speaking();
+        self.barge_in.resumed(now, bot);
+    }
+
+    /// VAD offset.
     pub fn speech_ended(&mut self) {
-        self.caller_speaking = false;
-        self.barge_in_at = None;
+        self.barge_in.speech_ended();
     }
 
-    pub fn cancel_barge_in(&mut self) {
-        self.barge_in_at = None;
+    /// A partial transcript: `true` when it takes the floor from the bot.
+    pub fn partial_takes_floor(&mut self, text: &str) -> bool {
+        self.is_bot_speaking() && self.barge_in.partial(text)
+    }
+
+    /// Whether caller speech over the bot awaits a barge-in decision.
+    pub fn floor_contested(&self, now: Instant) -> bool {
+        self.is_bot_speaking() && self.barge_in.contested(now)
+    }
+
+    /// The caller's turn was transcribed and acted on.
+    pub fn final_heard(&mut self) {
+        self.barge_in.final_heard();
     }
 
     /// The barge-in timer at `now`: `true` to stop the bot.
     pub fn barge_in_due(&mut self, now: Instant) -> bool {
-        if self.barge_in_at.is_none_or(|at| now < at) {
-            return false;
-        }
-        self.barge_in_at = None;
-        self.caller_speaking && self.is_bot_speaking()
+        let bot = self.is_bot_speaking();
+        self.barge_in.due(now, bot)
     }
 
     /// Starts the silence timer if the bot is quiet after a question (or
     /// after a barge-in still waiting for words).
     pub fn arm_no_input(&mut self, now: Instant, timeout: Duration) {
         let waiting = self.last_said_question || !self.cut.is_empty();
-        if waiting && !self.is_bot_speaking() && !self.caller_speaking {
+        if waiting && !self.is_bot_speaking() && !self.barge_in.caller_speaking() {
             self.no_input_at = now.checked_add(timeout);
         }
     }
@@ -174,12 +200,12 @@ impl Turns {
 
     /// The earliest armed timer.
     pub fn deadline(&self) -> Option<Instant> {
-        [self.barge_in_at, self.no_input_at].into_iter().flatten().min()
+        [self.barge_in.deadline(), self.no_input_at].into_iter().flatten().min()
     }
 
     /// Disarms every timer (the call is over).
     pub fn clear_timers(&mut self) {
-        self.barge_in_at = None;
+        self.barge_in.disarm();
         self.no_input_at = None;
     }
 }
@@ -193,14 +219,14 @@ mod tests {
     #[test]
     fn barge_in_needs_sustained_speech() {
         let t0 = Instant::now();
-        let mut t = Turns::default();
+        let mut t = Turns::new(MS(200));
         t.said(1, "hello".into(), true);
-        t.speech_started(t0, MS(200));
+        t.speech_started(t0);
         assert_eq!(t.deadline(), Some(t0 + MS(200)));
         assert!(!t.barge_in_due(t0 + MS(199)));
         assert!(t.barge_in_due(t0 + MS(200)));
         t.speech_ended();
-        t.speech_started(t0 + MS(500), MS(200));
+        t.speech_started(t0 + MS(500));
         t.speech_ended();
         assert_eq!(t.deadline(), None);
     }

@@ -23,8 +23,9 @@ fn barge_in_after_the_threshold() {
     let mut call = greeting_playing();
     call.advance(1000);
     assert!(call.send(Event::CallerSpeechStarted).is_empty());
-    assert_eq!(call.dialog.poll_timeout(), Some(call.t0 + Duration::from_millis(1200)));
-    assert!(call.advance(199).is_empty());
+    // No words recognised yet: 500 ms of speech without a pause stops it.
+    assert_eq!(call.dialog.poll_timeout(), Some(call.t0 + Duration::from_millis(1500)));
+    assert!(call.advance(499).is_empty());
     assert_eq!(call.advance(1), [Action::StopSpeaking]);
     assert!(!call.dialog.is_bot_speaking());
     call.send(Event::BotInterrupted {
@@ -41,6 +42,28 @@ fn barge_in_after_the_threshold() {
     call.send(Event::CallerSpeechEnded);
     let out = call.hear("Jane Doe, March 3rd 1985");
     assert!(matches!(requests(&out)[..], [Request::PatientLookup { .. }]));
+}
+
+#[test]
+fn no_barge_in_on_speech_that_pauses_early() {
+    // An "uh-huh" or a breath: a pause before 500 ms, nothing recognised.
+    let mut call = greeting_playing();
+    call.send(Event::CallerSpeechStarted);
+    call.advance(400);
+    assert!(call.send(Event::CallerPaused).is_empty());
+    assert!(call.advance(1000).is_empty(), "the pause disarmed the timer");
+    assert!(call.dialog.is_bot_speaking());
+    // Speaking on after the pause: a new run of speech, judged afresh.
+    call.send(Event::CallerResumed);
+    assert!(call.advance(499).is_empty());
+    assert_eq!(call.advance(1), [Action::StopSpeaking]);
+}
+
+#[test]
+fn one_word_that_takes_the_floor_stops_the_bot() {
+    let mut call = greeting_playing();
+    call.send(Event::CallerSpeechStarted);
+    assert_eq!(call.send(Event::Partial("Wait.".into())), [Action::StopSpeaking]);
 }
 
 #[test]
@@ -96,7 +119,7 @@ fn a_false_barge_in_resumes_what_was_cut() {
     let answer = call.all_said()[call.all_said().len() - 2].clone();
     assert!(answer.contains("2 refills"));
     call.send(Event::CallerSpeechStarted);
-    assert_eq!(call.advance(200), [Action::StopSpeaking]);
+    assert_eq!(call.advance(500), [Action::StopSpeaking]);
     let first_cut = match &call.log[call.log.len() - 3] {
         Action::Say { id, .. } => *id,
         other => panic!("expected the answer, got {other:?}"),

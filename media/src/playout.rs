@@ -113,6 +113,8 @@ pub struct Playout {
     anchor: Option<(Instant, u64)>,
     /// When queued audio first became available after the queue was empty.
     ready_since: Option<Instant>,
+    /// Sending is held (the caller may be taking the floor).
+    held: bool,
     stats: PlayoutStats,
 }
 
@@ -129,8 +131,32 @@ impl Playout {
             spans: VecDeque::new(),
             anchor: None,
             ready_since: None,
+            held: false,
             stats: PlayoutStats::default(),
         }
+    }
+
+    /// Holds the audio not yet sent: nothing more goes out until
+    /// [`Playout::resume`], so the caller hears the bot stop once the little
+    /// already sent (the lead) has played. Used while caller speech over the
+    /// bot is not yet known to be an interruption: a backchannel or a cough
+    /// then costs a short pause instead of a cleared sentence.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
+    /// Sends the held audio on, from where it stopped (playback restarts
+    /// from now, with no catch-up burst).
+    pub fn resume(&mut self, now: Instant) {
+        if self.held && !self.queue.is_empty() {
+            self.ready_since = Some(now);
+        }
+        self.held = false;
+    }
+
+    /// Whether sending is held.
+    pub fn is_held(&self) -> bool {
+        self.held
     }
 
     /// Current playback generation.
@@ -210,7 +236,7 @@ impl Playout {
         if self.marks.front().is_some_and(|(at, _)| *at <= self.sent) {
             return Some(now);
         }
-        if self.queue.is_empty() {
+        if self.queue.is_empty() || self.held {
             return None;
         }
         Some(self.schedule().map_or(now, |(due, _)| due))
@@ -221,7 +247,7 @@ impl Playout {
         if self.marks.front().is_some_and(|(at, _)| *at <= self.sent) {
             return self.marks.pop_front().map(|(_, m)| Transmit::Mark(m));
         }
-        if self.queue.is_empty() {
+        if self.queue.is_empty() || self.held {
             return None;
         }
         let deadline = match self.schedule() {
@@ -315,6 +341,7 @@ impl Playout {
         self.sent = 0;
         self.anchor = None;
         self.ready_since = None;
+        self.held = false;
         self.stats.clears += 1;
         report
     }

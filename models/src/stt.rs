@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -216,6 +217,10 @@ struct Shared {
     queues: Mutex<Queues>,
     ready: Condvar,
     max_partials: usize,
+    /// Decodes running now.
+    running: AtomicUsize,
+    /// Threads one decode may use when it is the only work (the pool's size).
+    spare_threads: usize,
 }
 
 /// A bounded pool of decoding threads over one shared model.
@@ -225,13 +230,17 @@ pub struct SttPool {
 }
 
 impl SttPool {
-    /// Starts `workers` threads (each single-threaded decode) over `model`;
-    /// at most `max_partials` partial jobs wait at once.
+    /// Starts `workers` threads over `model`; at most `max_partials` partial
+    /// jobs wait at once. A decode runs on one thread, or on `workers`
+    /// threads when nothing else is running or waiting (a quiet server
+    /// answers one caller sooner; a busy one keeps one decode per core).
     pub fn start(model: Arc<WhisperModel>, workers: usize, max_partials: usize) -> Result<Self, ModelError> {
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
             max_partials,
+            running: AtomicUsize::new(0),
+            spare_threads: workers.max(1),
         });
         let mut handles = Vec::new();
         for i in 0..workers.max(1) {
@@ -291,11 +300,15 @@ impl Drop for SttPool {
 
 fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
     loop {
-        let job = {
+        let (job, threads) = {
             let mut q = shared.queues.lock().unwrap_or_else(|p| p.into_inner());
             loop {
                 if let Some(j) = q.finals.pop_front().or_else(|| q.partials.pop_front()) {
-                    break j;
+                    // Alone with nothing waiting: take every thread of the pool.
+                    let alone = shared.running.fetch_add(1, Ordering::SeqCst) == 0
+                        && q.finals.is_empty()
+                        && q.partials.is_empty();
+                    break (j, if alone { shared.spare_threads } else { 1 });
                 }
                 if q.closed {
                     return;
@@ -303,7 +316,8 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                 q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let result = model.transcribe(state, &job.audio, 1, job.hint.as_deref());
+        let result = model.transcribe(state, &job.audio, threads, job.hint.as_deref());
+        shared.running.fetch_sub(1, Ordering::SeqCst);
         let _ = job.reply.send(result);
     }
 }

@@ -104,7 +104,7 @@ impl PiperVoice {
             .trim_end()
             .chars()
             .last()
-            .filter(|c| matches!(c, '.' | '?' | '!'))
+            .filter(|c| matches!(c, '.' | '?' | '!' | ','))
             .unwrap_or('.');
         ipa.push(end);
         Ok(ipa)
@@ -152,14 +152,15 @@ impl PiperVoice {
         })
     }
 
-    /// Synthesises `text` sentence by sentence, handing each to `sink` as soon
-    /// as it is ready (the first sentence plays while the rest synthesise).
+    /// Synthesises `text` piece by piece (see [`split_for_speech`]), handing
+    /// each to `sink` as soon as it is ready: the first clause plays while
+    /// the rest synthesise.
     pub fn synthesize_streaming(
         &self,
         text: &str,
         mut sink: impl FnMut(SpeechChunk) -> bool,
     ) -> Result<(), ModelError> {
-        for sentence in split_sentences(text) {
+        for sentence in split_for_speech(text) {
             if !sink(self.synthesize(sentence)?) {
                 break;
             }
@@ -177,6 +178,43 @@ fn read_config(path: &Path) -> Result<VoiceConfig, ModelError> {
         path: path.to_owned(),
         problem: format!("not a Piper voice config ({e})"),
     })
+}
+
+/// Words a first clause needs before the sentence is cut after it.
+const FIRST_CLAUSE_MIN_WORDS: usize = 4;
+
+/// The pieces `text` is synthesised in: its sentences, the first one cut
+/// after its first clause (at a comma after at least four words, when at
+/// least four words follow) so that the caller hears the start of a long
+/// answer sooner. The comma stays with the clause for its prosody.
+pub fn split_for_speech(text: &str) -> Vec<&str> {
+    let mut pieces = split_sentences(text);
+    let Some(first) = pieces.first().copied() else {
+        return pieces;
+    };
+    let mut words_before = 0;
+    let mut in_word = false;
+    for (i, c) in first.char_indices() {
+        if c.is_whitespace() {
+            in_word = false;
+            continue;
+        }
+        if !in_word {
+            in_word = true;
+            words_before += 1;
+        }
+        if c == ',' && words_before >= FIRST_CLAUSE_MIN_WORDS {
+            let (clause, rest) = first.split_at(i + 1);
+            let rest = rest.trim();
+            if rest.split_whitespace().count() >= FIRST_CLAUSE_MIN_WORDS
+                && first.as_bytes().get(i + 1).is_some_and(u8::is_ascii_whitespace)
+            {
+                pieces.splice(0..1, [clause, rest]);
+            }
+            break;
+        }
+    }
+    pieces
 }
 
 /// Splits text into sentences at `.`, `?` and `!` followed by a space.
@@ -211,5 +249,25 @@ mod tests {
             vec!["Hello there.", "Your copay is $4.50 a month!", "Anything else?", "ok"]
         );
         assert!(split_sentences("  ").is_empty());
+    }
+
+    #[test]
+    fn a_long_first_sentence_is_cut_after_its_first_clause() {
+        assert_eq!(
+            split_for_speech("Your Ozempic is covered by Aetna, and the copay is $25 a month. Anything else?"),
+            vec![
+                "Your Ozempic is covered by Aetna,",
+                "and the copay is $25 a month.",
+                "Anything else?"
+            ]
+        );
+        // Short clauses, numbers with commas and later sentences stay whole.
+        for whole in [
+            "Thanks, Jane. How can I help?",
+            "Yes, it is covered by your plan.",
+            "The total is 1,250 dollars for the year.",
+        ] {
+            assert_eq!(split_for_speech(whole), split_sentences(whole), "{whole}");
+        }
     }
 }

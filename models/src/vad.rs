@@ -142,6 +142,8 @@ pub struct Endpointer {
     speech_ms: u32,
     silence_ms: u32,
     last_speech_end: u64,
+    /// The hangover for the pause in progress (see [`Endpointer::extend_hangover`]).
+    hangover_ms: u32,
 }
 
 impl Endpointer {
@@ -156,6 +158,32 @@ impl Endpointer {
             speech_ms: 0,
             silence_ms: 0,
             last_speech_end: 0,
+            hangover_ms: cfg.hangover_ms,
+        }
+    }
+
+    /// Ends the speech in progress now, without waiting for the hangover
+    /// (the words so far were judged a complete turn). `None` when no
+    /// speech is in progress.
+    pub fn end_now(&mut self) -> Option<VadEvent> {
+        if !self.speaking {
+            return None;
+        }
+        self.speaking = false;
+        self.run_start = None;
+        self.speech_ms = 0;
+        self.hangover_ms = self.cfg.hangover_ms;
+        Some(VadEvent::SpeechEnd {
+            at_ms: self.last_speech_end,
+        })
+    }
+
+    /// Waits at least `ms` of silence before ending the pause in progress
+    /// (the words so far were judged unfinished). Speech resuming restores
+    /// the configured hangover.
+    pub fn extend_hangover(&mut self, ms: u32) {
+        if self.speaking {
+            self.hangover_ms = self.hangover_ms.max(ms);
         }
     }
 
@@ -192,7 +220,8 @@ impl Endpointer {
         }
         if p < self.cfg.end_threshold {
             self.silence_ms += self.window_ms;
-            if self.silence_ms >= self.cfg.hangover_ms {
+            if self.silence_ms >= self.hangover_ms {
+                self.hangover_ms = self.cfg.hangover_ms;
                 self.speaking = false;
                 self.run_start = None;
                 self.speech_ms = 0;
@@ -202,6 +231,7 @@ impl Endpointer {
             }
         } else {
             self.silence_ms = 0;
+            self.hangover_ms = self.cfg.hangover_ms;
             self.last_speech_end = self.pos_ms;
         }
         None
@@ -240,5 +270,34 @@ mod tests {
         p.extend(vec![0.2; 5]); // 160 ms pause between words
         p.extend(vec![0.9; 10]);
         assert_eq!(run(&p), vec![VadEvent::SpeechStart { at_ms: 0 }]);
+    }
+
+    #[test]
+    fn a_complete_turn_ends_at_once_and_an_unfinished_one_waits_longer() {
+        let mut e = Endpointer::new(EndpointConfig::default(), 32);
+        assert_eq!(e.end_now(), None, "nothing to end before speech");
+        let mut events: Vec<VadEvent> = [0.9; 20].iter().filter_map(|&p| e.push(p)).collect();
+        events.extend([0.1; 6].iter().filter_map(|&p| e.push(p)));
+        assert_eq!(events, vec![VadEvent::SpeechStart { at_ms: 0 }]);
+        assert_eq!(e.end_now(), Some(VadEvent::SpeechEnd { at_ms: 640 }));
+        assert!(!e.is_speaking());
+
+        // Unfinished: 480 ms of silence no longer ends it, 960 ms does.
+        let mut e = Endpointer::new(EndpointConfig::default(), 32);
+        let mut events: Vec<VadEvent> = [0.9; 20].iter().filter_map(|&p| e.push(p)).collect();
+        events.extend([0.1; 5].iter().filter_map(|&p| e.push(p)));
+        e.extend_hangover(960);
+        events.extend([0.1; 20].iter().filter_map(|&p| e.push(p)));
+        assert_eq!(events.len(), 1, "still speaking after 800 ms: {events:?}");
+        events.extend([0.1; 10].iter().filter_map(|&p| e.push(p)));
+        assert_eq!(events[1], VadEvent::SpeechEnd { at_ms: 640 });
+
+        // Speech resuming restores the usual hangover for the next pause.
+        let mut e = Endpointer::new(EndpointConfig::default(), 32);
+        let _: Vec<_> = [0.9; 20].iter().filter_map(|&p| e.push(p)).collect();
+        e.extend_hangover(960);
+        let _: Vec<_> = [0.9; 2].iter().filter_map(|&p| e.push(p)).collect();
+        let ends: Vec<_> = [0.1; 15].iter().filter_map(|&p| e.push(p)).collect();
+        assert_eq!(ends, vec![VadEvent::SpeechEnd { at_ms: 704 }]);
     }
 }

@@ -36,6 +36,8 @@ pub const STT_FINAL_LATENCY: &str = "switchboard_stt_final_latency_seconds";
 pub const TTS_FIRST_AUDIO: &str = "switchboard_tts_first_audio_latency_seconds";
 /// Caller end of speech to the first audio of the bot's reply, seconds.
 pub const TURN_LATENCY: &str = "switchboard_turn_latency_seconds";
+/// Caller turns ended at a pause because the words so far were a complete turn.
+pub const EARLY_TURN_ENDS: &str = "switchboard_early_turn_ends_total";
 /// Partial decodes skipped because the STT pool was busy.
 pub const STT_PARTIALS_SKIPPED: &str = "switchboard_stt_partials_skipped_total";
 /// Jobs waiting in the STT pool, by `kind` (final, partial).
@@ -85,6 +87,10 @@ fn describe() {
     describe_counter!(LATE_FRAMES, "Outbound sends made after their deadline");
     describe_counter!(MARKS, "Marks echoed by the far end, by state");
     describe_counter!(DTMF, "DTMF digits received");
+    describe_counter!(
+        EARLY_TURN_ENDS,
+        "Caller turns ended at a pause, the words so far judged complete"
+    );
     describe_counter!(BARGE_INS, "Barge-ins: bot playback cleared because the caller spoke");
     describe_histogram!(BARGE_IN_LATENCY, Unit::Seconds, "Caller speech onset to clear sent");
     describe_histogram!(CALL_DURATION, Unit::Seconds, "Call length");

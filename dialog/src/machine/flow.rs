@@ -4,8 +4,8 @@
 
 use super::{Awaiting, CallOutcome, Dialog, Stage, Tier};
 use crate::calls::Purpose;
-use crate::nlu::text::{MAX_CHARS, clip, words};
-use crate::nlu::{Intent, Understanding, classify, is_backchannel, understand};
+use crate::nlu::text::{MAX_CHARS, clip};
+use crate::nlu::{Intent, Understanding, is_backchannel, understand};
 use crate::prompts;
 use crate::tools::{Request, Severity};
 use crate::verify::Pending;
@@ -30,15 +30,7 @@ impl Dialog {
 
     pub(super) fn on_partial(&mut self, text: &str) {
         self.turns.cancel_no_input();
-        if !self.turns.is_bot_speaking() || text.trim().is_empty() {
-            return;
-        }
-        if is_backchannel(text) {
-            self.turns.cancel_barge_in();
-            return;
-        }
-        let urgent = matches!(classify(text), Intent::Human | Intent::Emergency);
-        if urgent || words(clip(text, MAX_CHARS)).len() >= 2 {
+        if self.turns.partial_takes_floor(text) {
             self.stop_speaking();
         }
     }

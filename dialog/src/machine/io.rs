@@ -14,6 +14,11 @@ pub enum Event {
     },
     /// VAD onset (after the VAD's own minimum speech).
     CallerSpeechStarted,
+    /// The caller fell silent mid-turn (a pause the VAD has not yet
+    /// declared the end of speech).
+    CallerPaused,
+    /// The caller speaks again after a [`Event::CallerPaused`].
+    CallerResumed,
     /// VAD offset.
     CallerSpeechEnded,
     /// Streaming partial transcript (stable prefix).

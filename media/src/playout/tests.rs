@@ -248,3 +248,38 @@ fn checkpoints_land_when_audio_arrives_frame_by_frame() {
         .collect();
     assert_eq!(names, vec!["g1.u1.500", "g1.u1.1000", "g1.u1.end"]);
 }
+
+#[test]
+fn a_hold_stops_sending_and_a_resume_goes_on_from_there_without_a_burst() {
+    let t0 = Instant::now();
+    let mut p = Playout::new(PlayoutConfig {
+        checkpoint_ms: 0,
+        ..Default::default()
+    });
+    p.push_audio(t0, U1, &[0x55; 8000]); // 1 s
+    p.finish_utterance(U1);
+    let before = drive(&mut p, t0, t0 + Duration::from_millis(300), |_| Duration::ZERO);
+    let sent_before = media_times(&before).len();
+    p.hold();
+    assert!(p.is_held());
+    let t1 = t0 + Duration::from_millis(320);
+    assert_eq!(p.poll_transmit(t1), None);
+    assert_eq!(p.poll_timeout(t1), None, "nothing to wake for while held");
+    assert!(p.is_active(t1), "the bot still has something to say");
+    // Resumed 400 ms later: three frames of lead, then one every 20 ms.
+    let t2 = t1 + Duration::from_millis(400);
+    p.resume(t2);
+    let after = drive(&mut p, t2, t2 + Duration::from_secs(2), |_| Duration::ZERO);
+    let times = media_times(&after);
+    assert_eq!(&times[..4], &[0, 0, 0, 20]);
+    assert_eq!(sent_before + times.len(), 50, "every frame sent once, none dropped");
+    assert_eq!(p.stats().late_sends, 0);
+    assert_eq!(p.stats().bytes_sent, 8000);
+
+    // A clear ends the hold.
+    let mut p = Playout::new(PlayoutConfig::default());
+    p.push_audio(t0, U1, &[0x55; 800]);
+    p.hold();
+    p.clear(t0);
+    assert!(!p.is_held());
+}

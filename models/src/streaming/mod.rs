@@ -1,7 +1,9 @@
 //! Streaming recognition on a non-streaming model (sans-IO).
 //!
 //! Audio is segmented by the VAD (never by fixed windows, which cut words);
-//! while an utterance grows it is re-decoded every `partial_every_ms` and only
+//! while an utterance grows (and partials are wanted, see
+//! [`StreamingRecognizer::set_partials`]) it is re-decoded after
+//! `first_partial_ms` and then every `partial_every_ms`, and only
 //! the longest common word prefix of two consecutive hypotheses is confirmed
 //! (LocalAgreement-2), the rest shown as tentative; at the end of speech the
 //! whole utterance is decoded once more as the final transcript. Silence is
@@ -13,7 +15,10 @@
 //! decoded at once as a [`JobKind::Speculative`] final. If the caller goes on
 //! ([`StreamingRecognizer::resume`]) that result is thrown away; if the pause
 //! turns out to be the end, it becomes the final without another decode, and
-//! the decode time has been hidden inside the hangover.
+//! the decode time has been hidden inside the hangover. A speculation that
+//! returns while the caller is still silent is also reported as a
+//! [`Hypothesis::Pause`], so that the owner can judge the words a complete
+//! turn and end it without waiting out the hangover.
 //!
 //! The owner moves [`Request`]s to a decoder (the [`crate::stt::SttPool`]) and
 //! feeds the texts back with [`StreamingRecognizer::on_result`].
@@ -29,6 +34,9 @@ use crate::vad::VadEvent;
 /// Settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamingConfig {
+    /// Speech before the first partial decode of an utterance, ms (after
+    /// the pre-roll): a barge-in is decided on the first words.
+    pub first_partial_ms: u32,
     /// Audio between partial decodes, ms.
     pub partial_every_ms: u32,
     /// Audio kept from before the VAD's speech start, ms.
@@ -40,7 +48,8 @@ pub struct StreamingConfig {
 impl Default for StreamingConfig {
     fn default() -> Self {
         Self {
-            partial_every_ms: 500,
+            first_partial_ms: 160,
+            partial_every_ms: 300,
             preroll_ms: 240,
             max_utterance_ms: 20_000,
         }
@@ -69,6 +78,16 @@ pub enum Hypothesis {
         stable: String,
         /// Unconfirmed words after them.
         tentative: String,
+    },
+    /// The caller paused and the utterance so far was decoded (a
+    /// speculative final that still holds): the owner may judge the words
+    /// a complete turn and end it at once
+    /// ([`crate::vad::Endpointer::end_now`]) rather than after the hangover.
+    Pause {
+        /// Utterance number.
+        utterance: u64,
+        /// The words so far.
+        text: String,
     },
     /// The utterance's transcript.
     Final {
@@ -113,6 +132,8 @@ pub struct StreamingRecognizer {
     /// its result is their final.
     awaiting: VecDeque<u64>,
     next_id: u64,
+    /// Whether partial decodes are wanted (something consumes them).
+    partials: bool,
     requests: VecDeque<Request>,
     hypotheses: VecDeque<Hypothesis>,
     /// Per-frame scratch (8 kHz as f32, and its 16 kHz resampling).
@@ -138,6 +159,7 @@ impl StreamingRecognizer {
             finalised: VecDeque::new(),
             awaiting: VecDeque::new(),
             next_id: 1,
+            partials: true,
             requests: VecDeque::new(),
             hypotheses: VecDeque::new(),
             scratch_in: Vec::with_capacity(160),
@@ -161,7 +183,7 @@ impl StreamingRecognizer {
                 if u.audio.len() >= ms_to_samples(self.cfg.max_utterance_ms) {
                     self.finalise();
                     self.start();
-                } else if u.audio.len() >= u.next_partial_at && !u.partial_in_flight {
+                } else if self.partials && u.audio.len() >= u.next_partial_at && !u.partial_in_flight {
                     u.partial_in_flight = true;
                     u.next_partial_at = u.audio.len() + ms_to_samples(self.cfg.partial_every_ms);
                     self.requests.push_back(Request {
@@ -193,7 +215,7 @@ impl StreamingRecognizer {
 
     fn start(&mut self) {
         let audio: Vec<f32> = self.preroll.drain(..).collect();
-        let next_partial_at = audio.len() + ms_to_samples(self.cfg.partial_every_ms);
+        let next_partial_at = audio.len() + ms_to_samples(self.cfg.first_partial_ms);
         self.current = Some(Utterance {
             id: self.next_id,
             audio,
@@ -204,6 +226,14 @@ impl StreamingRecognizer {
             speculation: Speculation::None,
         });
         self.next_id += 1;
+    }
+
+    /// Whether partial decodes are made. They cost a decode every
+    /// `partial_every_ms` of speech; a call that only uses them to decide a
+    /// barge-in turns them on while the bot talks. Turned on mid-utterance,
+    /// the next one is made at once if it is due.
+    pub fn set_partials(&mut self, on: bool) {
+        self.partials = on;
     }
 
     /// The caller paused: decode the utterance so far as its final, early.
@@ -281,7 +311,13 @@ impl StreamingRecognizer {
                     return;
                 };
                 u.speculation = match (&u.speculation, text) {
-                    (Speculation::InFlight { valid: true }, Some(text)) => Speculation::Done { text, audio_ms },
+                    (Speculation::InFlight { valid: true }, Some(text)) => {
+                        self.hypotheses.push_back(Hypothesis::Pause {
+                            utterance,
+                            text: text.clone(),
+                        });
+                        Speculation::Done { text, audio_ms }
+                    }
                     // Stale (the caller went on) or failed: decode at the end as usual.
                     _ => Speculation::None,
                 };

@@ -135,6 +135,14 @@ fn a_speculative_final_that_holds_replaces_the_final_decode() {
         vec![(1, JobKind::Speculative)]
     );
     r.on_result(1, JobKind::Speculative, Some("My name is Maria Garcia.".into()), 1400);
+    assert_eq!(
+        r.poll_hypothesis(),
+        Some(Hypothesis::Pause {
+            utterance: 1,
+            text: "My name is Maria Garcia.".into()
+        }),
+        "the words at the pause, for the end-of-turn judgement"
+    );
     assert_eq!(r.poll_hypothesis(), None, "not final before the end of speech");
     frames(&mut r, 300); // the rest of the hangover
     r.on_vad(VadEvent::SpeechEnd { at_ms: 1200 });
@@ -212,5 +220,33 @@ fn speaking_on_after_a_pause_discards_the_speculation() {
             text: "my date of birth is March third".into(),
             audio_ms: 1400
         })
+    );
+}
+
+#[test]
+fn partials_only_while_wanted_and_the_first_one_early() {
+    let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
+    r.set_partials(false);
+    frames(&mut r, 500);
+    r.on_vad(VadEvent::SpeechStart { at_ms: 500 });
+    frames(&mut r, 2000);
+    assert!(requests(&mut r).is_empty(), "nobody consumes partials: none decoded");
+    // The bot starts talking: the partial that is due is made at once.
+    r.set_partials(true);
+    frames(&mut r, 20);
+    let q = requests(&mut r);
+    assert_eq!((q.len(), q[0].1), (1, JobKind::Partial));
+    r.on_vad(VadEvent::SpeechEnd { at_ms: 2500 });
+
+    // A new utterance with partials on: the first after 160 ms of speech.
+    r.on_result(1, JobKind::Partial, None, 0);
+    requests(&mut r);
+    r.on_vad(VadEvent::SpeechStart { at_ms: 2600 });
+    frames(&mut r, 140);
+    assert!(requests(&mut r).is_empty());
+    frames(&mut r, 40);
+    assert_eq!(
+        requests(&mut r).iter().map(|q| q.1).collect::<Vec<_>>(),
+        [JobKind::Partial]
     );
 }

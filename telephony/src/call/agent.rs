@@ -68,6 +68,22 @@ impl AgentCall {
         self.dialog.recognition_hint()
     }
 
+    /// Whether the bot is talking (a `Say` not yet finished or cut).
+    pub fn is_bot_speaking(&self) -> bool {
+        self.dialog.is_bot_speaking()
+    }
+
+    /// Whether caller speech over the bot awaits a barge-in decision.
+    pub fn floor_contested(&self, now: std::time::Instant) -> bool {
+        self.dialog.floor_contested(now)
+    }
+
+    /// Whether the words heard at a pause finish the caller's turn (see
+    /// [`Dialog::turn_completeness`]).
+    pub fn turn_completeness(&self, text: &str) -> dialog::Completeness {
+        self.dialog.turn_completeness(text)
+    }
+
     /// Conversation outcome label for the call record.
     pub fn outcome(&self) -> &'static str {
         use dialog::CallOutcome::*;

@@ -33,6 +33,8 @@ struct Live {
     echo: Option<Echo>,
     speech: Option<SpeechPath>,
     agent: Option<AgentCall>,
+    /// Repeat mode's barge-in policy (the agent's lives in its dialog).
+    barge_in: Option<dialog::barge_in::BargeIn>,
     speech_onset_ms: Option<u64>,
     pcm: Vec<i16>,
     speaking_reported: bool,
@@ -257,6 +259,7 @@ impl CallSession {
                     echo: (mode == CallMode::Echo).then(|| Echo::new(self.cfg.echo_delay)),
                     speech: None,
                     agent: None,
+                    barge_in: (mode == CallMode::Repeat).then(dialog::barge_in::BargeIn::default),
                     speech_onset_ms: None,
                     pcm: Vec::with_capacity(320),
                     speaking_reported: false,

@@ -15,6 +15,22 @@ use models::vad::{EndpointConfig, Endpointer, SileroModel, SileroVad, VadEvent};
 /// then has about 300 ms to finish before the end of speech is declared).
 const SPECULATE_AFTER_MS: u32 = 160;
 
+/// Silence an unfinished turn ("my date of birth is", half a date) is given
+/// before its end is declared, ms (the usual hangover is 480 ms).
+const UNFINISHED_HANGOVER_MS: u32 = 1_000;
+
+/// What the speech path noticed in one frame of caller audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpeechBoundary {
+    /// The endpointer's start or end of speech.
+    Vad(VadEvent),
+    /// The caller fell silent mid-turn (the utterance so far is being
+    /// decoded as a speculative final).
+    Paused,
+    /// The caller speaks again after a pause.
+    Resumed,
+}
+
 /// One call's speech state.
 pub struct SpeechPath {
     vad: SileroVad,
@@ -38,8 +54,8 @@ impl SpeechPath {
         })
     }
 
-    /// Feeds one frame of caller audio; returns speech boundaries.
-    pub fn on_frame(&mut self, pcm: &[i16]) -> Result<Vec<VadEvent>, ModelError> {
+    /// Feeds one frame of caller audio; returns speech boundaries and pauses.
+    pub fn on_frame(&mut self, pcm: &[i16]) -> Result<Vec<SpeechBoundary>, ModelError> {
         self.audio_ms += (pcm.len() / 8) as u64;
         self.recognizer.push_audio(pcm)?;
         let mut events = Vec::new();
@@ -47,17 +63,45 @@ impl SpeechPath {
             let was_silent_ms = self.endpointer.trailing_silence_ms();
             if let Some(ev) = self.endpointer.push(p) {
                 self.recognizer.on_vad(ev);
-                events.push(ev);
+                events.push(SpeechBoundary::Vad(ev));
                 continue;
             }
             let silent_ms = self.endpointer.trailing_silence_ms();
             if silent_ms >= SPECULATE_AFTER_MS && was_silent_ms < SPECULATE_AFTER_MS {
                 self.recognizer.speculate();
+                events.push(SpeechBoundary::Paused);
+            } else if silent_ms == 0 && was_silent_ms >= SPECULATE_AFTER_MS && self.endpointer.is_speaking() {
+                self.recognizer.resume();
+                events.push(SpeechBoundary::Resumed);
             } else if silent_ms == 0 && was_silent_ms > 0 && self.endpointer.is_speaking() {
                 self.recognizer.resume();
             }
         }
         Ok(events)
+    }
+
+    /// The words at the caller's pause were judged: a complete turn ends
+    /// now (the returned end of speech is handled like the endpointer's
+    /// own), an unfinished one is given longer.
+    pub fn judged(&mut self, completeness: dialog::Completeness) -> Option<VadEvent> {
+        match completeness {
+            dialog::Completeness::Complete => {
+                let ev = self.endpointer.end_now()?;
+                self.recognizer.on_vad(ev);
+                Some(ev)
+            }
+            dialog::Completeness::Incomplete => {
+                self.endpointer.extend_hangover(UNFINISHED_HANGOVER_MS);
+                None
+            }
+            dialog::Completeness::Unsure => None,
+        }
+    }
+
+    /// Whether partial transcripts are decoded (only while something uses
+    /// them: a barge-in decision while the bot talks).
+    pub fn set_partials(&mut self, on: bool) {
+        self.recognizer.set_partials(on);
     }
 
     /// Caller audio seen so far, ms.

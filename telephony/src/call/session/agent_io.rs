@@ -12,6 +12,7 @@ use metrics::{counter, histogram};
 use models::vad::VadEvent;
 
 use super::super::events::{AgentNote, CallEvent, Output, Speaker, Utterance};
+use super::super::speech::SpeechBoundary;
 use super::{CallSession, Live};
 use crate::metrics as m;
 
@@ -30,7 +31,26 @@ impl CallSession {
     }
 }
 
-/// Speech boundaries from the VAD (agent mode): the dialog decides barge-in.
+/// Speech boundaries and pauses (agent mode): the dialog decides barge-in.
+pub(super) fn on_boundary(live: &mut Live, out: &mut VecDeque<Output>, ev: SpeechBoundary, now: Instant) {
+    match ev {
+        SpeechBoundary::Vad(ev) => on_vad(live, out, ev, now),
+        SpeechBoundary::Paused | SpeechBoundary::Resumed => {
+            let Some(agent) = live.agent.as_mut() else {
+                return;
+            };
+            let ev = if ev == SpeechBoundary::Paused {
+                Event::CallerPaused
+            } else {
+                Event::CallerResumed
+            };
+            agent.handle(ev, now);
+            pump(live, out, now);
+        }
+    }
+}
+
+/// Speech boundaries from the VAD (agent mode).
 pub(super) fn on_vad(live: &mut Live, out: &mut VecDeque<Output>, ev: VadEvent, now: Instant) {
     let audio_ms = live.speech.as_ref().map_or(0, |s| s.audio_ms());
     let Some(agent) = live.agent.as_mut() else {

@@ -1,6 +1,7 @@
 //! One frame of caller audio: into the recording, through the VAD (speech
 //! path) or the energy gate, and a barge-in when the caller talks over the
-//! bot.
+//! bot (in agent mode the dialog decides it; in repeat mode the same
+//! [`dialog::barge_in::BargeIn`] policy runs here).
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -10,6 +11,8 @@ use media::mulaw;
 use metrics::{counter, histogram};
 use models::vad::VadEvent;
 
+use super::super::agent::AgentCall;
+use super::super::speech::SpeechBoundary;
 use super::{CallEvent, CallSession, Live, Output, agent_io};
 use crate::metrics as m;
 
@@ -22,6 +25,9 @@ impl CallSession {
             r.push_caller(&live.pcm);
         }
         if let Some(sp) = live.speech.as_mut() {
+            // Partials only decide barge-in: decode them only over the bot.
+            let bot = live.playout.is_active(now) || live.agent.as_ref().is_some_and(AgentCall::is_bot_speaking);
+            sp.set_partials(bot);
             let events = match sp.on_frame(&live.pcm) {
                 Ok(ev) => ev,
                 Err(e) => {
@@ -31,33 +37,33 @@ impl CallSession {
             };
             if live.agent.is_some() {
                 for ev in events {
-                    agent_io::on_vad(live, out, ev, now);
+                    agent_io::on_boundary(live, out, ev, now);
                 }
-                if let Some(sp) = live.speech.as_mut() {
-                    while let Some(req) = sp.poll_request() {
-                        out.push_back(Output::Decode(req));
+            } else {
+                for ev in events {
+                    if let Some(b) = live.barge_in.as_mut() {
+                        match ev {
+                            SpeechBoundary::Vad(VadEvent::SpeechStart { at_ms }) => {
+                                live.speech_onset_ms = Some(at_ms);
+                                b.speech_started(now, bot);
+                            }
+                            SpeechBoundary::Vad(VadEvent::SpeechEnd { .. }) => b.speech_ended(),
+                            SpeechBoundary::Paused => b.paused(),
+                            SpeechBoundary::Resumed => b.resumed(now, bot),
+                        }
                     }
                 }
-                Self::take_hypotheses(live, out, now);
-                return;
-            }
-            for ev in events {
-                if let VadEvent::SpeechStart { at_ms } = ev
-                    && live.playout.is_active(now)
-                {
-                    let cut = super::clear_playout(&mut live.playout, live.recording.as_mut(), now);
-                    sp.clear();
-                    out.push_back(Output::Send(live.encoder.clear()));
-                    counter!(m::BARGE_INS).increment(1);
-                    let onset_ms = sp.audio_ms().saturating_sub(at_ms);
-                    histogram!(m::BARGE_IN_LATENCY).record(onset_ms as f64 / 1000.0);
-                    out.push_back(Output::Event(CallEvent::BargeIn(cut)));
+                if live.barge_in.as_mut().is_some_and(|b| b.due(now, bot)) {
+                    Self::barge_in(live, out, now);
                 }
             }
-            while let Some(req) = sp.poll_request() {
-                out.push_back(Output::Decode(req));
+            if let Some(sp) = live.speech.as_mut() {
+                while let Some(req) = sp.poll_request() {
+                    out.push_back(Output::Decode(req));
+                }
             }
             Self::take_hypotheses(live, out, now);
+            Self::hold_while_contested(live, now);
             return;
         }
         let ev = live.gate.push(&live.pcm);
@@ -77,5 +83,43 @@ impl CallSession {
         if let Some(echo) = live.echo.as_mut() {
             echo.on_frame(now, ulaw, ev, live.gate.is_speaking());
         }
+    }
+}
+
+impl CallSession {
+    /// While caller speech over the bot awaits a barge-in decision the
+    /// bot's audio is held (the caller hears it stop within the playout
+    /// lead); it goes on when the speech was no interruption.
+    fn hold_while_contested(live: &mut Live, now: Instant) {
+        let contested = match live.agent.as_ref() {
+            Some(agent) => agent.floor_contested(now),
+            None => live.barge_in.as_ref().is_some_and(|b| b.contested(now)),
+        };
+        if contested && !live.playout.is_held() && live.playout.is_active(now) {
+            live.playout.hold();
+        } else if !contested && live.playout.is_held() {
+            live.playout.resume(now);
+        }
+    }
+
+    /// Repeat mode: the caller took the floor from the bot (see
+    /// [`dialog::barge_in::BargeIn`]); playback is cleared.
+    pub(super) fn barge_in(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
+        if !live.playout.is_active(now) {
+            return;
+        }
+        let cut = super::clear_playout(&mut live.playout, live.recording.as_mut(), now);
+        if let Some(sp) = live.speech.as_mut() {
+            sp.clear();
+        }
+        if let Some(b) = live.barge_in.as_mut() {
+            b.disarm();
+        }
+        out.push_back(Output::Send(live.encoder.clear()));
+        counter!(m::BARGE_INS).increment(1);
+        if let (Some(sp), Some(onset)) = (live.speech.as_ref(), live.speech_onset_ms) {
+            histogram!(m::BARGE_IN_LATENCY).record(sp.audio_ms().saturating_sub(onset) as f64 / 1000.0);
+        }
+        out.push_back(Output::Event(CallEvent::BargeIn(cut)));
     }
 }

@@ -5,10 +5,12 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use media::playout::UtteranceId;
+use metrics::counter;
 use models::streaming::Hypothesis;
 use models::stt::JobKind;
 
 use super::{CallSession, Live, Output};
+use crate::metrics as m;
 
 impl CallSession {
     /// A decoder result for a [`Output::Decode`] request (`None` when the
@@ -32,13 +34,25 @@ impl CallSession {
         let Some(sp) = live.speech.as_mut() else {
             return;
         };
-        let mut hyps = Vec::new();
-        while let Some(h) = sp.poll_hypothesis() {
-            hyps.push(h);
-        }
+        let mut hyps: VecDeque<Hypothesis> = std::iter::from_fn(|| sp.poll_hypothesis()).collect();
         if live.agent.is_some() {
-            for h in hyps {
+            while let Some(h) = hyps.pop_front() {
                 match h {
+                    Hypothesis::Pause { text, .. } => {
+                        let judged = live
+                            .agent
+                            .as_ref()
+                            .map_or(dialog::Completeness::Unsure, |a| a.turn_completeness(&text));
+                        let ended = live.speech.as_mut().and_then(|sp| sp.judged(judged));
+                        if let Some(ev) = ended {
+                            counter!(m::EARLY_TURN_ENDS).increment(1);
+                            super::agent_io::on_vad(live, out, ev, now);
+                            // The speculation is the final now: hand it on.
+                            if let Some(sp) = live.speech.as_mut() {
+                                hyps.extend(std::iter::from_fn(|| sp.poll_hypothesis()));
+                            }
+                        }
+                    }
                     Hypothesis::Partial { stable, tentative, .. } => {
                         let p = format!("{stable} {tentative}").trim().to_owned();
                         super::agent_io::on_transcript(live, out, None, Some(p), now);
@@ -50,8 +64,20 @@ impl CallSession {
             }
             return;
         }
-        for h in hyps {
+        while let Some(h) = hyps.pop_front() {
+            let Some(sp) = live.speech.as_mut() else {
+                return;
+            };
             match h {
+                Hypothesis::Pause { text, .. } => {
+                    if sp.judged(dialog::turn_end::judge_words(&text)).is_some() {
+                        counter!(m::EARLY_TURN_ENDS).increment(1);
+                        hyps.extend(std::iter::from_fn(|| sp.poll_hypothesis()));
+                        if let Some(b) = live.barge_in.as_mut() {
+                            b.speech_ended();
+                        }
+                    }
+                }
                 Hypothesis::Partial { stable, tentative, .. } => {
                     // Transcripts are PHI: log sizes, never words.
                     tracing::debug!(
@@ -59,12 +85,29 @@ impl CallSession {
                         tentative_words = tentative.split_whitespace().count(),
                         "partial transcript"
                     );
+                    let heard = format!("{stable} {tentative}");
+                    if live.barge_in.as_mut().is_some_and(|b| b.partial(&heard)) {
+                        Self::barge_in(live, out, now);
+                    }
                 }
                 Hypothesis::Final { text, audio_ms, .. } => {
                     tracing::debug!(words = text.split_whitespace().count(), audio_ms, "final transcript");
-                    if !text.trim().is_empty() {
+                    if let Some(b) = live.barge_in.as_mut() {
+                        b.final_heard();
+                    }
+                    let text = text.trim().to_owned();
+                    // A backchannel over the bot is listening, not a turn.
+                    let bot = live.playout.is_active(now);
+                    if text.is_empty() || (bot && dialog::nlu::is_backchannel(&text)) {
+                        continue;
+                    }
+                    if bot {
+                        // Words over the bot that no partial caught: they take the floor.
+                        Self::barge_in(live, out, now);
+                    }
+                    if let Some(sp) = live.speech.as_mut() {
                         let id = sp.new_bot_utterance();
-                        out.push_back(Output::Say(id, format!("You said: {}", text.trim())));
+                        out.push_back(Output::Say(id, format!("You said: {text}")));
                     }
                 }
             }
