@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -221,7 +221,15 @@ struct Shared {
     running: AtomicUsize,
     /// Threads one decode may use when it is the only work (the pool's size).
     spare_threads: usize,
+    /// The pool's clock origin, and when the last decode finished on it (ms).
+    epoch: Instant,
+    last_finished_ms: AtomicU64,
 }
+
+/// A pool idle this long is lightly loaded: a decode may take every thread
+/// (under load decodes follow each other closely, and a two-thread decode
+/// that a second one joins would oversubscribe the cores).
+const QUIET_BEFORE_SPARE: Duration = Duration::from_millis(250);
 
 /// A bounded pool of decoding threads over one shared model.
 pub struct SttPool {
@@ -232,8 +240,9 @@ pub struct SttPool {
 impl SttPool {
     /// Starts `workers` threads over `model`; at most `max_partials` partial
     /// jobs wait at once. A decode runs on one thread, or on `workers`
-    /// threads when nothing else is running or waiting (a quiet server
-    /// answers one caller sooner; a busy one keeps one decode per core).
+    /// threads when nothing else is running or waiting and the pool was
+    /// idle for 250 ms (a quiet server answers one caller sooner; a busy
+    /// one keeps one decode per core).
     pub fn start(model: Arc<WhisperModel>, workers: usize, max_partials: usize) -> Result<Self, ModelError> {
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues::default()),
@@ -241,6 +250,8 @@ impl SttPool {
             max_partials,
             running: AtomicUsize::new(0),
             spare_threads: workers.max(1),
+            epoch: Instant::now(),
+            last_finished_ms: AtomicU64::new(0),
         });
         let mut handles = Vec::new();
         for i in 0..workers.max(1) {
@@ -304,8 +315,12 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
             let mut q = shared.queues.lock().unwrap_or_else(|p| p.into_inner());
             loop {
                 if let Some(j) = q.finals.pop_front().or_else(|| q.partials.pop_front()) {
-                    // Alone with nothing waiting: take every thread of the pool.
+                    // Alone on a quiet pool with nothing waiting: take every thread.
+                    let now_ms = shared.epoch.elapsed().as_millis() as u64;
+                    let quiet = now_ms.saturating_sub(shared.last_finished_ms.load(Ordering::SeqCst))
+                        >= QUIET_BEFORE_SPARE.as_millis() as u64;
                     let alone = shared.running.fetch_add(1, Ordering::SeqCst) == 0
+                        && quiet
                         && q.finals.is_empty()
                         && q.partials.is_empty();
                     break (j, if alone { shared.spare_threads } else { 1 });
@@ -317,6 +332,9 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
             }
         };
         let result = model.transcribe(state, &job.audio, threads, job.hint.as_deref());
+        shared
+            .last_finished_ms
+            .store(shared.epoch.elapsed().as_millis() as u64, Ordering::SeqCst);
         shared.running.fetch_sub(1, Ordering::SeqCst);
         let _ = job.reply.send(result);
     }
