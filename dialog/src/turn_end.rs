@@ -52,9 +52,9 @@ const NUMBER_GOES_ON: &[&str] = &[
 ];
 
 /// Judges the words alone: [`Completeness::Incomplete`] when the text ends
-/// on a word a sentence does not end on, on a comma or an ellipsis (the
-/// recogniser's mark of a trailing-off voice), or on a number that usually
-/// goes on; [`Completeness::Unsure`] for nothing heard; otherwise
+/// on a word a sentence does not end on or on a number that usually goes
+/// on; [`Completeness::Unsure`] for nothing heard or a trailing comma or
+/// ellipsis (the recogniser's mark of a trailing-off voice); otherwise
 /// [`Completeness::Complete`].
 pub fn judge_words(text: &str) -> Completeness {
     let text = clip(text, MAX_CHARS).trim();
@@ -62,11 +62,13 @@ pub fn judge_words(text: &str) -> Completeness {
     let Some(last) = w.last() else {
         return Completeness::Unsure;
     };
-    if text.ends_with(',') || text.ends_with("...") || text.ends_with('-') || text.ends_with('\u{2026}') {
-        return Completeness::Incomplete;
-    }
     if TRAILING.contains(&last.as_str()) || NUMBER_GOES_ON.contains(&last.as_str()) {
         return Completeness::Incomplete;
+    }
+    // The recogniser also writes a comma or an ellipsis where a voice
+    // merely trails off: not enough to wait longer, too much to end now.
+    if text.ends_with(',') || text.ends_with("...") || text.ends_with('-') || text.ends_with('\u{2026}') {
+        return Completeness::Unsure;
     }
     Completeness::Complete
 }
@@ -108,6 +110,7 @@ mod tests {
 
     #[test]
     fn nothing_heard_is_unsure() {
+        assert_eq!(judge_words("I can't breathe..."), Completeness::Unsure);
         assert_eq!(judge_words(""), Completeness::Unsure);
         assert_eq!(judge_words(" . "), Completeness::Unsure);
     }

@@ -27,6 +27,11 @@ fn identity_turns_end_on_a_whole_date_not_on_half_of_one() {
         "letters come at the caller's pace"
     );
     assert_eq!(d.turn_completeness("I want to talk to a person."), Complete);
+    assert_eq!(
+        d.turn_completeness("I took too many pills and I can't breathe..."),
+        Complete,
+        "an emergency ends the turn however the words trail off"
+    );
     assert_eq!(d.turn_completeness("Is my Ozempic covered?"), Complete);
     assert_eq!(d.turn_completeness("Hmm, let me see"), Unsure);
     assert_eq!(d.turn_completeness(""), Unsure);

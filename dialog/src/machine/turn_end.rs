@@ -19,13 +19,14 @@ impl Dialog {
     /// symptoms being described, words not understood) waits the usual
     /// silence.
     pub fn turn_completeness(&self, text: &str) -> Completeness {
+        let u = understand(text, &self.catalog);
+        // Urgent whatever the words end on: an emergency is answered now.
+        if matches!(u.intent, Intent::Emergency | Intent::Human) {
+            return Completeness::Complete;
+        }
         let by_words = judge_words(text);
         if by_words != Completeness::Complete {
             return by_words;
-        }
-        let u = understand(text, &self.catalog);
-        if matches!(u.intent, Intent::Emergency | Intent::Human) {
-            return Completeness::Complete;
         }
         match &self.stage {
             Stage::Identify(id) => {
