@@ -16,8 +16,8 @@ pub mod files {
     pub const ONNXRUNTIME: &str = "libonnxruntime.so";
     /// Silero VAD.
     pub const SILERO_VAD: &str = "silero_vad.onnx";
-    /// Whisper tiny.en, ggml.
-    pub const WHISPER_TINY_EN: &str = "ggml-tiny.en.bin";
+    /// Whisper tiny.en, ggml, weight matrices in q8_0 (see `scripts/models.py`).
+    pub const WHISPER_TINY_EN: &str = "ggml-tiny.en-q8_0.bin";
     /// Whisper base (multilingual), ggml; installed with `./scripts/models.sh --with-base`.
     pub const WHISPER_BASE: &str = "ggml-base.bin";
     /// Piper voice.

@@ -34,6 +34,9 @@ pub const PROMPTS: &[&str] = &[
     dialog::prompts::GREETING,
     dialog::prompts::ASK_DOB,
     dialog::prompts::HOW_CAN_I_HELP,
+    // Safety: emergency advice and the hand-over to a person start at once.
+    dialog::prompts::EMERGENCY,
+    dialog::prompts::TRANSFER,
 ];
 
 /// Loaded models and the limits on their use.
