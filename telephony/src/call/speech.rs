@@ -70,11 +70,12 @@ impl SpeechPath {
             if silent_ms >= SPECULATE_AFTER_MS && was_silent_ms < SPECULATE_AFTER_MS {
                 self.recognizer.speculate();
                 events.push(SpeechBoundary::Paused);
-            } else if silent_ms == 0 && was_silent_ms >= SPECULATE_AFTER_MS && self.endpointer.is_speaking() {
-                self.recognizer.resume();
-                events.push(SpeechBoundary::Resumed);
             } else if silent_ms == 0 && was_silent_ms > 0 && self.endpointer.is_speaking() {
                 self.recognizer.resume();
+                // Only a pause long enough to have been reported ends with a resume.
+                if was_silent_ms >= SPECULATE_AFTER_MS {
+                    events.push(SpeechBoundary::Resumed);
+                }
             }
         }
         Ok(events)
