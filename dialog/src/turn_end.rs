@@ -40,8 +40,13 @@ const TRAILING: &[&str] = &[
     "what", "when", "where", "which", "who", "whether", "how", "why",
     "need", "want", "wanted", "would", "could", "can", "should", "will", "do", "does", "did",
     "have", "has", "had", "get", "got", "just", "called", "named", "spelled", "spell",
-    "name", "birth", "born", "date", "number", "birthday", "dob",
 ];
+
+/// Nouns that introduce what comes next ("my date of birth …", "my member
+/// number …"), unless the recogniser heard them end a question ("what's my
+/// case number?").
+#[rustfmt::skip]
+const INTRODUCING: &[&str] = &["name", "birth", "born", "date", "number", "birthday", "dob"];
 
 /// Numbers that a year or a day may go on from ("nineteen …", "eighty …",
 /// "two thousand …", "the twenty …").
@@ -62,7 +67,11 @@ pub fn judge_words(text: &str) -> Completeness {
     let Some(last) = w.last() else {
         return Completeness::Unsure;
     };
-    if TRAILING.contains(&last.as_str()) || NUMBER_GOES_ON.contains(&last.as_str()) {
+    let question = text.ends_with('?');
+    if TRAILING.contains(&last.as_str())
+        || NUMBER_GOES_ON.contains(&last.as_str())
+        || (INTRODUCING.contains(&last.as_str()) && !question)
+    {
         return Completeness::Incomplete;
     }
     // The recogniser also writes a comma or an ellipsis where a voice
@@ -87,6 +96,7 @@ mod tests {
             "My name is Wei Lewis.",
             "March 3rd, 1985.",
             "Thank you, goodbye.",
+            "What's my case number?",
         ] {
             assert_eq!(judge_words(t), Completeness::Complete, "{t}");
         }
@@ -103,6 +113,7 @@ mod tests {
             "I need a refill for my...",
             "Uh, I was calling because,",
             "My birthday is January twelfth, two thousand",
+            "My member number.",
         ] {
             assert_eq!(judge_words(t), Completeness::Incomplete, "{t}");
         }
