@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod hint;
 pub mod machine;
 pub mod nlu;
+pub mod payer_call;
 pub mod prompts;
 pub mod tier;
 pub mod tools;

@@ -4,6 +4,7 @@
 //! record; and the payer eligibility simulator the benefits check talks to.
 
 pub mod audit;
+pub mod benefits_verification;
 pub mod calls;
 pub mod catalog;
 pub mod db;

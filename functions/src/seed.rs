@@ -224,6 +224,13 @@ pub async fn seed(pool: &Pool, patients: usize, seed: u64) -> Result<SeedReport,
         )
         .await?;
     }
+    // Each payer's provider services line (what verification calls dial).
+    tx.execute(
+        "INSERT INTO payer_lines (payer_id, phone)
+         SELECT id, '+1800555' || lpad(id::text, 4, '0') FROM payers ON CONFLICT DO NOTHING",
+        &[],
+    )
+    .await?;
     for (i, m) in MEDICATIONS.iter().enumerate() {
         tx.execute(
             "INSERT INTO medications (name, generic, ndc, drug_class, controlled) VALUES ($1, $2, $3, $4, $5)

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::server::AppState;
 
 mod tasks;
+pub mod verifications;
 pub use tasks::{close_task, tasks};
 
 /// `GET /api/calls/{call_sid}/transcript`.
@@ -74,14 +75,11 @@ pub async fn audit_read(
     resource: &str,
     call_sid: Option<&str>,
 ) -> bool {
-    let (Some(agent), Some(token)) = (s.agent.as_ref(), s.config.api_token.as_deref()) else {
+    let (Some(agent), Some(_)) = (s.agent.as_ref(), s.config.api_token.as_deref()) else {
         return false;
     };
     let entry = AuditEntry {
-        actor: format!(
-            "api:{}",
-            &functions::ingest::hex(&Sha256::digest(token.as_bytes()))[..8]
-        ),
+        actor: actor(s),
         action: action.into(),
         resource: resource.into(),
         call_sid: call_sid.map(str::to_owned),
@@ -94,6 +92,15 @@ pub async fn audit_read(
             false
         }
     }
+}
+
+/// Who an API request acts as: the API token's fingerprint.
+pub fn actor(s: &AppState) -> String {
+    let token = s.config.api_token.as_deref().unwrap_or_default();
+    format!(
+        "api:{}",
+        &functions::ingest::hex(&Sha256::digest(token.as_bytes()))[..8]
+    )
 }
 
 /// The reader's IP address, when the server was given connection info.

@@ -116,6 +116,8 @@ pub struct ServerConfig {
     pub staff: crate::control::directory::StaffDirectory,
     /// Twilio's REST API (call updates, messages); `None`: not configured.
     pub twilio_rest: Option<crate::twilio::rest::RestConfig>,
+    /// Outbound benefits-verification calls (the dialer); `None`: off.
+    pub outbound: Option<crate::outbound::OutboundConfig>,
 }
 
 impl Default for ServerConfig {
@@ -136,6 +138,7 @@ impl Default for ServerConfig {
             api_token: None,
             staff: Default::default(),
             twilio_rest: None,
+            outbound: None,
         }
     }
 }

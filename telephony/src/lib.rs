@@ -8,6 +8,7 @@ pub mod config;
 pub mod control;
 pub mod metrics;
 pub mod monitor;
+pub mod outbound;
 pub mod registry;
 pub mod server;
 pub mod speech;

@@ -56,6 +56,8 @@ pub struct AppState {
     pub monitor: tokio::sync::broadcast::Sender<crate::monitor::MonitorEvent>,
     /// Transfers, stream tokens and Twilio's REST API.
     pub control: Arc<crate::control::CallControl>,
+    /// Outbound verification calls (`None`: not configured).
+    pub outbound: Option<Arc<crate::outbound::Outbound>>,
     draining: AtomicBool,
 }
 
@@ -90,8 +92,13 @@ impl AppState {
                  TWILIO_AUTH_TOKEN for any real use"
             );
         }
+        let outbound = config
+            .outbound
+            .clone()
+            .map(|c| Arc::new(crate::outbound::Outbound::new(c)));
         Arc::new(Self {
             control,
+            outbound,
             speech,
             agent,
             monitor: tokio::sync::broadcast::channel(1024).0,
@@ -116,6 +123,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_sid}/transcript", get(crate::api::transcript))
         .route("/api/tasks", get(crate::api::tasks))
         .route("/api/tasks/{id}/close", post(crate::api::close_task))
+        .route("/api/verifications", post(crate::api::verifications::create))
+        .route(
+            "/api/verifications/{id}",
+            get(crate::api::verifications::show).delete(crate::api::verifications::cancel),
+        )
         .route("/twilio/voice", post(voice_webhook))
         .route("/twilio/media", get(media_socket))
         .route("/twilio/stream-ended", post(crate::control::hooks::stream_ended))
@@ -145,6 +157,7 @@ pub async fn serve(
             }
         })
     };
+    let dialer = tokio::spawn(crate::outbound::dialer::run(state.clone()));
     let drain_state = state.clone();
     let app = router(state.clone());
     // No Nagle: a frame followed by its mark must not hold the next frame
@@ -178,6 +191,7 @@ pub async fn serve(
     state.hangup.cancel();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), state.calls.wait()).await;
     upkeep.abort();
+    dialer.abort();
     tracing::info!("shutdown complete");
     Ok(())
 }

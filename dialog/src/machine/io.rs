@@ -91,6 +91,10 @@ pub enum Action {
     },
     /// End the call once the last `Say` has played.
     Hangup,
+    /// Key these digits into the call (a payer's phone menu): Twilio plays
+    /// them outside the media stream, which then starts again
+    /// ([`crate::payer_call::PayerCall`] only).
+    SendDigits(String),
 }
 
 /// How the call ended (or that it has not).

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_postcall.sql")),
     (3, include_str!("../../migrations/0003_call_control.sql")),
+    (4, include_str!("../../migrations/0004_verifications.sql")),
 ];
 
 /// Lock key that serialises concurrent migrators.

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use dialog::payer_call::{PayerCall, Progress};
 use dialog::{Action, Catalog, Dialog, DialogConfig, Event};
 use media::playout::Interrupted;
 
@@ -20,9 +21,17 @@ struct BotLine {
     synthesized: bool,
 }
 
+/// Who the bot is talking with.
+enum Conversation {
+    /// A patient calling in.
+    Patient(Box<Dialog>),
+    /// A payer's line, on an outbound verification (its job id).
+    Payer(i64, Box<PayerCall>),
+}
+
 /// The agent half of a call.
 pub struct AgentCall {
-    dialog: Dialog,
+    dialog: Conversation,
     lines: Vec<BotLine>,
     closing: Option<EndReason>,
     /// When the caller's last turn ended (speech end), waiting for the reply.
@@ -35,7 +44,7 @@ impl AgentCall {
     /// A dialog over `catalog`.
     pub fn new(catalog: Arc<Catalog>, now: Instant) -> Self {
         Self {
-            dialog: Dialog::new(DialogConfig::default(), catalog, now),
+            dialog: Conversation::Patient(Box::new(Dialog::new(DialogConfig::default(), catalog, now))),
             lines: Vec::new(),
             closing: None,
             turn_end: None,
@@ -43,51 +52,115 @@ impl AgentCall {
         }
     }
 
+    /// An outbound verification call (job `id`) with `call`'s conversation.
+    pub fn payer(id: i64, call: PayerCall) -> Self {
+        Self {
+            dialog: Conversation::Payer(id, Box::new(call)),
+            lines: Vec::new(),
+            closing: None,
+            turn_end: None,
+            transfer: None,
+        }
+    }
+
+    /// The verification job and its conversation, on a payer call.
+    pub fn into_payer(self) -> Option<(i64, PayerCall)> {
+        match self.dialog {
+            Conversation::Payer(id, c) => Some((id, *c)),
+            Conversation::Patient(_) => None,
+        }
+    }
+
+    /// The verification job, on a payer call.
+    pub fn payer_job(&self) -> Option<i64> {
+        match &self.dialog {
+            Conversation::Payer(id, _) => Some(*id),
+            Conversation::Patient(_) => None,
+        }
+    }
+
+    /// A payer call's progress, when it changed.
+    pub fn take_payer_progress(&mut self) -> Option<(i64, Progress)> {
+        match &mut self.dialog {
+            Conversation::Payer(id, c) => c.take_progress().map(|p| (*id, p)),
+            Conversation::Patient(_) => None,
+        }
+    }
+
     /// Feeds one event.
     pub fn handle(&mut self, ev: Event, now: Instant) {
-        self.dialog.handle(ev, now);
+        match &mut self.dialog {
+            Conversation::Patient(d) => d.handle(ev, now),
+            Conversation::Payer(_, c) => c.handle(ev, now),
+        }
     }
 
     /// Runs the dialog's timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.dialog.handle_timeout(now);
+        match &mut self.dialog {
+            Conversation::Patient(d) => d.handle_timeout(now),
+            Conversation::Payer(_, c) => c.handle_timeout(now),
+        }
     }
 
     /// The dialog's next deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.dialog.poll_timeout()
+        match &self.dialog {
+            Conversation::Patient(d) => d.poll_timeout(),
+            Conversation::Payer(_, c) => c.poll_timeout(),
+        }
     }
 
     /// The dialog's next action.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.dialog.poll_action()
+        match &mut self.dialog {
+            Conversation::Patient(d) => d.poll_action(),
+            Conversation::Payer(_, c) => c.poll_action(),
+        }
     }
 
     /// What the recogniser should expect now (see [`Dialog::recognition_hint`]).
     pub fn recognition_hint(&self) -> Option<String> {
-        self.dialog.recognition_hint()
+        match &self.dialog {
+            Conversation::Patient(d) => d.recognition_hint(),
+            Conversation::Payer(..) => None,
+        }
     }
 
     /// Whether the bot is talking (a `Say` not yet finished or cut).
     pub fn is_bot_speaking(&self) -> bool {
-        self.dialog.is_bot_speaking()
+        match &self.dialog {
+            Conversation::Patient(d) => d.is_bot_speaking(),
+            Conversation::Payer(_, c) => c.is_bot_speaking(),
+        }
     }
 
     /// Whether caller speech over the bot awaits a barge-in decision.
     pub fn floor_contested(&self, now: std::time::Instant) -> bool {
-        self.dialog.floor_contested(now)
+        match &self.dialog {
+            Conversation::Patient(d) => d.floor_contested(now),
+            Conversation::Payer(..) => false,
+        }
     }
 
     /// Whether the words heard at a pause finish the caller's turn (see
     /// [`Dialog::turn_completeness`]).
     pub fn turn_completeness(&self, text: &str) -> dialog::Completeness {
-        self.dialog.turn_completeness(text)
+        match &self.dialog {
+            Conversation::Patient(d) => d.turn_completeness(text),
+            // Menus and reps pause mid-sentence: the usual hangover.
+            Conversation::Payer(..) => dialog::Completeness::Unsure,
+        }
     }
 
     /// Conversation outcome label for the call record.
     pub fn outcome(&self) -> &'static str {
         use dialog::CallOutcome::*;
-        match self.dialog.outcome() {
+        let d = match &self.dialog {
+            Conversation::Patient(d) => d,
+            Conversation::Payer(_, c) => return c.outcome().map_or("abandoned", |o| o.label()),
+        };
+        match d.outcome() {
             InProgress | Abandoned => "abandoned",
             Resolved => "resolved",
             Transferred => "transferred",
@@ -127,7 +200,7 @@ impl AgentCall {
         while i < self.lines.len() {
             if self.lines[i].synthesized {
                 let l = self.lines.remove(i);
-                self.dialog.handle(Event::BotFinished(l.id), now);
+                self.handle(Event::BotFinished(l.id), now);
                 done.push(Utterance {
                     speaker: Speaker::Bot,
                     text: l.text,
@@ -148,7 +221,7 @@ impl AgentCall {
         for l in std::mem::take(&mut self.lines) {
             let c = cut.iter().find(|c| c.utterance.0 == l.id);
             let (heard, total) = c.map_or((0, 0), |c| (c.heard_ms as u64, c.total_ms as u64));
-            self.dialog.handle(
+            self.handle(
                 Event::BotInterrupted {
                     id: l.id,
                     heard_ms: heard,
@@ -229,7 +302,7 @@ impl AgentCall {
         self.transfer = Some(crate::control::TransferOrder {
             tier,
             reason,
-            handoff: self.dialog.handoff().cloned(),
+            handoff: self.handoff().cloned(),
         });
         self.close_after_playback(EndReason::Transferred);
     }
@@ -241,17 +314,32 @@ impl AgentCall {
 
     /// What staff would be told about the call now, for `reason`.
     pub fn context(&self, reason: &'static str) -> dialog::Handoff {
-        self.dialog.context(reason)
+        match &self.dialog {
+            Conversation::Patient(d) => d.context(reason),
+            Conversation::Payer(..) => dialog::Handoff {
+                reason,
+                verified: false,
+                intent: None,
+                medication: None,
+                patient_id: None,
+            },
+        }
     }
 
     /// What staff are told, once the call was handed to them.
     pub fn handoff(&self) -> Option<&dialog::Handoff> {
-        self.dialog.handoff()
+        match &self.dialog {
+            Conversation::Patient(d) => d.handoff(),
+            Conversation::Payer(..) => None,
+        }
     }
 
     /// Whether the dialog verified the caller.
     pub fn is_verified(&self) -> bool {
-        self.dialog.is_verified()
+        match &self.dialog {
+            Conversation::Patient(d) => d.is_verified(),
+            Conversation::Payer(..) => false,
+        }
     }
 }
 

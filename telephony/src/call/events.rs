@@ -136,6 +136,11 @@ pub enum Output {
     Transfer(crate::control::TransferOrder),
     /// Create this staff task (a promised callback or follow-up).
     Task(crate::control::TaskOrder),
+    /// Key these digits into the call (a payer's phone menu): a call update
+    /// plays them and connects a new stream to the same conversation.
+    SendDigits(String),
+    /// Verification job `.0` moved on (its phase, answers or outcome).
+    PayerProgress(i64, dialog::payer_call::Progress),
     /// Append this block of the call's recording (interleaved stereo PCM16,
     /// caller left, bot right; about a second); `last` closes the recording.
     Record {

@@ -34,6 +34,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     if let Some(agent) = app.agent.as_ref() {
         session = session.with_catalog(agent.catalog.clone());
     }
+    if let Some(outbound) = app.outbound.as_ref() {
+        session = session.with_outbound(outbound.clone());
+    }
     // With Twilio's auth token configured, only a stream started by our own
     // signed voice webhook (its one-time token) is served.
     if app.config.twilio_auth_token.is_some() {
@@ -43,7 +46,13 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 .custom_parameters
                 .get(crate::control::tokens::TOKEN_PARAMETER)
                 .map_or("", String::as_str);
-            control.tokens.redeem(token, &start.call_sid, Instant::now())
+            // A verification call's token was issued for its job (the call
+            // had no SID yet when its TwiML was written).
+            let key = match start.custom_parameters.get(crate::outbound::JOB_PARAMETER) {
+                Some(job) => format!("{}:{job}", crate::outbound::JOB_PARAMETER),
+                None => start.call_sid.clone(),
+            };
+            control.tokens.redeem(token, &key, Instant::now())
         }));
     }
     let mut caller_from: Option<String> = None;
@@ -51,6 +60,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut call_id: Option<String> = None;
     let mut recorder: Option<recording::Recorder> = None;
     let mut shutdown_seen = false;
+    let mut payer_writer: Option<crate::outbound::progress::ProgressWriter> = None;
     'call: loop {
         while let Some(out) = session.poll_output() {
             match out {
@@ -93,6 +103,28 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                         queue_task(&app, sid, caller_from.as_deref(), &order);
                     }
                 }
+                Output::SendDigits(digits) => {
+                    if let (Some(sid), Some(job)) = (call_id.clone(), session.payer_job()) {
+                        let app = app.clone();
+                        tokio::spawn(async move {
+                            crate::outbound::dialer::send_digits(&app, &sid, job, &digits).await;
+                        });
+                    }
+                }
+                Output::PayerProgress(job, progress) => {
+                    if let (Some(sid), Some(agent), Some(outbound)) =
+                        (call_id.as_deref(), app.agent.as_ref(), app.outbound.as_ref())
+                    {
+                        let writer = payer_writer.get_or_insert_with(|| {
+                            crate::outbound::progress::ProgressWriter::spawn(
+                                agent.functions.pool().clone(),
+                                sid.to_owned(),
+                                outbound.cfg.backoff,
+                            )
+                        });
+                        writer.send(job, crate::outbound::progress::Note::Progress(progress));
+                    }
+                }
             }
         }
         if session.is_ended() {
@@ -124,6 +156,18 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let _ = tx.close().await;
     if let Some(r) = recorder.take() {
         r.close().await;
+    }
+    // A verification call's conversation: kept for the call's next stream
+    // (digits are being played), or its job settled if the call dropped.
+    if let (Some((job, conversation)), Some(outbound)) = (session.take_payer_call(), app.outbound.as_ref()) {
+        if conversation.awaits_stream() {
+            outbound.park(job, conversation);
+        } else if conversation.outcome().is_none()
+            && let Some(writer) = payer_writer.as_ref()
+        {
+            // (The writer exists: a conversation reports its start.)
+            writer.send(job, crate::outbound::progress::Note::Dropped);
+        }
     }
 }
 

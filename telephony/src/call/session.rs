@@ -63,6 +63,7 @@ pub struct CallSession {
     closed_tiers: Vec<dialog::Tier>,
     silero: Option<Arc<SileroModel>>,
     catalog: Option<Arc<dialog::Catalog>>,
+    outbound: Option<Arc<crate::outbound::Outbound>>,
     codec: InboundCodec,
     live: Option<Live>,
     bucket: Bucket,
@@ -86,6 +87,7 @@ impl CallSession {
             closed_tiers: Vec::new(),
             silero,
             catalog: None,
+            outbound: None,
             codec: InboundCodec::new(cfg.limits),
             bucket: Bucket::full(p.messages_per_sec as f64, p.burst as f64, now),
             cfg,
@@ -103,6 +105,24 @@ impl CallSession {
     pub fn with_catalog(mut self, catalog: Arc<dialog::Catalog>) -> Self {
         self.catalog = Some(catalog);
         self
+    }
+
+    /// Outbound verification calls: a stream whose `start` names a job
+    /// (`<Parameter name="verification">`) talks with that job's payer line.
+    pub fn with_outbound(mut self, outbound: Arc<crate::outbound::Outbound>) -> Self {
+        self.outbound = Some(outbound);
+        self
+    }
+
+    /// The verification job this stream's conversation is about, if any.
+    pub fn payer_job(&self) -> Option<i64> {
+        self.live.as_ref()?.agent.as_ref()?.payer_job()
+    }
+
+    /// The payer call's job and conversation, once the stream is over (to
+    /// park it for the call's next stream, or to settle the job).
+    pub fn take_payer_call(&mut self) -> Option<(i64, dialog::payer_call::PayerCall)> {
+        self.live.as_mut()?.agent.take()?.into_payer()
     }
 
     /// Refuses streams whose `start` fails `check`, before any audio.
@@ -267,8 +287,38 @@ impl CallSession {
                     bot_pcm: Vec::with_capacity(480),
                 });
                 let caller = start.custom_parameters.get("From").cloned();
+                let job = start
+                    .custom_parameters
+                    .get(crate::outbound::JOB_PARAMETER)
+                    .and_then(|v| v.parse::<i64>().ok());
                 self.out.push_back(Output::Event(CallEvent::Started(start)));
-                if mode == CallMode::Agent {
+                if let (CallMode::Agent, Some(job)) = (mode, job) {
+                    let parked = self.outbound.as_ref().and_then(|o| o.take(job));
+                    match (self.silero.clone().map(SpeechPath::new), parked) {
+                        (Some(Ok(sp)), Some(mut parked)) => {
+                            // After digits the conversation goes on; else it begins.
+                            let resumed = parked.awaits_stream();
+                            if resumed {
+                                parked.stream_resumed(now);
+                            }
+                            let mut agent = AgentCall::payer(job, parked);
+                            if !resumed {
+                                agent.handle(dialog::Event::Started { caller_phone: None }, now);
+                            }
+                            if let Some(live) = self.live.as_mut() {
+                                live.speech = Some(sp);
+                                live.agent = Some(agent);
+                                agent_io::pump(live, &mut self.out, now);
+                            }
+                        }
+                        (Some(Err(e)), _) => tracing::error!(error = %e, "speech path unavailable"),
+                        (_, None) => {
+                            tracing::warn!(job, "media stream names a verification this server is not calling");
+                            self.end(EndReason::Unauthorized, 1008, "no such verification call");
+                        }
+                        (None, _) => tracing::error!("agent mode without loaded models"),
+                    }
+                } else if mode == CallMode::Agent {
                     match (self.silero.clone().map(SpeechPath::new), self.catalog.clone()) {
                         (Some(Ok(sp)), Some(catalog)) => {
                             let mut agent = AgentCall::new(catalog, now);

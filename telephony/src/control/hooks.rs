@@ -200,6 +200,7 @@ pub(crate) async fn status(State(s): State<Arc<AppState>>, uri: Uri, headers: He
         return (StatusCode::BAD_REQUEST, "unknown CallStatus\n").into_response();
     }
     counter!(m::STATUS_CALLBACKS, "status" => status.to_owned()).increment(1);
+    crate::outbound::dialer::on_status(&s, sid, status).await;
     let Some(pool) = s.agent.as_ref().map(|a| a.functions.pool().clone()) else {
         return StatusCode::NO_CONTENT.into_response();
     };

@@ -158,7 +158,11 @@ pub(super) fn pump(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
                 }));
             }
             Action::Hangup => agent.close_after_playback(super::EndReason::Completed),
+            Action::SendDigits(digits) => out.push_back(Output::SendDigits(digits)),
         }
+    }
+    if let Some((id, progress)) = agent.take_payer_progress() {
+        out.push_back(Output::PayerProgress(id, progress));
     }
 }
 
