@@ -217,6 +217,11 @@ impl CallRun {
                 for _ in 0..loops {
                     let d = if let Some(d) = &digits {
                         self.report.digits_played.push(d.clone());
+                        if let Some(r) = &self.opts.responder
+                            && let Ok(mut r) = r.lock()
+                        {
+                            r.digits(d);
+                        }
                         d.chars()
                             .map(|c| if c.eq_ignore_ascii_case(&'w') { 500 } else { 100 })
                             .sum::<u64>()

@@ -57,7 +57,31 @@ pub enum Step {
     Dtmf(char),
     /// Stay on the line (silence) this long.
     Pause(Duration),
+    /// Hang up (send `stop`; the call ends).
+    HangUp,
 }
+
+/// A party that answers what it hears instead of following a fixed script
+/// (a payer's phone line): asked for steps when a stream connects, when
+/// the bot finishes a turn, and while the line is quiet; told the keys
+/// played on the call. Its state lives across the call's streams.
+pub trait Responder: Send + std::fmt::Debug {
+    /// A stream connected: what to do first.
+    fn connected(&mut self) -> Vec<Step>;
+    /// Keys played on the call (`<Play digits>`; `w` is a pause).
+    fn digits(&mut self, digits: &str);
+    /// The bot spoke and has been quiet for a while: its audio (8 kHz PCM).
+    /// Runs on a blocking thread (it may transcribe).
+    fn bot_turn(&mut self, pcm: &[i16]) -> Vec<Step>;
+    /// Nothing has happened on the line for `quiet`.
+    fn idle(&mut self, quiet: Duration) -> Vec<Step>;
+}
+
+/// A responder shared by the streams of one call.
+pub type SharedResponder = std::sync::Arc<std::sync::Mutex<dyn Responder>>;
+
+/// Quiet after the bot's speech that ends its turn, for a [`Responder`].
+const BOT_TURN_QUIET: Duration = Duration::from_millis(700);
 
 /// How a call is placed beyond its script (the load generator's knobs).
 #[derive(Debug, Clone)]
@@ -79,6 +103,8 @@ pub struct CallOptions {
     pub stop: Option<CancellationToken>,
     /// The account SID in `start` and `stop` (`ACsimulated` when unset).
     pub account_sid: Option<String>,
+    /// Who answers on the call's streams instead of (after) the script.
+    pub responder: Option<SharedResponder>,
 }
 
 impl Default for CallOptions {
@@ -91,6 +117,7 @@ impl Default for CallOptions {
             headers: Vec::new(),
             stop: None,
             account_sid: None,
+            responder: None,
         }
     }
 }
@@ -169,6 +196,16 @@ pub async fn run_with(
     let mut report = CallReport::default();
     let again = opts.repeat.then(|| script.clone());
     let mut steps: VecDeque<Step> = script.into();
+    let responder = opts.responder.clone();
+    if let Some(r) = &responder
+        && let Ok(mut r) = r.lock()
+    {
+        steps.extend(r.connected());
+    }
+    // The bot's current turn (for the responder), and its transcription under way.
+    let mut bot_turn_pcm: Vec<i16> = Vec::new();
+    let mut answering: Option<tokio::task::JoinHandle<Vec<Step>>> = None;
+    let mut line_quiet_since = Instant::now();
     let mut seq: u64 = 2;
     let mut chunk: u64 = 0;
     // Bot audio received and not yet played, with its marks.
@@ -271,6 +308,34 @@ pub async fn run_with(
             bot_quiet_since.get_or_insert(now);
             bot_talk_since = None;
         }
+        if let Some(r) = &responder {
+            if n > 0 {
+                bot_turn_pcm.extend(bot_frame[..n].iter().map(|&b| media::mulaw::decode(b)));
+                line_quiet_since = now;
+            }
+            if answering.is_none()
+                && !bot_turn_pcm.is_empty()
+                && bot_quiet_since.is_some_and(|t| now - t >= BOT_TURN_QUIET)
+            {
+                let (r, pcm) = (r.clone(), std::mem::take(&mut bot_turn_pcm));
+                answering = Some(tokio::task::spawn_blocking(move || {
+                    r.lock().map(|mut r| r.bot_turn(&pcm)).unwrap_or_default()
+                }));
+            }
+            if answering.as_ref().is_some_and(|h| h.is_finished())
+                && let Some(h) = answering.take()
+            {
+                steps.extend(h.await.unwrap_or_default());
+                line_quiet_since = now;
+            }
+            if steps.is_empty() && speaking.is_none() && answering.is_none() && bot_turn_pcm.is_empty() {
+                let more = r.lock().map(|mut r| r.idle(now - line_quiet_since)).unwrap_or_default();
+                if !more.is_empty() {
+                    line_quiet_since = now;
+                }
+                steps.extend(more);
+            }
+        }
         // Marks are positions in the received stream; everything received
         // and no longer queued has played.
         while marks.front().is_some_and(|m| m.at <= received - playback.len()) {
@@ -292,7 +357,12 @@ pub async fn run_with(
                 steps = script.clone().into();
             }
             match steps.front() {
+                None if responder.is_some() => {}
                 None => break,
+                Some(Step::HangUp) => {
+                    report.hung_up = true;
+                    break;
+                }
                 Some(Step::WaitForBot { quiet, limit }) => {
                     if bot_spoke && bot_quiet_since.is_some_and(|t| now - t >= *quiet) {
                         steps.pop_front();
@@ -351,6 +421,7 @@ pub async fn run_with(
             if *pos >= audio.len() {
                 speaking = None;
                 step_started = now;
+                line_quiet_since = now;
             }
         }
         if opts.record_audio {

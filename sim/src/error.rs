@@ -15,6 +15,9 @@ pub enum SimError {
         /// Why it was refused.
         reason: String,
     },
+    /// A payer line script could not be read or is inconsistent.
+    #[error("payer line script: {0}")]
+    Script(String),
     /// flite could not be run or gave unusable audio.
     #[error("voice: {0}")]
     Voice(String),

@@ -10,6 +10,7 @@
 //! and requests the server's webhooks at the URLs it is given.
 
 pub mod caller;
+pub mod payer_line;
 pub mod twiml;
 pub mod voice;
 

@@ -33,6 +33,16 @@ pub(crate) async fn run(
     set(&shared, &mut hook, "ringing");
     let to = shared.call(&sid).map(|r| r.to).unwrap_or_default();
     let party = shared.parties.lock().ok().and_then(|p| p.get(&to).cloned());
+    if party.as_ref().is_some_and(|p| p.busy) {
+        set(&shared, &mut hook, "busy");
+        let report = SimCallReport {
+            call_sid: sid.clone(),
+            status: "busy".into(),
+            ..SimCallReport::default()
+        };
+        shared.finish(report.clone());
+        return report;
+    }
     let picks_up = party.as_ref().filter(|p| p.answers && p.ring_time < timeout);
     let ring = picks_up.map_or(timeout, |p| p.ring_time);
     let deadline = tokio::time::Instant::now() + ring;
@@ -58,7 +68,10 @@ pub(crate) async fn run(
     }
     set(&shared, &mut hook, "in-progress");
     let script = picks_up.map(|p| p.script.clone()).unwrap_or_default();
-    let opts = CallOptions::default();
+    let opts = CallOptions {
+        responder: picks_up.and_then(|p| p.responder.as_ref()).map(|make| make()),
+        ..CallOptions::default()
+    };
     CallRun::new(shared.clone(), &sid, script, opts, hook)
         .run(source, "in-progress", &mut ctl)
         .await

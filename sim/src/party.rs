@@ -39,11 +39,18 @@ impl StaffParty {
     }
 }
 
+/// Makes the responder of one call (a fresh state per call).
+pub type ResponderFactory = std::sync::Arc<dyn Fn() -> crate::caller::SharedResponder + Send + Sync>;
+
 /// The far end of a call placed with `POST …/Calls.json`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Party {
     /// Whether it picks up.
     pub answers: bool,
+    /// Whether the line is busy (the call ends `busy` at once).
+    pub busy: bool,
+    /// Who answers on the streams instead of (after) `script`.
+    pub responder: Option<ResponderFactory>,
     /// How long it rings before picking up.
     pub ring_time: Duration,
     /// What it does on the call's media streams, like an inbound caller.
@@ -55,8 +62,30 @@ impl Party {
     pub fn answering(ring_time: Duration, script: Vec<Step>) -> Self {
         Self {
             answers: true,
+            busy: false,
+            responder: None,
             ring_time,
             script,
+        }
+    }
+
+    /// A party that picks up after `ring_time` and answers with a fresh
+    /// responder from `make` on each call (a payer line).
+    pub fn responding(ring_time: Duration, make: ResponderFactory) -> Self {
+        Self {
+            answers: true,
+            busy: false,
+            responder: Some(make),
+            ring_time,
+            script: Vec::new(),
+        }
+    }
+
+    /// A line that is busy.
+    pub fn busy() -> Self {
+        Self {
+            busy: true,
+            ..Self::unanswered()
         }
     }
 
@@ -64,8 +93,21 @@ impl Party {
     pub fn unanswered() -> Self {
         Self {
             answers: false,
+            busy: false,
+            responder: None,
             ring_time: Duration::ZERO,
             script: Vec::new(),
         }
+    }
+}
+
+impl std::fmt::Debug for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Party")
+            .field("answers", &self.answers)
+            .field("busy", &self.busy)
+            .field("ring_time", &self.ring_time)
+            .field("responder", &self.responder.is_some())
+            .finish_non_exhaustive()
     }
 }

@@ -58,6 +58,8 @@ pub struct AppState {
     pub control: Arc<crate::control::CallControl>,
     /// Outbound verification calls (`None`: not configured).
     pub outbound: Option<Arc<crate::outbound::Outbound>>,
+    /// The address the server is listening on, once it is.
+    pub bound: std::sync::OnceLock<std::net::SocketAddr>,
     draining: AtomicBool,
 }
 
@@ -99,6 +101,7 @@ impl AppState {
         Arc::new(Self {
             control,
             outbound,
+            bound: std::sync::OnceLock::new(),
             speech,
             agent,
             monitor: tokio::sync::broadcast::channel(1024).0,
@@ -157,6 +160,9 @@ pub async fn serve(
             }
         })
     };
+    if let Ok(a) = listener.local_addr() {
+        let _ = state.bound.set(a);
+    }
     let dialer = tokio::spawn(crate::outbound::dialer::run(state.clone()));
     let drain_state = state.clone();
     let app = router(state.clone());

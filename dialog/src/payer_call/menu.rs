@@ -69,6 +69,25 @@ fn sentence_options(text: &str) -> Vec<MenuOption> {
     while i < w.len() {
         let is_press = matches!(w[i].as_str(), "press" | "dial" | "select" | "enter");
         let key = w.get(i + 1).and_then(|k| key_word(k));
+        if is_press && key.is_none() && w[i] == "press" {
+            // "For pharmacy benefits, press [lost]": the key was not heard;
+            // the option's words can still be said to a menu that listens.
+            let about = w[last_end..i]
+                .iter()
+                .rposition(|x| matches!(x.as_str(), "for" | "to" | "if"))
+                .map(|p| last_end + p)
+                .filter(|p| i - p <= 10 && i > p + 1)
+                .map(|p| w[p + 1..i].join(" "));
+            if let Some(about) = about {
+                out.push(MenuOption {
+                    choice: Choice::Say(about.clone()),
+                    about,
+                });
+            }
+            last_end = i + 1;
+            i += 1;
+            continue;
+        }
         let (Some(key), true) = (key, is_press) else {
             i += 1;
             continue;
@@ -290,5 +309,8 @@ mod tests {
         );
         assert_eq!(entry_requested("For claims, press 1."), None);
         assert!(person(&options("For anything else, press 0 to speak with an agent.")).is_some());
+        // The key was lost by the recogniser: the words are said instead.
+        let o = options("For claims status, press one for pharmacy benefits, press for all other questions, press zero.");
+        assert_eq!(best(&o).map(|o| &o.choice), Some(&Choice::Say("pharmacy benefits".into())));
     }
 }

@@ -302,6 +302,22 @@ impl PayerCall {
         self.awaiting_stream
     }
 
+    /// Text the recogniser should expect now: menu phrasing in the phone
+    /// menu (so that keys come out as digits), benefits words with the rep.
+    pub fn recognition_hint(&self) -> Option<String> {
+        Some(match self.phase {
+            Phase::Ivr | Phase::Hold => {
+                "For claims, press 1. For pharmacy benefits, press 2. Please enter the NPI, followed by the pound sign."
+                    .into()
+            }
+            Phase::WithRep => format!(
+                "Deductible, out of pocket, coinsurance, copay, prior authorization, step therapy, reference number, {}.",
+                self.brief.medication
+            ),
+            Phase::Done => return None,
+        })
+    }
+
     /// Whether a `Say` is still playing.
     pub fn is_bot_speaking(&self) -> bool {
         !self.playing.is_empty()
@@ -387,6 +403,11 @@ impl PayerCall {
         if self.phase == Phase::Done || self.awaiting_stream {
             return;
         }
+        if self.act_at.is_some_and(|t| t <= now) && self.far_talking {
+            // More words are coming (the recogniser answered after the next
+            // segment began): decide once they are in.
+            self.act_at = Some(now + self.settle());
+        }
         if self.act_at.is_some_and(|t| t <= now) {
             self.act_at = None;
             let words = std::mem::take(&mut self.pending).join(" ");
@@ -415,7 +436,11 @@ impl PayerCall {
                     self.enter_hold();
                     return;
                 }
-                if self.phase == Phase::Hold || sounds_like_a_person(text) {
+                // On hold, music can come out of the recogniser as a word or
+                // two: a person says more, or greets.
+                let person = sounds_like_a_person(text)
+                    || (self.phase == Phase::Hold && reply::tokens(text).len() >= 4);
+                if person {
                     self.enter_rep(text);
                     return;
                 }
@@ -445,6 +470,14 @@ impl PayerCall {
                 self.act_at = Some(self.now + self.cfg.rep_settle);
             }
             Phase::Done => {}
+        }
+    }
+
+    fn settle(&self) -> Duration {
+        if self.phase == Phase::WithRep {
+            self.cfg.rep_settle
+        } else {
+            self.cfg.menu_settle
         }
     }
 
@@ -816,8 +849,9 @@ impl PayerCall {
             }
             Question::CostShare => {
                 let pct = reply::coinsurance(t);
+                // A copay of hundreds is more likely a misheard "eighty twenty".
                 let copay = if pct.is_none() {
-                    reply::amounts(t).first().copied()
+                    reply::amounts(t).first().copied().filter(|a| *a <= 500.0)
                 } else {
                     None
                 };
@@ -1196,6 +1230,7 @@ fn identifiers_requested(text: &str) -> Vec<Identifier> {
             " d o b ",
             " birth date",
             " birthdate",
+            " of birth",
         ],
         Identifier::DateOfBirth,
     );
@@ -1208,6 +1243,8 @@ fn identifiers_requested(text: &str) -> Vec<Identifier> {
             " member number",
             " policy number",
             " i d number",
+            " a member ",
+            " the member ",
         ],
         Identifier::MemberId,
     );

@@ -322,7 +322,7 @@ pub fn reference(text: &str) -> Option<String> {
         .map(|i| i + 1)?;
     let mut out = String::new();
     let mut started = false;
-    for x in &w[start..] {
+    for (k, x) in w.iter().enumerate().skip(start) {
         if !started
             && matches!(
                 x.as_str(),
@@ -347,6 +347,13 @@ pub fn reference(text: &str) -> Option<String> {
             if x.chars().all(|c| c.is_ascii_alphanumeric()) && x.chars().any(|c| c.is_ascii_digit()) {
                 Some(x.to_uppercase())
             } else if x.len() == 1 && x.chars().all(|c| c.is_ascii_alphabetic()) {
+                Some(x.to_uppercase())
+            } else if x.len() <= 3
+                && x.chars().all(|c| c.is_ascii_alphabetic())
+                && !matches!(x.as_str(), "and" | "the" | "for" | "you" | "its" | "it" | "is" | "an" | "oh")
+                && w.get(k + 1).is_some_and(|n| n.chars().any(|c| c.is_ascii_digit()))
+            {
+                // "REF 44719": a short run of letters written as a word.
                 Some(x.to_uppercase())
             } else if let Some((_, c)) = NATO.iter().find(|(n, _)| n == x) {
                 Some(c.to_string())
@@ -480,6 +487,10 @@ mod tests {
     fn references_names_and_plan_types() {
         assert_eq!(
             reference("Your reference number is R E F 4 4 7 1 9.").as_deref(),
+            Some("REF44719")
+        );
+        assert_eq!(
+            reference("Your reference number is REF 44719.").as_deref(),
             Some("REF44719")
         );
         assert_eq!(

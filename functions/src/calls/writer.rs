@@ -79,17 +79,16 @@ impl Writer {
                         self.failed(&e);
                     }
                 }
-                self.drafts.insert(
-                    call_sid,
-                    Draft {
-                        from,
-                        to,
-                        started_at: Utc::now(),
-                        utterances: Vec::new(),
-                        tasks: Vec::new(),
-                        events: Vec::new(),
-                    },
-                );
+                // A call's next stream (after keys were played on it) goes
+                // on with the same record.
+                self.drafts.entry(call_sid).or_insert_with(|| Draft {
+                    from,
+                    to,
+                    started_at: Utc::now(),
+                    utterances: Vec::new(),
+                    tasks: Vec::new(),
+                    events: Vec::new(),
+                });
             }
             CallRecord::Utterance { call_sid, utterance } => {
                 let Some(draft) = self.drafts.get_mut(&call_sid) else {

@@ -71,6 +71,11 @@ impl AgentCall {
         }
     }
 
+    /// Whether this is a payer call waiting for its next stream.
+    pub fn awaits_stream(&self) -> bool {
+        matches!(&self.dialog, Conversation::Payer(_, c) if c.awaits_stream())
+    }
+
     /// The verification job, on a payer call.
     pub fn payer_job(&self) -> Option<i64> {
         match &self.dialog {
@@ -123,7 +128,7 @@ impl AgentCall {
     pub fn recognition_hint(&self) -> Option<String> {
         match &self.dialog {
             Conversation::Patient(d) => d.recognition_hint(),
-            Conversation::Payer(..) => None,
+            Conversation::Payer(_, c) => c.recognition_hint(),
         }
     }
 

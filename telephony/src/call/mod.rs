@@ -450,7 +450,8 @@ fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session
         CallEvent::Ended(reason) => {
             if let Some(id) = call_id.take() {
                 let outcome = session.agent_outcome();
-                if let Some(agent) = app.agent.as_ref() {
+                let goes_on = session.continues_in_next_stream();
+                if let Some(agent) = app.agent.as_ref().filter(|_| !goes_on) {
                     agent.log.record(CallRecord::Ended {
                         call_sid: id.clone(),
                         end_reason: reason.label().to_owned(),

@@ -114,6 +114,15 @@ impl CallSession {
         self
     }
 
+    /// Whether the stream ends only for the call to carry on in a new one
+    /// (a payer call keyed digits): the call record stays open.
+    pub fn continues_in_next_stream(&self) -> bool {
+        self.live
+            .as_ref()
+            .and_then(|l| l.agent.as_ref())
+            .is_some_and(AgentCall::awaits_stream)
+    }
+
     /// The verification job this stream's conversation is about, if any.
     pub fn payer_job(&self) -> Option<i64> {
         self.live.as_ref()?.agent.as_ref()?.payer_job()

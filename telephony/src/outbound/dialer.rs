@@ -17,10 +17,11 @@ use crate::twilio::rest::{CallUpdate, NewCall};
 
 /// The base URL the payer's call reaches this server at.
 pub fn public_base(app: &AppState) -> String {
-    app.config.public_url.as_deref().map_or_else(
-        || format!("http://{}", app.config.listen),
-        |u| u.trim_end_matches('/').to_owned(),
-    )
+    let addr = app.bound.get().copied().unwrap_or(app.config.listen);
+    app.config
+        .public_url
+        .as_deref()
+        .map_or_else(|| format!("http://{addr}"), |u| u.trim_end_matches('/').to_owned())
 }
 
 /// Runs until the server hangs up its calls.

@@ -1,0 +1,517 @@
+//! A payer's provider line, driven by a script file: phone menus answered
+//! by keys (played on the call with `<Play digits>`) or by speech, entries
+//! collected digit by digit and checked, hold with music, silence and
+//! announcements, and a representative who answers what the bot asks.
+//!
+//! The line hears the bot through [`Ears`] (a speech recogniser the test
+//! supplies) and speaks with flite. Its state lives across the call's media
+//! streams: keys end one stream and the next one carries on where the menu
+//! went.
+//!
+//! # Script format (TOML)
+//! ```toml
+//! name = "Acme Health provider services"
+//! voice = "slt"            # flite voice of the recordings
+//! rep_voice = "awb"        # flite voice of the representative
+//! start = "main"           # the first node
+//! menu_timeout_s = 6.0     # quiet after a prompt before it is repeated
+//! menu_repeats = 3         # repeats before the line says goodbye and hangs up
+//!
+//! [[menu]]                 # a menu: keys and spoken words lead to nodes
+//! id = "main"
+//! prompt = "For claims, press 1. For pharmacy benefits, press 2."
+//! keys = { "1" = "claims", "2" = "npi" }
+//! speech = { "pharmacy" = "npi" }
+//!
+//! [[menu]]                 # an entry: `collect` digits then `#`
+//! id = "npi"
+//! prompt = "Please enter the provider's ten digit N P I, followed by the pound sign."
+//! collect = 10
+//! expect = "1234567893"    # optional: anything else is refused and asked again
+//! next = "hold"
+//!
+//! [[hold]]                 # music (seconds of tones), silence, announcements
+//! id = "hold"
+//! segments = [{ music = 4.0 }, { say = "Your call is important to us." }, { silence = 2.0 }]
+//! next = "rep"
+//!
+//! [rep]                    # the person: a greeting, then answers
+//! id = "rep"
+//! greeting = "Thank you for holding, this is Dana. Can I have the member ID?"
+//! after_identifiers = "Okay, I have her. What can I help you with?"
+//! fallback = "Sorry, could you repeat that?"
+//! [[rep.answer]]           # said when the bot's words contain any of `when`
+//! when = ["coverage", "active"]
+//! say = "Yes, it's active."
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::caller::{Responder, Step};
+use crate::error::SimError;
+
+/// A speech recogniser for what the bot says (8 kHz PCM in, words out).
+pub type Ears = Arc<dyn Fn(&[i16]) -> String + Send + Sync>;
+
+/// A payer line's script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayerScript {
+    /// Who answers.
+    pub name: String,
+    /// flite voice of the recordings.
+    #[serde(default = "default_voice")]
+    pub voice: String,
+    /// flite voice of the representative.
+    #[serde(default = "default_rep_voice")]
+    pub rep_voice: String,
+    /// The first node.
+    pub start: String,
+    /// Quiet after a prompt before it is repeated.
+    #[serde(default = "default_menu_timeout")]
+    pub menu_timeout_s: f64,
+    /// Repeats of a prompt before the line gives up.
+    #[serde(default = "default_menu_repeats")]
+    pub menu_repeats: u32,
+    /// Menus and entries.
+    #[serde(default)]
+    pub menu: Vec<Menu>,
+    /// Hold queues.
+    #[serde(default)]
+    pub hold: Vec<Hold>,
+    /// The representative.
+    pub rep: Option<Rep>,
+}
+
+fn default_voice() -> String {
+    "slt".into()
+}
+fn default_rep_voice() -> String {
+    "awb".into()
+}
+fn default_menu_timeout() -> f64 {
+    6.0
+}
+fn default_menu_repeats() -> u32 {
+    3
+}
+
+/// A menu or an entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Menu {
+    /// Node id.
+    pub id: String,
+    /// What the line says.
+    pub prompt: String,
+    /// Key → node.
+    #[serde(default)]
+    pub keys: HashMap<String, String>,
+    /// Spoken word → node.
+    #[serde(default)]
+    pub speech: HashMap<String, String>,
+    /// Digits to collect (an entry), ended by `#`.
+    pub collect: Option<usize>,
+    /// The entry that is accepted; others are refused.
+    pub expect: Option<String>,
+    /// Where an entry leads.
+    pub next: Option<String>,
+}
+
+/// One part of a hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Segment {
+    /// Seconds of music.
+    pub music: Option<f64>,
+    /// Seconds of silence.
+    pub silence: Option<f64>,
+    /// An announcement.
+    pub say: Option<String>,
+}
+
+/// A hold queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hold {
+    /// Node id.
+    pub id: String,
+    /// Played in order.
+    pub segments: Vec<Segment>,
+    /// Where the hold leads (usually the rep).
+    pub next: String,
+}
+
+/// The representative.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rep {
+    /// Node id.
+    pub id: String,
+    /// First words on picking up.
+    pub greeting: String,
+    /// Said after the bot's first reply (the identifiers).
+    pub after_identifiers: String,
+    /// Said when nothing matches.
+    #[serde(default = "default_fallback")]
+    pub fallback: String,
+    /// Answers, each used once.
+    #[serde(default)]
+    pub answer: Vec<Answer>,
+    /// Said when the bot says goodbye; then the rep hangs up.
+    #[serde(default = "default_bye")]
+    pub bye: String,
+}
+
+fn default_fallback() -> String {
+    "Sorry, could you repeat that?".into()
+}
+fn default_bye() -> String {
+    "You're welcome. Bye now.".into()
+}
+
+/// One answer of the rep.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// Said when the bot's words contain any of these (lower case).
+    pub when: Vec<String>,
+    /// What the rep says.
+    pub say: String,
+    /// Said first, before the answer ("Let me check, one moment."), with a
+    /// pause of `hold_s` after it.
+    pub hold_first: Option<String>,
+    /// The pause after `hold_first`.
+    #[serde(default)]
+    pub hold_s: f64,
+}
+
+impl PayerScript {
+    /// Reads a script file.
+    pub fn load(path: &std::path::Path) -> Result<Self, SimError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SimError::Script(format!("{}: {e}", path.display())))?;
+        Self::parse(&text)
+    }
+
+    /// Parses a script; every node a key, entry or hold leads to must exist.
+    pub fn parse(text: &str) -> Result<Self, SimError> {
+        let s: Self = toml::from_str(text).map_err(|e| SimError::Script(e.to_string()))?;
+        let ids: Vec<&str> = s
+            .menu
+            .iter()
+            .map(|m| m.id.as_str())
+            .chain(s.hold.iter().map(|h| h.id.as_str()))
+            .chain(s.rep.iter().map(|r| r.id.as_str()))
+            .collect();
+        let targets = s
+            .menu
+            .iter()
+            .flat_map(|m| m.keys.values().chain(m.speech.values()).chain(m.next.iter()))
+            .chain(s.hold.iter().map(|h| &h.next))
+            .chain(std::iter::once(&s.start));
+        for t in targets {
+            if !ids.contains(&t.as_str()) {
+                return Err(SimError::Script(format!("node {t:?} is named but not defined")));
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// What the line has done, for the test's report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineLog {
+    /// Nodes entered, in order.
+    pub nodes: Vec<String>,
+    /// Keys received (each `<Play digits>`).
+    pub keys: Vec<String>,
+    /// What the line heard the bot say.
+    pub heard: Vec<String>,
+    /// What the line said.
+    pub said: Vec<String>,
+}
+
+/// Where the line is.
+#[derive(Debug, Clone, PartialEq)]
+enum At {
+    Menu { id: String, repeats: u32 },
+    Hold { id: String },
+    Rep { identified: bool, used: Vec<bool>, done: bool },
+    Gone,
+}
+
+/// A payer line on one call.
+pub struct PayerLine {
+    script: Arc<PayerScript>,
+    ears: Ears,
+    at: At,
+    entered: String,
+    quiet: Duration,
+    log: Arc<std::sync::Mutex<LineLog>>,
+}
+
+impl PayerLine {
+    /// A line following `script`, hearing with `ears`; `log` collects what
+    /// happened.
+    pub fn new(script: Arc<PayerScript>, ears: Ears, log: Arc<std::sync::Mutex<LineLog>>) -> Self {
+        let start = script.start.clone();
+        let mut line = Self {
+            script,
+            ears,
+            at: At::Gone,
+            entered: String::new(),
+            quiet: Duration::ZERO,
+            log,
+        };
+        line.enter(&start);
+        line
+    }
+
+    fn note(&self, f: impl FnOnce(&mut LineLog)) {
+        if let Ok(mut l) = self.log.lock() {
+            f(&mut l);
+        }
+    }
+
+    fn enter(&mut self, id: &str) {
+        let id = id.to_owned();
+        self.note(|l| l.nodes.push(id.clone()));
+        self.entered.clear();
+        self.at = if self.script.menu.iter().any(|m| m.id == id) {
+            At::Menu { id, repeats: 0 }
+        } else if self.script.hold.iter().any(|h| h.id == id) {
+            At::Hold { id }
+        } else {
+            let n = self.script.rep.as_ref().map_or(0, |r| r.answer.len());
+            At::Rep {
+                identified: false,
+                used: vec![false; n],
+                done: false,
+            }
+        };
+    }
+
+    fn say(&self, text: &str, voice: &str) -> Step {
+        let t = text.to_owned();
+        self.note(|l| l.said.push(t));
+        let audio = crate::voice::speak_ulaw(text, voice).unwrap_or_else(|_| vec![0xFF; 8000]);
+        Step::Say {
+            text: text.to_owned(),
+            audio,
+        }
+    }
+
+    /// What the current node plays.
+    fn play(&mut self) -> Vec<Step> {
+        let script = self.script.clone();
+        match &self.at {
+            At::Menu { id, .. } => {
+                let m = script.menu.iter().find(|m| &m.id == id);
+                m.map(|m| vec![self.say(&m.prompt, &script.voice)]).unwrap_or_default()
+            }
+            At::Hold { id } => {
+                let Some(h) = script.hold.iter().find(|h| &h.id == id) else {
+                    return Vec::new();
+                };
+                let mut steps = Vec::new();
+                for s in &h.segments {
+                    if let Some(m) = s.music {
+                        steps.push(Step::Say {
+                            text: "(music)".into(),
+                            audio: music(m),
+                        });
+                    }
+                    if let Some(q) = s.silence {
+                        steps.push(Step::Pause(Duration::from_secs_f64(q)));
+                    }
+                    if let Some(t) = &s.say {
+                        steps.push(self.say(t, &script.voice));
+                    }
+                }
+                let next = h.next.clone();
+                self.enter(&next);
+                steps.extend(self.play());
+                steps
+            }
+            At::Rep { .. } => script
+                .rep
+                .as_ref()
+                .map(|r| vec![self.say(&r.greeting, &script.rep_voice)])
+                .unwrap_or_default(),
+            At::Gone => Vec::new(),
+        }
+    }
+
+    fn menu(&self) -> Option<&Menu> {
+        match &self.at {
+            At::Menu { id, .. } => self.script.menu.iter().find(|m| &m.id == id),
+            _ => None,
+        }
+    }
+}
+
+/// Hold music: a slow four-note tune of two-tone chords, at a phone level.
+fn music(secs: f64) -> Vec<u8> {
+    let n = (secs * 8000.0) as usize;
+    let notes = [(262.0, 330.0), (294.0, 370.0), (330.0, 415.0), (349.0, 440.0)];
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / 8000.0;
+            let (a, b) = notes[(t * 2.0) as usize % notes.len()];
+            let v = 0.18 * (2.0 * std::f64::consts::PI * a * t).sin() + 0.12 * (2.0 * std::f64::consts::PI * b * t).sin();
+            media::mulaw::encode((v * 32767.0) as i16)
+        })
+        .collect()
+}
+
+impl std::fmt::Debug for PayerLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayerLine")
+            .field("line", &self.script.name)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Responder for PayerLine {
+    fn connected(&mut self) -> Vec<Step> {
+        self.quiet = Duration::ZERO;
+        // After keys, the node they led to; a call's first stream, the start.
+        self.play()
+    }
+
+    fn digits(&mut self, digits: &str) {
+        let d = digits.to_owned();
+        self.note(|l| l.keys.push(d));
+        for c in digits.chars().filter(|c| *c != 'w' && *c != 'W') {
+            let Some(m) = self.menu().cloned() else {
+                return;
+            };
+            match m.collect {
+                Some(n) => {
+                    if c != '#' {
+                        self.entered.push(c);
+                    }
+                    if c == '#' || self.entered.len() > n + 2 {
+                        let ok = self.entered.len() == n && m.expect.as_ref().is_none_or(|e| *e == self.entered);
+                        self.entered.clear();
+                        if ok && let Some(next) = &m.next {
+                            self.enter(next);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(next) = m.keys.get(&c.to_string()) {
+                        self.enter(next);
+                    }
+                }
+            }
+        }
+    }
+
+    fn bot_turn(&mut self, pcm: &[i16]) -> Vec<Step> {
+        self.quiet = Duration::ZERO;
+        let heard = (self.ears)(pcm);
+        let h = heard.clone();
+        self.note(|l| l.heard.push(h));
+        let words = heard.to_lowercase();
+        let script = self.script.clone();
+        match self.at.clone() {
+            At::Menu { .. } => {
+                let Some(m) = self.menu().cloned() else {
+                    return Vec::new();
+                };
+                match m.speech.iter().find(|(w, _)| words.contains(w.as_str())) {
+                    Some((_, next)) => {
+                        let next = next.clone();
+                        self.enter(&next);
+                        self.play()
+                    }
+                    None => Vec::new(),
+                }
+            }
+            At::Rep { identified, mut used, done } => {
+                let Some(rep) = script.rep.as_ref() else {
+                    return Vec::new();
+                };
+                if done {
+                    return Vec::new();
+                }
+                // "Sure, I'll hold": nothing to answer.
+                if words.contains("hold") && words.split_whitespace().count() <= 5 {
+                    return Vec::new();
+                }
+                if words.contains("goodbye") || words.contains("good bye") {
+                    self.at = At::Rep {
+                        identified,
+                        used,
+                        done: true,
+                    };
+                    return vec![self.say(&rep.bye, &script.rep_voice), Step::Pause(Duration::from_millis(500)), Step::HangUp];
+                }
+                if !identified {
+                    self.at = At::Rep {
+                        identified: true,
+                        used,
+                        done,
+                    };
+                    return vec![self.say(&rep.after_identifiers, &script.rep_voice)];
+                }
+                let matching = |fresh: bool| {
+                    rep.answer
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, a)| used[*i] != fresh && a.when.iter().any(|w| words.contains(&w.to_lowercase())))
+                        .max_by_key(|(_, a)| a.when.iter().filter(|w| words.contains(&w.to_lowercase())).count())
+                        .map(|(i, _)| i)
+                };
+                // A question not answered yet, else one asked again.
+                let pick = matching(true).or_else(|| matching(false));
+                let steps = match pick {
+                    Some(i) => {
+                        let first_time = !used[i];
+                        used[i] = true;
+                        let a = &rep.answer[i];
+                        let mut steps = Vec::new();
+                        if first_time && let Some(h) = &a.hold_first {
+                            steps.push(self.say(h, &script.rep_voice));
+                            steps.push(Step::Pause(Duration::from_secs_f64(a.hold_s)));
+                        }
+                        steps.push(self.say(&a.say, &script.rep_voice));
+                        steps
+                    }
+                    None => vec![self.say(&rep.fallback, &script.rep_voice)],
+                };
+                self.at = At::Rep { identified, used, done };
+                steps
+            }
+            At::Hold { .. } | At::Gone => Vec::new(),
+        }
+    }
+
+    fn idle(&mut self, quiet: Duration) -> Vec<Step> {
+        self.quiet = quiet;
+        let timeout = Duration::from_secs_f64(self.script.menu_timeout_s);
+        let At::Menu { id, repeats } = self.at.clone() else {
+            return Vec::new();
+        };
+        if quiet < timeout {
+            return Vec::new();
+        }
+        if repeats + 1 >= self.script.menu_repeats {
+            self.at = At::Gone;
+            let voice = self.script.voice.clone();
+            return vec![
+                self.say("We did not receive a valid response. Goodbye.", &voice),
+                Step::HangUp,
+            ];
+        }
+        self.at = At::Menu { id, repeats: repeats + 1 };
+        self.entered.clear();
+        self.play()
+    }
+}

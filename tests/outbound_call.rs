@@ -1,0 +1,317 @@
+//! Outbound benefits verification end to end, over loopback: the whole
+//! stack (scratch PostgreSQL, real models, signed webhooks, one-time stream
+//! tokens) and the simulated Twilio account with a payer's provider line
+//! driven by `data/payer_lines/acme_provider.toml`.
+//!
+//! A verification created over the API is dialed by the server; the bot
+//! gets through the phone menu (a key chosen by listening, then the NPI and
+//! the date of birth keyed in, each as a `<Play digits>` call update and a
+//! new media stream of the same call and conversation), waits out the hold
+//! music without talking, tells the representative who it is and whom it
+//! calls about, asks its questions (one answer comes after "let me check,
+//! one moment"), reads the answers back and hangs up. The job completes with
+//! every field and the words it came from, and `benefits.verified` is
+//! delivered signed. A payer line that is always busy is retried with
+//! backoff and handed to staff when out of attempts; bad requests are refused.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use functions::benefits_verification::DialLimits;
+use functions::db::ScratchDatabase;
+use media::resample::StreamResampler;
+use models::stt::JobKind;
+use serde_json::{Value, json};
+use switchboard::stack::{Stack, StackConfig};
+use telephony::outbound::OutboundConfig;
+use telephony::speech::SpeechEngines;
+use telephony::twilio::rest::{RestAuth, RestConfig};
+use twilio_sim::payer_line::{Ears, LineLog, PayerLine, PayerScript};
+use twilio_sim::{Party, SimConfig, TwilioSim};
+
+#[path = "agent_call/postcall_checks.rs"]
+#[allow(dead_code)]
+mod postcall_checks;
+
+const OUR_NUMBER: &str = "+18005550100";
+const PAYER_LINE: &str = "+18005550177";
+const BUSY_LINE: &str = "+18005550178";
+const NPI: &str = "1234567893";
+
+/// `pcm` (8 kHz) transcribed by the stack's own Whisper pool.
+async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
+    let f: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
+    let mut up = StreamResampler::new(8000, 16000).unwrap();
+    let mut a = Vec::new();
+    up.push(&f, &mut a).unwrap();
+    up.flush(&mut a).unwrap();
+    match engines.stt.submit(JobKind::Final, a, None) {
+        Some(rx) => rx.await.ok().and_then(Result::ok).map(|t| t.text).unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+async fn api(method: reqwest::Method, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("API reachable");
+    let status = resp.status().as_u16();
+    let v = resp.json::<Value>().await.unwrap_or(Value::Null);
+    (status, v)
+}
+
+/// The verification once its status is one of `want`, waiting at most `limit`.
+async fn until(base: &str, id: i64, want: &[&str], limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    let mut seen = Vec::new();
+    loop {
+        let (code, v) = api(
+            reqwest::Method::GET,
+            &format!("{base}/api/verifications/{id}"),
+            Some(postcall_checks::API_TOKEN),
+            None,
+        )
+        .await;
+        assert_eq!(code, 200, "{v}");
+        let status = v["status"].as_str().unwrap_or_default().to_owned();
+        if seen.last() != Some(&status) {
+            println!("verification {id}: {status}");
+            seen.push(status.clone());
+        }
+        if want.contains(&status.as_str()) || Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_benefits() {
+    let hooks = postcall_checks::Receiver::start().await;
+    let scratch = ScratchDatabase::create(8).await.expect("scratch database");
+    let sim_cfg = SimConfig::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api_base = format!("http://{}", listener.local_addr().unwrap());
+    let cfg = StackConfig {
+        database_url: Some(scratch.url.clone()),
+        server: telephony::ServerConfig {
+            mode: telephony::CallMode::Agent,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            twilio_auth_token: Some(sim_cfg.auth_token.clone()),
+            twilio_rest: Some(RestConfig::new(
+                &api_base,
+                &sim_cfg.account_sid,
+                RestAuth::AuthToken(sim_cfg.auth_token.clone()),
+            )),
+            api_token: Some(postcall_checks::API_TOKEN.into()),
+            outbound: Some(OutboundConfig {
+                caller_id: OUR_NUMBER.into(),
+                provider: "Riverside Pharmacy".into(),
+                npi: NPI.into(),
+                callback_number: "+15550100200".into(),
+                limits: DialLimits { overall: 2, per_line: 1 },
+                backoff: Duration::from_secs(1),
+                poll: Duration::from_millis(300),
+                ring_secs: 20,
+            }),
+            ..Default::default()
+        },
+        sim: functions::payer_sim::SimConfig {
+            failure_rate: 0.0,
+            slow_rate: 0.0,
+            ..Default::default()
+        },
+        webhook: Some((hooks.url.clone(), postcall_checks::SECRET.into())),
+        workers: 1,
+        ..Default::default()
+    };
+    let stack = Stack::start(cfg, Vec::new()).await.expect("stack starts");
+    let sim = TwilioSim::start_on(
+        listener,
+        SimConfig {
+            voice_url: format!("http://{}/twilio/voice", stack.addr),
+            status_callback: Some(format!("http://{}/twilio/status", stack.addr)),
+            ..sim_cfg
+        },
+    )
+    .unwrap();
+    let base = format!("http://{}", stack.addr);
+
+    // The payer line hears the bot with the stack's own recogniser.
+    let engines = stack.state.speech.clone().expect("speech engines");
+    let handle = tokio::runtime::Handle::current();
+    let ears: Ears = Arc::new(move |pcm: &[i16]| handle.block_on(transcribe(&engines, pcm)));
+    let script = Arc::new(
+        PayerScript::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/payer_lines/acme_provider.toml"
+        )))
+        .expect("payer line script"),
+    );
+    let log: Arc<Mutex<LineLog>> = Arc::default();
+    let make = {
+        let (script, ears, log) = (script.clone(), ears.clone(), log.clone());
+        move || -> twilio_sim::caller::SharedResponder {
+            Arc::new(Mutex::new(PayerLine::new(script.clone(), ears.clone(), log.clone())))
+        }
+    };
+    sim.register_party(PAYER_LINE, Party::responding(Duration::from_secs(1), Arc::new(make)));
+    sim.register_party(BUSY_LINE, Party::busy());
+
+    // A patient and one of their medications.
+    let (patient_id, medication, dob): (i64, String, chrono::NaiveDate) = {
+        let c = stack.db.pool.get().await.unwrap();
+        let r = c
+            .query_one(
+                "SELECT p.id, pm.name, p.dob FROM patients p JOIN patient_medications pm ON pm.patient_id = p.id
+                 ORDER BY p.id LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+
+    // Refusals: no token, an unknown drug, a malformed body, a bad number.
+    let url = format!("{base}/api/verifications");
+    let body = json!({"patient_id": patient_id, "medication": medication, "payer_phone": PAYER_LINE});
+    let (code, _) = api(reqwest::Method::POST, &url, None, Some(body.clone())).await;
+    assert_eq!(code, 401);
+    let t = Some(postcall_checks::API_TOKEN);
+    let (code, v) = api(
+        reqwest::Method::POST,
+        &url,
+        t,
+        Some(json!({"patient_id": patient_id, "medication": "Notadrug"})),
+    )
+    .await;
+    assert_eq!(code, 422, "{v}");
+    let (code, _) = api(reqwest::Method::POST, &url, t, Some(json!({"patient": 1}))).await;
+    assert_eq!(code, 400);
+    let (code, v) = api(
+        reqwest::Method::POST,
+        &url,
+        t,
+        Some(json!({"patient_id": patient_id, "medication": medication, "payer_phone": "555"})),
+    )
+    .await;
+    assert_eq!(code, 422, "{v}");
+
+    // The busy line: retried with backoff, then handed to staff.
+    let (code, busy) = api(
+        reqwest::Method::POST,
+        &url,
+        t,
+        Some(json!({"patient_id": patient_id, "medication": medication, "payer_phone": BUSY_LINE})),
+    )
+    .await;
+    assert_eq!(code, 202, "{busy}");
+    // The real one.
+    let (code, created) = api(reqwest::Method::POST, &url, t, Some(body)).await;
+    assert_eq!(code, 202, "{created}");
+    let id = created["id"].as_i64().expect("id");
+
+    let started = Instant::now();
+    let done = until(&base, id, &["completed", "failed", "needs_human"], Duration::from_secs(420)).await;
+    let took = started.elapsed();
+    if let Some(sid) = done["call_sid"].as_str() {
+        let (_, t) = api(
+            reqwest::Method::GET,
+            &format!("{base}/api/calls/{sid}/transcript"),
+            Some(postcall_checks::API_TOKEN),
+            None,
+        )
+        .await;
+        for u in t["utterances"].as_array().into_iter().flatten() {
+            println!("{:>6}: {}", u["speaker"].as_str().unwrap_or("?"), u["text"].as_str().unwrap_or(""));
+        }
+    }
+    let line = log.lock().unwrap().clone();
+    println!("verification finished in {:.1} s: {done:#}", took.as_secs_f64());
+    println!("payer line nodes: {:?}\nkeys: {:?}", line.nodes, line.keys);
+    for h in &line.heard {
+        println!("line heard: {h}");
+    }
+    assert_eq!(done["status"], "completed", "{done:#}");
+    // The menu: pharmacy benefits chosen (by its key, or by saying it when
+    // the recogniser lost the key), the NPI and the date of birth keyed.
+    let dob_keys = format!("w{}#", dob.format("%m%d%Y"));
+    let entries: Vec<&String> = line.keys.iter().filter(|k| k.ends_with('#')).collect();
+    assert_eq!(entries, [&format!("w{NPI}#"), &dob_keys], "{line:?}");
+    assert!(line.keys.len() == 2 || line.keys[0] == "w2", "{line:?}");
+    assert_eq!(line.nodes, ["main", "npi", "dob", "hold", "rep"], "{line:?}");
+    // Nothing said to the hold music: the first words the line heard were
+    // the bot's introduction, after the rep picked up.
+    let first = line.heard.first().map(|h| h.to_lowercase()).unwrap_or_default();
+    assert!(first.contains("automated assistant"), "introduced honestly: {first}");
+    let f = &done["fields"];
+    assert_eq!(f["coverage_active"]["value"], true, "{f:#}");
+    assert_eq!(f["plan_type"]["value"], "PPO", "{f:#}");
+    assert_eq!(f["in_network"]["value"], true, "{f:#}");
+    assert_eq!(f["deductible"]["value"], 1500.0, "{f:#}");
+    assert_eq!(f["deductible_met"]["value"], 250.0, "{f:#}");
+    assert_eq!(f["oop_max"]["value"], 6500.0, "{f:#}");
+    assert_eq!(f["oop_met"]["value"], 1200.0, "{f:#}");
+    assert_eq!(f["cost_share"]["value"]["coinsurance_pct"], 20, "{f:#}");
+    assert_eq!(f["pa_required"]["value"], true, "{f:#}");
+    assert_eq!(f["step_therapy"]["value"], false, "{f:#}");
+    assert_eq!(f["quantity_limit"]["value"], true, "{f:#}");
+    assert_eq!(f["reference"]["value"], "REF44719", "{f:#}");
+    assert_eq!(f["rep_name"]["value"], "Dana", "{f:#}");
+    assert!(f["pa_process"]["value"].as_str().is_some_and(|s| s.to_lowercase().contains("fax")), "{f:#}");
+    // Each answer keeps the words it came from, confirmed at the read-back.
+    assert!(f["deductible"]["heard"].as_str().is_some_and(|h| !h.is_empty()), "{f:#}");
+    assert_eq!(f["deductible"]["confirmed"], true, "{f:#}");
+    assert_eq!(done["partial"], false);
+
+    // One call, several streams (one per keyed entry), all one conversation.
+    let call_sid = done["call_sid"].as_str().expect("call sid").to_owned();
+    let report = sim.wait_report(&call_sid, Duration::from_secs(20)).await.expect("call ended");
+    assert_eq!(
+        report.streams.len(),
+        1 + line.keys.len(),
+        "one stream, then one after each key press"
+    );
+
+    // benefits.verified, signed, delivered to the receiver.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let delivered = loop {
+        let got = hooks.got.lock().unwrap().clone();
+        if let Some(e) = got.iter().find(|(t, d, _)| t == "benefits.verified" && d["verification_id"] == id) {
+            break Some(e.clone());
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let (_, data, valid) = delivered.expect("benefits.verified delivered");
+    assert!(valid, "signature checks");
+    assert_eq!(data["fields"]["reference"]["value"], "REF44719");
+
+    // The busy line: four attempts, then staff.
+    let busy_id = busy["id"].as_i64().expect("id");
+    let gave_up = until(&base, busy_id, &["needs_human", "completed"], Duration::from_secs(60)).await;
+    assert_eq!(gave_up["status"], "needs_human", "{gave_up:#}");
+    assert_eq!(gave_up["attempts"], 4, "{gave_up:#}");
+    assert_eq!(gave_up["last_error"], "busy", "{gave_up:#}");
+
+    // Reading a verification is an audited PHI read; cancelling a finished one is refused.
+    let c = stack.db.pool.get().await.unwrap();
+    let reads: i64 = c
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE action = 'verification.read' AND resource = $1",
+            &[&format!("verification:{id}")],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(reads > 0);
+    let (code, _) = api(reqwest::Method::DELETE, &format!("{url}/{id}"), t, None).await;
+    assert_eq!(code, 409);
+}
