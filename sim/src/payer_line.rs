@@ -238,9 +238,18 @@ pub struct LineLog {
 /// Where the line is.
 #[derive(Debug, Clone, PartialEq)]
 enum At {
-    Menu { id: String, repeats: u32 },
-    Hold { id: String },
-    Rep { identified: bool, used: Vec<bool>, done: bool },
+    Menu {
+        id: String,
+        repeats: u32,
+    },
+    Hold {
+        id: String,
+    },
+    Rep {
+        identified: bool,
+        used: Vec<bool>,
+        done: bool,
+    },
     Gone,
 }
 
@@ -362,7 +371,8 @@ fn music(secs: f64) -> Vec<u8> {
         .map(|i| {
             let t = i as f64 / 8000.0;
             let (a, b) = notes[(t * 2.0) as usize % notes.len()];
-            let v = 0.18 * (2.0 * std::f64::consts::PI * a * t).sin() + 0.12 * (2.0 * std::f64::consts::PI * b * t).sin();
+            let v =
+                0.18 * (2.0 * std::f64::consts::PI * a * t).sin() + 0.12 * (2.0 * std::f64::consts::PI * b * t).sin();
             media::mulaw::encode((v * 32767.0) as i16)
         })
         .collect()
@@ -434,7 +444,11 @@ impl Responder for PayerLine {
                     None => Vec::new(),
                 }
             }
-            At::Rep { identified, mut used, done } => {
+            At::Rep {
+                identified,
+                mut used,
+                done,
+            } => {
                 let Some(rep) = script.rep.as_ref() else {
                     return Vec::new();
                 };
@@ -451,7 +465,11 @@ impl Responder for PayerLine {
                         used,
                         done: true,
                     };
-                    return vec![self.say(&rep.bye, &script.rep_voice), Step::Pause(Duration::from_millis(500)), Step::HangUp];
+                    return vec![
+                        self.say(&rep.bye, &script.rep_voice),
+                        Step::Pause(Duration::from_millis(500)),
+                        Step::HangUp,
+                    ];
                 }
                 if !identified {
                     self.at = At::Rep {
@@ -510,7 +528,10 @@ impl Responder for PayerLine {
                 Step::HangUp,
             ];
         }
-        self.at = At::Menu { id, repeats: repeats + 1 };
+        self.at = At::Menu {
+            id,
+            repeats: repeats + 1,
+        };
         self.entered.clear();
         self.play()
     }

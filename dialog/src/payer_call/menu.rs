@@ -310,7 +310,11 @@ mod tests {
         assert_eq!(entry_requested("For claims, press 1."), None);
         assert!(person(&options("For anything else, press 0 to speak with an agent.")).is_some());
         // The key was lost by the recogniser: the words are said instead.
-        let o = options("For claims status, press one for pharmacy benefits, press for all other questions, press zero.");
-        assert_eq!(best(&o).map(|o| &o.choice), Some(&Choice::Say("pharmacy benefits".into())));
+        let o =
+            options("For claims status, press one for pharmacy benefits, press for all other questions, press zero.");
+        assert_eq!(
+            best(&o).map(|o| &o.choice),
+            Some(&Choice::Say("pharmacy benefits".into()))
+        );
     }
 }

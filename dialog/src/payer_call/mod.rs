@@ -438,8 +438,8 @@ impl PayerCall {
                 }
                 // On hold, music can come out of the recogniser as a word or
                 // two: a person says more, or greets.
-                let person = sounds_like_a_person(text)
-                    || (self.phase == Phase::Hold && reply::tokens(text).len() >= 4);
+                let person =
+                    sounds_like_a_person(text) || (self.phase == Phase::Hold && reply::tokens(text).len() >= 4);
                 if person {
                     self.enter_rep(text);
                     return;

@@ -350,7 +350,10 @@ pub fn reference(text: &str) -> Option<String> {
                 Some(x.to_uppercase())
             } else if x.len() <= 3
                 && x.chars().all(|c| c.is_ascii_alphabetic())
-                && !matches!(x.as_str(), "and" | "the" | "for" | "you" | "its" | "it" | "is" | "an" | "oh")
+                && !matches!(
+                    x.as_str(),
+                    "and" | "the" | "for" | "you" | "its" | "it" | "is" | "an" | "oh"
+                )
                 && w.get(k + 1).is_some_and(|n| n.chars().any(|c| c.is_ascii_digit()))
             {
                 // "REF 44719": a short run of letters written as a word.

@@ -61,6 +61,8 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut recorder: Option<recording::Recorder> = None;
     let mut shutdown_seen = false;
     let mut payer_writer: Option<crate::outbound::progress::ProgressWriter> = None;
+    // Where this stream starts on its call's timeline (a payer call's later streams).
+    let mut offset_ms: u64 = 0;
     'call: loop {
         while let Some(out) = session.poll_output() {
             match out {
@@ -79,10 +81,27 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 Output::Event(ev) => {
                     if let CallEvent::Started(start) = &ev {
                         caller_from = start.custom_parameters.get("From").cloned();
+                        if let (Some(job), Some(o)) = (
+                            start
+                                .custom_parameters
+                                .get(crate::outbound::JOB_PARAMETER)
+                                .and_then(|j| j.parse::<i64>().ok()),
+                            app.outbound.as_ref(),
+                        ) {
+                            offset_ms = o.stream_offset_ms(job, Instant::now());
+                        }
                         if let Some(cfg) = app.config.recording.as_ref() {
                             recorder = recording::Recorder::start(cfg, &start.call_sid);
                         }
                     }
+                    let ev = match ev {
+                        CallEvent::Transcript(mut u) => {
+                            u.started_ms += offset_ms;
+                            u.ended_ms += offset_ms;
+                            CallEvent::Transcript(u)
+                        }
+                        other => other,
+                    };
                     on_event(&app, &mut call_id, ev, &session)
                 }
                 Output::Record { interleaved, last } => {

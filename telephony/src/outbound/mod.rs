@@ -69,6 +69,8 @@ pub struct Outbound {
     /// Settings.
     pub cfg: OutboundConfig,
     parked: Mutex<HashMap<i64, (PayerCall, Instant)>>,
+    /// When each job's call started its first stream.
+    first_stream: Mutex<HashMap<i64, Instant>>,
     wake: Notify,
 }
 
@@ -78,6 +80,7 @@ impl Outbound {
         Self {
             cfg,
             parked: Mutex::new(HashMap::new()),
+            first_stream: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         }
     }
@@ -94,6 +97,15 @@ impl Outbound {
     pub fn take(&self, id: i64) -> Option<PayerCall> {
         let mut m = self.parked.lock().unwrap_or_else(|e| e.into_inner());
         m.remove(&id).map(|(c, _)| c)
+    }
+
+    /// How far into job `id`'s call a stream starting `now` begins (0 for
+    /// its first stream): the call record keeps one timeline across streams.
+    pub fn stream_offset_ms(&self, id: i64, now: Instant) -> u64 {
+        let mut m = self.first_stream.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, at| now.saturating_duration_since(*at) < PARKED_TTL * 4);
+        let first = *m.entry(id).or_insert(now);
+        now.saturating_duration_since(first).as_millis() as u64
     }
 
     /// Asks the dialer to look for due jobs now.
