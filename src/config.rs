@@ -46,6 +46,12 @@ struct FileConfig {
     staff_hours: Option<String>,
     staff_timezone: Option<String>,
     dial_timeout_secs: Option<u32>,
+    outbound_caller_id: Option<String>,
+    provider_name: Option<String>,
+    provider_npi: Option<String>,
+    provider_phone: Option<String>,
+    outbound_max_calls: Option<i64>,
+    outbound_per_line: Option<i64>,
 }
 
 /// Environment variable → file key.
@@ -83,6 +89,12 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_STAFF_HOURS", "staff_hours"),
     ("SWITCHBOARD_STAFF_TIMEZONE", "staff_timezone"),
     ("SWITCHBOARD_DIAL_TIMEOUT_SECS", "dial_timeout_secs"),
+    ("SWITCHBOARD_OUTBOUND_CALLER_ID", "outbound_caller_id"),
+    ("SWITCHBOARD_PROVIDER_NAME", "provider_name"),
+    ("SWITCHBOARD_PROVIDER_NPI", "provider_npi"),
+    ("SWITCHBOARD_PROVIDER_PHONE", "provider_phone"),
+    ("SWITCHBOARD_OUTBOUND_MAX_CALLS", "outbound_max_calls"),
+    ("SWITCHBOARD_OUTBOUND_PER_LINE", "outbound_per_line"),
 ];
 
 /// Variables read elsewhere (by the command line).
@@ -149,6 +161,12 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("staff_hours", f.staff_hours),
             ("staff_timezone", f.staff_timezone),
             ("dial_timeout_secs", f.dial_timeout_secs.map(|v| v.to_string())),
+            ("outbound_caller_id", f.outbound_caller_id),
+            ("provider_name", f.provider_name),
+            ("provider_npi", f.provider_npi),
+            ("provider_phone", f.provider_phone),
+            ("outbound_max_calls", f.outbound_max_calls.map(|v| v.to_string())),
+            ("outbound_per_line", f.outbound_per_line.map(|v| v.to_string())),
         ];
         for (key, v) in file_pairs {
             if let Some(v) = v {
@@ -232,6 +250,7 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     server.api_token = text("api_token");
     server.staff = staff(values)?;
     server.twilio_rest = twilio_rest(values, server.twilio_auth_token.as_deref())?;
+    server.outbound = outbound(values)?;
     Ok(Config {
         server,
         database_url: text("database_url"),
@@ -303,6 +322,62 @@ fn staff(values: &BTreeMap<&'static str, (String, String)>) -> Result<telephony:
         dir = dir.with(line, Destination { target, hours });
     }
     Ok(dir)
+}
+
+fn is_e164(n: &str) -> bool {
+    let d = n.strip_prefix('+').unwrap_or("");
+    (8..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Outbound verification calls: on when a caller ID is configured.
+fn outbound(values: &BTreeMap<&'static str, (String, String)>) -> Result<Option<telephony::outbound::OutboundConfig>> {
+    let text = |k: &str| {
+        values
+            .get(k)
+            .map(|(v, _)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let origin = |k: &str| values.get(k).map_or_else(|| format!("`{k}`"), |(_, o)| o.clone());
+    let Some(caller_id) = text("outbound_caller_id") else {
+        return Ok(None);
+    };
+    if !is_e164(&caller_id) {
+        bail!(
+            "invalid {}: expected an E.164 number (+18005550100)",
+            origin("outbound_caller_id")
+        );
+    }
+    let npi = text("provider_npi").unwrap_or_default();
+    if npi.len() != 10 || !npi.chars().all(|c| c.is_ascii_digit()) {
+        bail!(
+            "invalid {}: outbound calls need the provider's ten-digit NPI",
+            origin("provider_npi")
+        );
+    }
+    let callback = text("provider_phone").unwrap_or_else(|| caller_id.clone());
+    if !is_e164(&callback) {
+        bail!("invalid {}: expected an E.164 number", origin("provider_phone"));
+    }
+    let mut cfg = telephony::outbound::OutboundConfig {
+        caller_id,
+        npi,
+        callback_number: callback,
+        provider: text("provider_name").unwrap_or_else(|| "the pharmacy".into()),
+        ..Default::default()
+    };
+    for (key, slot) in [
+        ("outbound_max_calls", &mut cfg.limits.overall),
+        ("outbound_per_line", &mut cfg.limits.per_line),
+    ] {
+        if let Some((v, o)) = values.get(key) {
+            let n: i64 = v.trim().parse().map_err(|e| anyhow::anyhow!("invalid {o}: {e}"))?;
+            if !(1..=100).contains(&n) {
+                bail!("invalid {o}: must be 1..=100 (value {n})");
+            }
+            *slot = n;
+        }
+    }
+    Ok(Some(cfg))
 }
 
 fn twilio_rest(
@@ -410,6 +485,45 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("SWITCHBOARD_STT_MODEL"), "{e}");
+    }
+
+    #[test]
+    fn outbound_calls_are_configured_and_checked() {
+        assert!(load(None, env(&[])).unwrap().server.outbound.is_none());
+        let c = load(
+            None,
+            env(&[
+                ("SWITCHBOARD_OUTBOUND_CALLER_ID", "+18005550100"),
+                ("SWITCHBOARD_PROVIDER_NAME", "Riverside Pharmacy"),
+                ("SWITCHBOARD_PROVIDER_NPI", "1234567893"),
+                ("SWITCHBOARD_OUTBOUND_MAX_CALLS", "6"),
+            ]),
+        )
+        .unwrap();
+        let o = c.server.outbound.expect("outbound on");
+        assert_eq!(
+            (
+                o.provider.as_str(),
+                o.callback_number.as_str(),
+                o.limits.overall,
+                o.limits.per_line
+            ),
+            ("Riverside Pharmacy", "+18005550100", 6, 2)
+        );
+        for bad in [
+            vec![
+                ("SWITCHBOARD_OUTBOUND_CALLER_ID", "18005550100"),
+                ("SWITCHBOARD_PROVIDER_NPI", "1234567893"),
+            ],
+            vec![("SWITCHBOARD_OUTBOUND_CALLER_ID", "+18005550100")],
+            vec![
+                ("SWITCHBOARD_OUTBOUND_CALLER_ID", "+18005550100"),
+                ("SWITCHBOARD_PROVIDER_NPI", "1234567893"),
+                ("SWITCHBOARD_OUTBOUND_PER_LINE", "0"),
+            ],
+        ] {
+            assert!(load(None, env(&bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

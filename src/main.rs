@@ -6,6 +6,7 @@ mod ops;
 mod serve;
 mod setup;
 mod tasks;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -72,6 +73,11 @@ enum Command {
     Tasks {
         #[command(subcommand)]
         action: tasks::TasksAction,
+    },
+    /// Outbound benefits verifications: create (and follow), show, cancel.
+    Verify {
+        #[command(subcommand)]
+        action: verify::VerifyAction,
     },
     /// Print the PHI audit log (who read what, when, from where).
     Audit {
@@ -178,6 +184,7 @@ fn main() -> Result<()> {
         Command::Jobs { action } => rt()?.block_on(ops::jobs(&cfg, action)),
         Command::Webhooks { action } => rt()?.block_on(ops::webhooks(&cfg, action)),
         Command::Tasks { action } => rt()?.block_on(tasks::run(&cfg, action)),
+        Command::Verify { action } => rt()?.block_on(verify::run(&cfg, action)),
         Command::Audit { since, limit } => rt()?.block_on(ops::audit(&cfg, &since, limit)),
         Command::Recording {
             action: RecordingAction::Decrypt { call_id, output },

@@ -329,7 +329,7 @@ async fn run_call(
                     ended = true;
                 }
                 Action::Hangup => ended = true,
-                Action::StopSpeaking | Action::QueueForStaff { .. } => {}
+                Action::StopSpeaking | Action::QueueForStaff { .. } | Action::SendDigits(_) => {}
             }
         }
         if ended || !matches!(d.outcome(), CallOutcome::InProgress) {

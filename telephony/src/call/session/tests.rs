@@ -57,6 +57,7 @@ impl Rig {
                 Output::Record { interleaved, last } => self.records.push((interleaved, last)),
                 Output::Decode(_) | Output::Say(..) | Output::Call(..) => panic!("echo mode never asks the models"),
                 Output::Transfer(_) | Output::Task(_) => panic!("echo mode never transfers"),
+                Output::SendDigits(_) | Output::PayerProgress(..) => panic!("echo mode places no payer calls"),
             }
         }
     }
