@@ -13,6 +13,9 @@
 //! every field and the words it came from, and `benefits.verified` is
 //! delivered signed. A payer line that is always busy is retried with
 //! backoff and handed to staff when out of attempts; bad requests are refused.
+//!
+//! `SWITCHBOARD_PAYER_LINE=heldout_summit` calls the held-out line instead
+//! (another menu shape, voices and phrasings, not used to develop the bot).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -149,11 +152,12 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
     let engines = stack.state.speech.clone().expect("speech engines");
     let handle = tokio::runtime::Handle::current();
     let ears: Ears = Arc::new(move |pcm: &[i16]| handle.block_on(transcribe(&engines, pcm)));
+    let line_name = std::env::var("SWITCHBOARD_PAYER_LINE").unwrap_or_else(|_| "acme_provider".into());
+    let developed_against = line_name == "acme_provider";
     let script = Arc::new(
-        PayerScript::load(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/payer_lines/acme_provider.toml"
-        )))
+        PayerScript::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("data/payer_lines/{line_name}.toml")),
+        )
         .expect("payer line script"),
     );
     let log: Arc<Mutex<LineLog>> = Arc::default();
@@ -167,17 +171,17 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
     sim.register_party(BUSY_LINE, Party::busy());
 
     // A patient and one of their medications.
-    let (patient_id, medication, dob): (i64, String, chrono::NaiveDate) = {
+    let (patient_id, medication, dob, member_id): (i64, String, chrono::NaiveDate, String) = {
         let c = stack.db.pool.get().await.unwrap();
         let r = c
             .query_one(
-                "SELECT p.id, pm.name, p.dob FROM patients p JOIN patient_medications pm ON pm.patient_id = p.id
+                "SELECT p.id, pm.name, p.dob, p.member_id FROM patients p JOIN patient_medications pm ON pm.patient_id = p.id
                  ORDER BY p.id LIMIT 1",
                 &[],
             )
             .await
             .unwrap();
-        (r.get(0), r.get(1), r.get(2))
+        (r.get(0), r.get(1), r.get(2), r.get(3))
     };
 
     // Refusals: no token, an unknown drug, a malformed body, a bad number.
@@ -251,13 +255,23 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
         println!("line heard: {h}");
     }
     assert_eq!(done["status"], "completed", "{done:#}");
-    // The menu: pharmacy benefits chosen (by its key, or by saying it when
-    // the recogniser lost the key), the NPI and the date of birth keyed.
-    let dob_keys = format!("w{}#", dob.format("%m%d%Y"));
+    // The menu: the way to pharmacy benefits chosen (by its key, or by
+    // saying it when the recogniser lost the key), entries keyed in.
     let entries: Vec<&String> = line.keys.iter().filter(|k| k.ends_with('#')).collect();
-    assert_eq!(entries, [&format!("w{NPI}#"), &dob_keys], "{line:?}");
-    assert!(line.keys.len() == 2 || line.keys[0] == "w2", "{line:?}");
-    assert_eq!(line.nodes, ["main", "npi", "dob", "hold", "rep"], "{line:?}");
+    if developed_against {
+        let dob_keys = format!("w{}#", dob.format("%m%d%Y"));
+        assert_eq!(entries, [&format!("w{NPI}#"), &dob_keys], "{line:?}");
+        assert!(line.keys.len() == 2 || line.keys[0] == "w2", "{line:?}");
+        assert_eq!(line.nodes, ["main", "npi", "dob", "hold", "rep"], "{line:?}");
+    } else {
+        let digits: String = member_id.chars().filter(char::is_ascii_digit).collect();
+        assert_eq!(entries, [&format!("w{digits}#")], "{line:?}");
+        assert_eq!(
+            line.nodes,
+            ["welcome", "provider", "member_id", "hold", "rep"],
+            "{line:?}"
+        );
+    }
     // Nothing said to the hold music: the first words the line heard were
     // the bot's introduction, after the rep picked up.
     let first = line.heard.first().map(|h| h.to_lowercase()).unwrap_or_default();
@@ -267,37 +281,29 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
     // the fields that came back right and holds a floor under it; the
     // figure goes to BENCHMARKS.md.
     let f = &done["fields"];
-    let expected: [(&str, Value); 14] = [
-        ("/coverage_active/value", json!(true)),
-        ("/plan_type/value", json!("PPO")),
-        ("/in_network/value", json!(true)),
-        ("/deductible/value", json!(1500.0)),
-        ("/deductible_met/value", json!(250.0)),
-        ("/oop_max/value", json!(6500.0)),
-        ("/oop_met/value", json!(1200.0)),
-        ("/cost_share/value/coinsurance_pct", json!(20)),
-        ("/pa_required/value", json!(true)),
-        ("/step_therapy/value", json!(false)),
-        ("/quantity_limit/value", json!(true)),
-        ("/reference/value", json!("REF44719")),
-        ("/rep_name/value", json!("Dana")),
-        ("/pa_process/value", json!("fax")),
-    ];
     let mut right = 0;
-    for (path, want) in &expected {
-        let got = f.pointer(path).cloned().unwrap_or(Value::Null);
-        let ok = match (want.as_str(), got.as_str()) {
-            (Some("fax"), Some(g)) => g.to_lowercase().contains("fax"),
-            _ => got == *want,
+    for (name, want) in &script.truth {
+        let path = match name.as_str() {
+            "coinsurance_pct" | "copay" => format!("/cost_share/value/{name}"),
+            _ => format!("/{name}/value"),
         };
-        if ok {
+        let want: Value = serde_json::to_value(want).unwrap_or(Value::Null);
+        let got = f.pointer(&path).cloned().unwrap_or(Value::Null);
+        let same = match (got.as_f64(), want.as_f64()) {
+            (Some(g), Some(w)) => (g - w).abs() < 0.005,
+            _ => got == want,
+        };
+        if same {
             right += 1;
         } else {
-            println!("field {path}: got {got}, the rep said {want}");
+            println!("field {name}: got {got}, the rep said {want}");
         }
     }
-    println!("fields right: {right}/{}", expected.len());
-    assert!(right >= 10, "only {right} of {} fields right: {f:#}", expected.len());
+    let total = script.truth.len();
+    println!("fields right: {right}/{total} ({line_name})");
+    if developed_against {
+        assert!(right >= 10, "only {right} of {total} fields right: {f:#}");
+    }
     // Each answer keeps the words it came from and a confidence, confirmed at the read-back.
     for (name, v) in f.as_object().expect("fields") {
         assert!(v["heard"].as_str().is_some_and(|h| !h.is_empty()), "{name}: {v}");
@@ -333,6 +339,24 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
         1 + line.keys.len(),
         "one stream, then one after each key press"
     );
+    // How fast the bot answered the rep (end of the rep's words to the
+    // bot's first audio), over the turns it answered.
+    let mut replies: Vec<Duration> = report
+        .streams
+        .iter()
+        .flat_map(|s| s.turns.iter())
+        .filter_map(|(_, l)| *l)
+        .collect();
+    replies.sort();
+    if !replies.is_empty() {
+        println!(
+            "bot replies: {} turns, p50 {:.2} s, max {:.2} s; whole call {:.0} s",
+            replies.len(),
+            replies[replies.len() / 2].as_secs_f64(),
+            replies[replies.len() - 1].as_secs_f64(),
+            report.duration.as_secs_f64()
+        );
+    }
 
     // benefits.verified, signed, delivered to the receiver.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -351,7 +375,7 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
     };
     let (_, data, valid) = delivered.expect("benefits.verified delivered");
     assert!(valid, "signature checks");
-    assert_eq!(data["fields"]["reference"]["value"], "REF44719");
+    assert_eq!(data["fields"], done["fields"], "the webhook carries the answers");
 
     // The busy line: four attempts, then staff.
     let busy_id = busy["id"].as_i64().expect("id");

@@ -56,6 +56,9 @@ pub struct NewVerification {
 
 /// Statuses in which a call is under way.
 pub const ACTIVE: &[&str] = &["dialing", "ivr", "hold", "with_rep"];
+/// A call under way with no news for this long is taken for lost.
+pub const STALE_AFTER: Duration = Duration::from_secs(90 * 60);
+
 /// Statuses that are final.
 pub const FINAL: &[&str] = &["completed", "failed", "needs_human", "canceled"];
 
@@ -177,6 +180,14 @@ pub async fn claim_due(
     let tx = client.transaction().await?;
     // One claimer at a time, so that the caps hold across dialers.
     tx.execute("SELECT pg_advisory_xact_lock(7365656401)", &[]).await?;
+    // A call that has said nothing for longer than any hold (its server
+    // went away mid-call) frees its place and is tried again.
+    tx.execute(
+        "UPDATE benefits_verifications SET status = 'queued', last_error = 'lost', updated_at = now()
+         WHERE status = ANY($1) AND updated_at < now() - make_interval(secs => $2)",
+        &[&ACTIVE, &STALE_AFTER.as_secs_f64()],
+    )
+    .await?;
     let busy: i64 = tx
         .query_one(
             "SELECT count(*) FROM benefits_verifications WHERE status = ANY($1)",

@@ -105,6 +105,17 @@ async fn jobs_are_claimed_within_caps_retried_and_finished_once() {
         "b waits an hour; b2 takes its line"
     );
 
+    // A call whose server went away mid-call (no news for hours) is tried again.
+    client
+        .execute(
+            "UPDATE benefits_verifications SET status = 'hold', updated_at = now() - interval '3 hours' WHERE id = $1",
+            &[&b2],
+        )
+        .await
+        .unwrap();
+    let got = bv::claim_due(&mut client, limits, &open).await.unwrap();
+    assert_eq!(got.iter().map(|c| (c.id, c.attempt)).collect::<Vec<_>>(), [(b2, 2)]);
+
     // Out of attempts: staff.
     client
         .execute(

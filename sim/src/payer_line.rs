@@ -85,6 +85,10 @@ pub struct PayerScript {
     pub hold: Vec<Hold>,
     /// The representative.
     pub rep: Option<Rep>,
+    /// What the rep's answers mean, for tests to compare with what the bot
+    /// understood (field name → value); the line itself ignores it.
+    #[serde(default)]
+    pub truth: std::collections::BTreeMap<String, toml::Value>,
 }
 
 fn default_voice() -> String {

@@ -541,9 +541,9 @@ impl PayerCall {
             Entry::DateOfBirth => format!("{:02}{:02}{:04}", b.dob.month(), b.dob.day(), b.dob.year()),
             Entry::Phone => only_digits(&b.callback_number),
         };
-        let spoken_only = entry == Entry::MemberId && only_digits(&b.member_id).len() != b.member_id.trim().len();
-        if digits.is_empty() || spoken_only {
-            // Letters cannot be keyed: say it instead.
+        // A keypad takes the digits of an ID ("M123456789" keys 123456789);
+        // an ID with no digits at all is said instead.
+        if digits.is_empty() {
             let id = spell(&b.member_id);
             self.say(id);
         } else {
