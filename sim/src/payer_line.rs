@@ -23,7 +23,7 @@
 //! keys = { "1" = "claims", "2" = "npi" }
 //! speech = { "pharmacy" = "npi" }
 //!
-//! [[menu]]                 # an entry: `collect` digits then `#`
+//! [[menu]]                 # an entry: up to `collect` digits, then `#`
 //! id = "npi"
 //! prompt = "Please enter the provider's ten digit N P I, followed by the pound sign."
 //! collect = 10
@@ -118,7 +118,7 @@ pub struct Menu {
     /// Spoken word → node.
     #[serde(default)]
     pub speech: HashMap<String, String>,
-    /// Digits to collect (an entry), ended by `#`.
+    /// Most digits of an entry, which `#` ends (more is refused).
     pub collect: Option<usize>,
     /// The entry that is accepted; others are refused.
     pub expect: Option<String>,
@@ -410,8 +410,10 @@ impl Responder for PayerLine {
                     if c != '#' {
                         self.entered.push(c);
                     }
-                    if c == '#' || self.entered.len() > n + 2 {
-                        let ok = self.entered.len() == n && m.expect.as_ref().is_none_or(|e| *e == self.entered);
+                    if c == '#' || self.entered.len() > n {
+                        let ok = c == '#'
+                            && !self.entered.is_empty()
+                            && m.expect.as_ref().is_none_or(|e| *e == self.entered);
                         self.entered.clear();
                         if ok && let Some(next) = &m.next {
                             self.enter(next);

@@ -24,8 +24,16 @@ pub struct MenuOption {
     pub about: String,
 }
 
+/// The recogniser's prompt while in a phone menu, so that keys come out as
+/// digits ("press 2", not "press to"). Whisper sometimes rewrites a "press
+/// 1 for claims" menu into this order, full stops moved; [`options`] pairs
+/// keys by the prompt's shape, which survives that (`tests/menu_prompts.rs`
+/// measures it against no hint and an unordered one).
+pub const MENU_HINT: Option<&str> =
+    Some("For claims, press 1. For pharmacy benefits, press 2. Please enter the NPI, followed by the pound sign.");
+
 /// What a prompt asks to be entered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Entry {
     /// The provider's NPI.
     Npi,
@@ -55,74 +63,73 @@ fn key_word(w: &str) -> Option<char> {
     }
 }
 
-/// The options of a prompt, in the order heard.
-pub fn options(text: &str) -> Vec<MenuOption> {
-    text.split(['.', '?', '!', ';']).flat_map(sentence_options).collect()
+/// How a menu pairs its keys with their options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// "For claims, press 1. For pharmacy, press 2."
+    Before,
+    /// "Press 1 for claims. Press 2 for pharmacy."
+    After,
 }
 
-/// The options of one sentence.
-fn sentence_options(text: &str) -> Vec<MenuOption> {
+/// The options of a prompt, in the order heard.
+///
+/// The recogniser often drops the full stops of a menu ("to check claims,
+/// press 1 to verify benefits, press 2"), so each key cannot be paired by
+/// the sentence it is in. The prompt's shape decides instead: a prompt that
+/// ends on a key ("…, press 2.") names each option before its key; one that
+/// starts "press 1 for …" names it after.
+pub fn options(text: &str) -> Vec<MenuOption> {
     let w = tokens(text);
+    let is_press = |x: &str| matches!(x, "press" | "dial" | "select");
+    // Key positions: (index of "press", the key if heard).
+    let presses: Vec<(usize, Option<char>)> = w
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| is_press(x))
+        .map(|(i, _)| (i, w.get(i + 1).and_then(|k| key_word(k))))
+        .collect();
     let mut out = Vec::new();
-    let mut last_end = 0;
-    let mut i = 0;
-    while i < w.len() {
-        let is_press = matches!(w[i].as_str(), "press" | "dial" | "select" | "enter");
-        let key = w.get(i + 1).and_then(|k| key_word(k));
-        if is_press && key.is_none() && w[i] == "press" {
-            // "For pharmacy benefits, press [lost]": the key was not heard;
-            // the option's words can still be said to a menu that listens.
-            let about = w[last_end..i]
-                .iter()
-                .rposition(|x| matches!(x.as_str(), "for" | "to" | "if"))
-                .map(|p| last_end + p)
-                .filter(|p| i - p <= 10 && i > p + 1)
-                .map(|p| w[p + 1..i].join(" "));
-            if let Some(about) = about {
-                out.push(MenuOption {
-                    choice: Choice::Say(about.clone()),
-                    about,
-                });
-            }
-            last_end = i + 1;
-            i += 1;
-            continue;
-        }
-        let (Some(key), true) = (key, is_press) else {
-            i += 1;
-            continue;
+    if !presses.is_empty() {
+        let (last, last_key) = presses[presses.len() - 1];
+        let last_end = last + usize::from(last_key.is_some()) + 1;
+        let first = presses[0].0;
+        let first_next = w.get(first + 2).map(String::as_str);
+        let style = if last_end >= w.len() {
+            Style::Before
+        } else if matches!(first_next, Some("for" | "to")) {
+            Style::After
+        } else {
+            Style::Before
         };
-        // "for X, press 2": the words before, back to "for"/"to"/"if".
-        let before = w[last_end..i]
-            .iter()
-            .rposition(|x| matches!(x.as_str(), "for" | "to" | "if"))
-            .map(|p| last_end + p)
-            .filter(|p| i - p <= 10 && i > p + 1)
-            .map(|p| w[p + 1..i].join(" "));
-        // "press 2 for X" (when nothing came before) or "press 0 to X".
-        let next = w.get(i + 2).map(String::as_str);
-        let after = match next {
-            Some("to") => true,
-            Some("for") => before.is_none(),
-            _ => false,
+        let mut prev_end = 0;
+        for (n, &(at, key)) in presses.iter().enumerate() {
+            let key_end = at + 1 + usize::from(key.is_some());
+            let about = match style {
+                Style::Before => {
+                    let span = &w[prev_end..at];
+                    let from = span
+                        .iter()
+                        .rposition(|x| matches!(x.as_str(), "for" | "to" | "if"))
+                        .map_or(span.len().saturating_sub(8), |p| p + 1);
+                    span[from..].join(" ")
+                }
+                Style::After => {
+                    let next = presses.get(n + 1).map_or(w.len(), |p| p.0);
+                    let span = &w[key_end.min(next)..next];
+                    let skip = usize::from(span.first().is_some_and(|x| x == "for" || x == "to"));
+                    span[skip..].join(" ")
+                }
+            };
+            prev_end = key_end;
+            if about.is_empty() {
+                continue;
+            }
+            // A key the recogniser lost ("press [?]"): the option's words
+            // can still be said to a menu that listens.
+            let choice = key.map_or_else(|| Choice::Say(about.clone()), Choice::Key);
+            out.push(MenuOption { choice, about });
         }
-        .then(|| {
-            let from = i + 3;
-            let to = w[from..]
-                .iter()
-                .position(|x| matches!(x.as_str(), "press" | "for" | "if" | "dial" | "select"))
-                .map_or(w.len(), |p| from + p);
-            (w[from..to].join(" "), to)
-        });
-        let after_end = after.as_ref().map(|a| a.1);
-        let after = after.map(|a| a.0);
-        let about = [before, after].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        out.push(MenuOption {
-            choice: Choice::Key(key),
-            about: about.trim().to_owned(),
-        });
-        last_end = after_end.unwrap_or(i + 2);
-        i += 2;
     }
     out.extend(spoken_options(&w));
     out
@@ -176,8 +183,13 @@ pub fn entry_requested(text: &str) -> Option<Entry> {
     {
         return Some(Entry::Npi);
     }
-    if t.contains(" date of birth ") || t.contains(" birth date ") || t.contains(" birthdate ") {
+    if t.contains(" date of birth ") || t.contains(" birth date ") || t.contains(" birthdate ") || t.contains(" birth ")
+    {
         return Some(Entry::DateOfBirth);
+    }
+    // "the member in number" is how "member ID number" may come out.
+    if t.contains(" member ") || t.contains(" subscriber ") {
+        return Some(Entry::MemberId);
     }
     if t.contains(" member id ")
         || t.contains(" member i d ")
@@ -308,6 +320,10 @@ mod tests {
             Some(Entry::MemberId)
         );
         assert_eq!(entry_requested("For claims, press 1."), None);
+        assert_eq!(
+            entry_requested("Please enter the member in number, then press pound."),
+            Some(Entry::MemberId)
+        );
         assert!(person(&options("For anything else, press 0 to speak with an agent.")).is_some());
         // The key was lost by the recogniser: the words are said instead.
         let o =

@@ -216,6 +216,9 @@ pub struct PayerCall {
     prompts: HashMap<String, u32>,
     menu_misses: u32,
     escalations: u32,
+    /// Times each entry was asked for (an entry refused again and again
+    /// is a dead end, not a reason to key it forever).
+    entries: HashMap<Entry, u32>,
     /// Digits sent; a new media stream comes when they have been played.
     awaiting_stream: bool,
     introduced: bool,
@@ -270,6 +273,7 @@ impl PayerCall {
             prompts: HashMap::new(),
             menu_misses: 0,
             escalations: 0,
+            entries: HashMap::new(),
             awaiting_stream: false,
             introduced: false,
             rep_holding: false,
@@ -306,10 +310,7 @@ impl PayerCall {
     /// menu (so that keys come out as digits), benefits words with the rep.
     pub fn recognition_hint(&self) -> Option<String> {
         Some(match self.phase {
-            Phase::Ivr | Phase::Hold => {
-                "For claims, press 1. For pharmacy benefits, press 2. Please enter the NPI, followed by the pound sign."
-                    .into()
-            }
+            Phase::Ivr | Phase::Hold => return menu::MENU_HINT.map(str::to_owned),
             Phase::WithRep => format!(
                 "Deductible, out of pocket, coinsurance, copay, prior authorization, step therapy, reference number, {}.",
                 self.brief.medication
@@ -448,7 +449,14 @@ impl PayerCall {
                 if let Some(entry) = menu::entry_requested(text) {
                     self.pending.clear();
                     self.act_at = None;
-                    self.key_in(entry);
+                    let asked = self.entries.entry(entry).or_default();
+                    *asked += 1;
+                    if *asked > 2 {
+                        // Keyed twice and asked again: the line will not take it.
+                        self.escalate(&[]);
+                    } else {
+                        self.key_in(entry);
+                    }
                     return;
                 }
                 self.pending.push(text.to_owned());

@@ -178,6 +178,18 @@ fn a_menu_that_loops_gets_zero_then_representative_then_a_dead_end() {
 }
 
 #[test]
+fn an_entry_refused_again_and_again_is_a_dead_end_not_a_loop() {
+    let mut l = Line::new();
+    for _ in 0..6 {
+        l.hears("Please enter the provider's NPI, followed by the pound sign.");
+    }
+    assert_eq!(l.keyed, ["1234567893#", "1234567893#", "0"], "keyed twice, then 0");
+    assert_eq!(l.said, ["representative"]);
+    assert!(l.hung_up, "then a dead end");
+    assert_eq!(l.call.outcome(), Some(PayerOutcome::NeedsHuman("ivr_dead_end")));
+}
+
+#[test]
 fn an_unclear_answer_is_asked_again_once_then_skipped() {
     let mut l = Line::new();
     l.hears("Thanks for holding, this is Marcus. How can I help you?");
