@@ -826,6 +826,8 @@ impl PayerCall {
                         "already met",
                         "all met",
                         "met it",
+                        "met all",
+                        "all of it",
                     ],
                 ) && a.len() == 1
                 {
@@ -930,6 +932,18 @@ impl PayerCall {
                     ],
                 ) {
                     Some(false)
+                } else if contains_any(
+                    t,
+                    &[
+                        "there is a",
+                        "there's a",
+                        "is required",
+                        "requirement",
+                        "have to try",
+                        "must try",
+                    ],
+                ) {
+                    Some(true)
                 } else {
                     reply::yes_no(t)
                 };
@@ -1262,6 +1276,8 @@ fn identifiers_requested(text: &str) -> Vec<Identifier> {
             " calling from",
             " who's calling",
             " who is calling",
+            " who am i speaking",
+            " who i'm speaking",
             " office name",
             " pharmacy name",
             " provider name",

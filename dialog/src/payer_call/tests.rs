@@ -129,7 +129,7 @@ fn a_whole_verification_menu_hold_rep_readback() {
     l.hears("Yes, Humira requires a PA.");
     assert!(l.last_said().contains("submitted"), "{}", l.last_said());
     l.hears("Fax it to the number on the form, turnaround is seventy two hours.");
-    l.hears("No step therapy.");
+    l.hears("There is a step therapy requirement, they have to try a generic first.");
     l.hears("Limited to two pens per twenty eight days.");
     l.hears("Sure, your reference number is R E F 4 4 7 1 9.");
     assert!(l.last_said().starts_with("To confirm:"), "{}", l.last_said());
@@ -152,7 +152,7 @@ fn a_whole_verification_menu_hold_rep_readback() {
     let share = f.cost_share.as_ref().map(|c| c.value.clone()).unwrap_or_default();
     assert_eq!((share.coinsurance_pct, share.after_deductible), (Some(20), true));
     assert_eq!(f.pa_required.as_ref().map(|c| c.value), Some(true));
-    assert_eq!(f.step_therapy.as_ref().map(|c| c.value), Some(false));
+    assert_eq!(f.step_therapy.as_ref().map(|c| c.value), Some(true));
     assert_eq!(f.quantity_limit.as_ref().map(|c| c.value), Some(true));
     assert_eq!(f.reference.as_ref().map(|c| c.value.as_str()), Some("REF44719"));
     assert_eq!(f.rep_name.as_ref().map(|c| c.value.as_str()), Some("Dana"));
