@@ -979,9 +979,12 @@ impl PayerCall {
                 };
                 ql.map(|q| f.quantity_limit = Some(captured(q, t, conf))).is_some()
             }
-            Question::Reference => reply::reference(t)
-                .map(|r| f.reference = Some(captured(r, t, conf)))
-                .is_some(),
+            Question::Reference => {
+                // Asked for it: a run of digits and letters is the answer even
+                // when "reference" itself was not heard ("for this call is 5 50912").
+                let r = reply::reference(t).or_else(|| reply::reference(&format!("reference {t}")));
+                r.map(|r| f.reference = Some(captured(r, t, conf))).is_some()
+            }
             Question::RepName => {
                 let name = reply::own_name(t).or_else(|| lone_name(t));
                 name.map(|n| f.rep_name = Some(captured(n, t, conf))).is_some()
@@ -1321,7 +1324,37 @@ fn lone_name(text: &str) -> Option<String> {
         .rev()
         .find(|w| {
             w.chars().next().is_some_and(char::is_uppercase)
-                && !matches!(**w, "It" | "I" | "Yes" | "Sure" | "My" | "Name" | "Is" | "This")
+                && !matches!(
+                    **w,
+                    "It" | "I"
+                        | "Yes"
+                        | "Yeah"
+                        | "Yep"
+                        | "Sure"
+                        | "My"
+                        | "Name"
+                        | "Is"
+                        | "This"
+                        | "Please"
+                        | "Okay"
+                        | "OK"
+                        | "Ok"
+                        | "Thanks"
+                        | "Thank"
+                        | "Correct"
+                        | "Right"
+                        | "Hello"
+                        | "Hi"
+                        | "Sorry"
+                        | "No"
+                        | "Nope"
+                        | "What"
+                        | "Again"
+                        | "Sir"
+                        | "Ma"
+                        | "Am"
+                        | "Me"
+                )
         })
         .map(|w| (*w).to_owned())
 }

@@ -251,6 +251,11 @@ pub fn in_network(text: &str) -> Option<bool> {
     ) {
         return Some(false);
     }
+    // "Out of network" with its first word lost.
+    let w = tokens(text);
+    if w.windows(2).any(|p| p[0] == "of" && p[1] == "network") && !has_phrase(text, &["in network"]) {
+        return Some(false);
+    }
     if has_phrase(
         text,
         &[
@@ -483,6 +488,7 @@ mod tests {
         assert_eq!(yes_no("That's correct."), Some(true));
         assert_eq!(in_network("Yes, you're in network."), Some(true));
         assert_eq!(in_network("They're out of network for this plan"), Some(false));
+        assert_eq!(in_network("of network for this plan."), Some(false));
         assert!(after_deductible("eighty twenty after deductible"));
     }
 

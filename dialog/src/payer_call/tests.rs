@@ -205,6 +205,8 @@ fn an_unclear_answer_is_asked_again_once_then_skipped() {
     assert!(l.call.findings().coverage_active.is_none());
     // The rep goes silent: asked once more, then the call ends as partial.
     l.hears("It's an HMO.");
+    // An answer that is not a name is not taken for one.
+    assert!(l.call.findings().rep_name.as_ref().is_some_and(|n| n.value == "Marcus"));
     l.advance(Duration::from_secs(16));
     assert!(l.last_said().starts_with("Are you still there?"));
     l.advance(Duration::from_secs(16));
@@ -232,4 +234,12 @@ fn the_brief_never_prints_phi() {
         !s.contains("Lopez") && !s.contains("W123") && !s.contains("1984"),
         "{s}"
     );
+}
+
+#[test]
+fn a_reply_is_not_taken_for_a_name() {
+    assert_eq!(lone_name("Please."), None);
+    assert_eq!(lone_name("Sorry, what?"), None);
+    assert_eq!(lone_name("It's Dana."), Some("Dana".into()));
+    assert_eq!(lone_name("Priya."), Some("Priya".into()));
 }
