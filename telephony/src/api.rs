@@ -51,6 +51,35 @@ pub async fn transcript(State(s): State<Arc<AppState>>, Path(call_sid): Path<Str
     }
 }
 
+/// Why a database-backed API request cannot be served (the `what` API is
+/// off, the token is missing or wrong, no database in this mode), as the
+/// answer to send; `None` when it can.
+pub(crate) fn refuse(s: &AppState, req: &Request, what: &str) -> Option<Response> {
+    if s.config.api_token.is_none() {
+        return Some(
+            (
+                StatusCode::NOT_FOUND,
+                format!("{what} API off: set SWITCHBOARD_API_TOKEN\n"),
+            )
+                .into_response(),
+        );
+    }
+    if !authorized(s, req) {
+        return Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "missing or wrong bearer token\n",
+            )
+                .into_response(),
+        );
+    }
+    if s.agent.is_none() {
+        return Some((StatusCode::SERVICE_UNAVAILABLE, "no database in this mode\n").into_response());
+    }
+    None
+}
+
 /// Whether `req` carries the configured API token.
 pub fn authorized(s: &AppState, req: &Request) -> bool {
     let Some(token) = s.config.api_token.as_deref() else {

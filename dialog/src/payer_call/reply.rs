@@ -349,9 +349,10 @@ pub fn reference(text: &str) -> Option<String> {
             continue;
         }
         let piece: Option<String> =
-            if x.chars().all(|c| c.is_ascii_alphanumeric()) && x.chars().any(|c| c.is_ascii_digit()) {
-                Some(x.to_uppercase())
-            } else if x.len() == 1 && x.chars().all(|c| c.is_ascii_alphabetic()) {
+            // Digits with letters ("44719", "b12"), or one letter ("R").
+            if (x.chars().all(|c| c.is_ascii_alphanumeric()) && x.chars().any(|c| c.is_ascii_digit()))
+                || (x.len() == 1 && x.chars().all(|c| c.is_ascii_alphabetic()))
+            {
                 Some(x.to_uppercase())
             } else if x.len() <= 3
                 && x.chars().all(|c| c.is_ascii_alphabetic())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -32,29 +32,9 @@ pub struct CloseBody {
     resolution: Option<String>,
 }
 
-fn refuse(s: &AppState, req: &Request) -> Option<Response> {
-    if s.config.api_token.is_none() {
-        return Some((StatusCode::NOT_FOUND, "task API off: set SWITCHBOARD_API_TOKEN\n").into_response());
-    }
-    if !super::authorized(s, req) {
-        return Some(
-            (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                "missing or wrong bearer token\n",
-            )
-                .into_response(),
-        );
-    }
-    if s.agent.is_none() {
-        return Some((StatusCode::SERVICE_UNAVAILABLE, "no database in this mode\n").into_response());
-    }
-    None
-}
-
 /// `GET /api/tasks`.
 pub async fn tasks(State(s): State<Arc<AppState>>, Query(q): Query<TaskQuery>, req: Request) -> Response {
-    if let Some(r) = refuse(&s, &req) {
+    if let Some(r) = super::refuse(&s, &req, "task") {
         return r;
     }
     let Some(agent) = s.agent.as_ref() else {
@@ -74,7 +54,7 @@ pub async fn tasks(State(s): State<Arc<AppState>>, Query(q): Query<TaskQuery>, r
 
 /// `POST /api/tasks/{id}/close` with an optional JSON body `{by, resolution}`.
 pub async fn close_task(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
-    if let Some(r) = refuse(&s, &req) {
+    if let Some(r) = super::refuse(&s, &req, "task") {
         return r;
     }
     let Some(agent) = s.agent.as_ref() else {

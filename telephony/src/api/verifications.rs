@@ -29,32 +29,6 @@ pub struct CreateBody {
     pub payer_phone: Option<String>,
 }
 
-fn refuse(s: &AppState, req: &Request) -> Option<Response> {
-    if s.config.api_token.is_none() {
-        return Some(
-            (
-                StatusCode::NOT_FOUND,
-                "verification API off: set SWITCHBOARD_API_TOKEN\n",
-            )
-                .into_response(),
-        );
-    }
-    if !super::authorized(s, req) {
-        return Some(
-            (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                "missing or wrong bearer token\n",
-            )
-                .into_response(),
-        );
-    }
-    if s.agent.is_none() {
-        return Some((StatusCode::SERVICE_UNAVAILABLE, "no database in this mode\n").into_response());
-    }
-    None
-}
-
 fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::warn!(error = %e, "verification API: database failed");
     (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
@@ -62,7 +36,7 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
 
 /// `POST /api/verifications`.
 pub async fn create(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Some(r) = refuse(&s, &req) {
+    if let Some(r) = super::refuse(&s, &req, "verification") {
         return r;
     }
     let Some(agent) = s.agent.clone() else {
@@ -114,7 +88,7 @@ pub async fn create(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
 /// `GET /api/verifications/{id}`.
 pub async fn show(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
-    if let Some(r) = refuse(&s, &req) {
+    if let Some(r) = super::refuse(&s, &req, "verification") {
         return r;
     }
     let Some(agent) = s.agent.clone() else {
@@ -137,7 +111,7 @@ pub async fn show(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Requ
 
 /// `DELETE /api/verifications/{id}`.
 pub async fn cancel(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
-    if let Some(r) = refuse(&s, &req) {
+    if let Some(r) = super::refuse(&s, &req, "verification") {
         return r;
     }
     let Some(agent) = s.agent.clone() else {
@@ -155,10 +129,10 @@ pub async fn cancel(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Re
     match bv::cancel(&**client, id).await {
         Ok(true) => {
             let active = call["status"].as_str().is_some_and(|st| bv::ACTIVE.contains(&st));
-            if let (true, Some(sid), Some(rest)) = (active, call["call_sid"].as_str(), s.control.rest.as_ref()) {
-                if let Err(e) = rest.update_call(sid, &crate::twilio::rest::CallUpdate::Complete).await {
-                    tracing::warn!(call_id = sid, error = %e, "canceled verification: hang-up failed");
-                }
+            if let (true, Some(sid), Some(rest)) = (active, call["call_sid"].as_str(), s.control.rest.as_ref())
+                && let Err(e) = rest.update_call(sid, &crate::twilio::rest::CallUpdate::Complete).await
+            {
+                tracing::warn!(call_id = sid, error = %e, "canceled verification: hang-up failed");
             }
             Json(json!({"id": id, "status": "canceled"})).into_response()
         }

@@ -140,7 +140,7 @@ pub enum Output {
     /// plays them and connects a new stream to the same conversation.
     SendDigits(String),
     /// Verification job `.0` moved on (its phase, answers or outcome).
-    PayerProgress(i64, dialog::payer_call::Progress),
+    PayerProgress(i64, Box<dialog::payer_call::Progress>),
     /// Append this block of the call's recording (interleaved stereo PCM16,
     /// caller left, bot right; about a second); `last` closes the recording.
     Record {

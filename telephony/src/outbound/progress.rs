@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub enum Note {
     /// Its phase, answers or outcome changed.
-    Progress(Progress),
+    Progress(Box<Progress>),
     /// The call ended before its conversation did.
     Dropped,
 }

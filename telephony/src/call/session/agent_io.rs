@@ -162,7 +162,7 @@ pub(super) fn pump(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
         }
     }
     if let Some((id, progress)) = agent.take_payer_progress() {
-        out.push_back(Output::PayerProgress(id, progress));
+        out.push_back(Output::PayerProgress(id, Box::new(progress)));
     }
 }
 
