@@ -160,11 +160,18 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
         )
         .expect("payer line script"),
     );
-    let log: Arc<Mutex<LineLog>> = Arc::default();
+    // Each call to the line gets its own log; the first call drops when
+    // the line puts it on hold (the job must be retried).
+    let logs: Arc<Mutex<Vec<Arc<Mutex<LineLog>>>>> = Arc::default();
     let make = {
-        let (script, ears, log) = (script.clone(), ears.clone(), log.clone());
+        let (script, ears, logs) = (script.clone(), ears.clone(), logs.clone());
         move || -> twilio_sim::caller::SharedResponder {
-            Arc::new(Mutex::new(PayerLine::new(script.clone(), ears.clone(), log.clone())))
+            let log: Arc<Mutex<LineLog>> = Arc::default();
+            let mut all = logs.lock().unwrap();
+            all.push(log.clone());
+            let line = PayerLine::new(script.clone(), ears.clone(), log);
+            let line = if all.len() == 1 { line.dropping_on_hold() } else { line };
+            Arc::new(Mutex::new(line))
         }
     };
     sim.register_party(PAYER_LINE, Party::responding(Duration::from_secs(1), Arc::new(make)));
@@ -248,13 +255,22 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
             );
         }
     }
-    let line = log.lock().unwrap().clone();
+    let calls = logs.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2, "the first call dropped on hold, the second got through");
+    let first = calls[0].lock().unwrap().clone();
+    assert!(
+        first.nodes.last().is_some_and(|n| n.ends_with("(dropped)")),
+        "{first:?}"
+    );
+    let line = calls[1].lock().unwrap().clone();
     println!("verification finished in {:.1} s: {done:#}", took.as_secs_f64());
     println!("payer line nodes: {:?}\nkeys: {:?}", line.nodes, line.keys);
     for h in &line.heard {
         println!("line heard: {h}");
     }
     assert_eq!(done["status"], "completed", "{done:#}");
+    assert_eq!(done["attempts"], 2, "{done:#}");
+    assert_eq!(done["calls"].as_array().map(Vec::len), Some(2), "{done:#}");
     // The menu: the way to pharmacy benefits chosen (by its key, or by
     // saying it when the recogniser lost the key), entries keyed in.
     let entries: Vec<&String> = line.keys.iter().filter(|k| k.ends_with('#')).collect();
@@ -394,6 +410,16 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
     assert_eq!(gave_up["status"], "needs_human", "{gave_up:#}");
     assert_eq!(gave_up["attempts"], 4, "{gave_up:#}");
     assert_eq!(gave_up["last_error"], "busy", "{gave_up:#}");
+    let c = stack.db.pool.get().await.unwrap();
+    let tasks: i64 = c
+        .query_one(
+            "SELECT count(*) FROM staff_tasks WHERE reason = 'verification_needs_human' AND dedupe_key = $1",
+            &[&format!("verification:{busy_id}")],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tasks, 1, "a person is asked to take it over");
 
     // Reading a verification is an audited PHI read; cancelling a finished one is refused.
     let c = stack.db.pool.get().await.unwrap();

@@ -109,7 +109,7 @@ pub async fn view(client: &impl GenericClient, id: i64) -> Result<Option<Value>,
         .query_opt(
             "SELECT v.id, v.status, v.patient_id, v.medication, y.name, v.payer_phone, v.attempts, v.max_attempts,
                     v.next_attempt_at, v.call_sid, v.last_error, v.partial, v.result, v.created_at, v.updated_at,
-                    v.finished_at
+                    v.finished_at, v.call_sids
              FROM benefits_verifications v JOIN payers y ON y.id = v.payer_id WHERE v.id = $1",
             &[&id],
         )
@@ -126,6 +126,7 @@ pub async fn view(client: &impl GenericClient, id: i64) -> Result<Option<Value>,
             "max_attempts": r.get::<_, i32>(7),
             "next_attempt_at": r.get::<_, DateTime<Utc>>(8).to_rfc3339(),
             "call_sid": r.get::<_, Option<String>>(9),
+            "calls": r.get::<_, Vec<String>>(16),
             "last_error": r.get::<_, Option<String>>(10),
             "partial": r.get::<_, bool>(11),
             "fields": r.get::<_, Value>(12),
@@ -243,6 +244,29 @@ pub async fn claim_due(
     }
     tx.commit().await?;
     Ok(claimed)
+}
+
+/// Reason label of the staff task a verification that needs a person makes.
+pub const NEEDS_HUMAN_TASK: &str = "verification_needs_human";
+
+/// A follow-up task for staff about verification `id`, which needs a
+/// person: why, how many calls were made, how many answers were gathered
+/// (the answers themselves are read through the API, audited). Once per job.
+async fn hand_to_staff(client: &impl GenericClient, id: i64) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO staff_tasks (call_sid, dedupe_key, kind, tier, reason, summary, patient_id, due_at)
+             SELECT v.call_sid, 'verification:' || v.id, 'follow_up', 'T1', $2,
+                    'Benefits verification ' || v.id || ' needs a person: ' || coalesce(v.last_error, 'no reason given')
+                    || ' after ' || v.attempts || ' call(s); ' || (SELECT count(*) FROM jsonb_object_keys(v.result))
+                    || ' answer(s) gathered (GET /api/verifications/' || v.id || ').',
+                    v.patient_id, now() + interval '4 hours'
+             FROM benefits_verifications v WHERE v.id = $1
+             ON CONFLICT (dedupe_key) DO NOTHING",
+            &[&id, &NEEDS_HUMAN_TASK],
+        )
+        .await?;
+    Ok(())
 }
 
 /// What the call needs to know (PHI: the read is audited for the call).
@@ -373,6 +397,9 @@ pub async fn finish(
         return Ok(false);
     };
     let (patient_id, medication, payer_id): (i64, String, i32) = (r.get(0), r.get(1), r.get(2));
+    if ending == Ending::NeedsHuman {
+        hand_to_staff(&*tx, id).await?;
+    }
     crate::tasks::call_event(
         &*tx,
         call_sid,
@@ -432,10 +459,10 @@ async fn record_benefits(
     Ok(())
 }
 
-/// The attempt of `id` failed (`busy`, `no_answer`, `dropped`, ...): queued
-/// again after `backoff` × 2^(attempts − 1), or, once out of attempts,
-/// handed to staff (`needs_human`) with what was gathered. The status it
-/// was left in.
+/// The attempt of `id` failed (`busy`, `no_answer`, `dropped`, an IVR
+/// dead end, ...): queued again after `backoff` × 2^(attempts − 1), or, once
+/// out of attempts, handed to staff (`needs_human` and a follow-up task)
+/// with what was gathered. The status it was left in.
 pub async fn retry_or_give_up(
     client: &impl GenericClient,
     id: i64,
@@ -455,7 +482,11 @@ pub async fn retry_or_give_up(
             &[&id, &error, &secs, &FINAL],
         )
         .await?;
-    Ok(row.map(|r| r.get(0)))
+    let status: Option<String> = row.map(|r| r.get(0));
+    if status.as_deref() == Some("needs_human") {
+        hand_to_staff(client, id).await?;
+    }
+    Ok(status)
 }
 
 /// The verification whose current call is `call_sid`, with its status.

@@ -128,6 +128,22 @@ async fn jobs_are_claimed_within_caps_retried_and_finished_once() {
         .await
         .unwrap();
     assert_eq!(s.as_deref(), Some("needs_human"));
+    let task: (String, String, Option<i64>) = {
+        let r = client
+            .query_one(
+                "SELECT kind, summary, patient_id FROM staff_tasks WHERE reason = $1",
+                &[&bv::NEEDS_HUMAN_TASK],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!((task.0.as_str(), task.2), ("follow_up", Some(pid)), "{task:?}");
+    assert!(
+        task.1.contains("no_answer") && task.1.contains(&d.to_string()),
+        "{task:?}"
+    );
+    assert!(!task.1.contains(&med), "no drug name in a T1 task: {task:?}");
 
     // a: progress, then finished with answers; the webhook event, the
     // patient's benefits, and no way back.

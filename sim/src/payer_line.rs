@@ -43,6 +43,7 @@
 //! [[rep.answer]]           # said when the bot's words contain any of `when`
 //! when = ["coverage", "active"]
 //! say = "Yes, it's active."
+//! again = "It is active, yes."   # optional: said when asked the same again
 //! ```
 
 use std::collections::HashMap;
@@ -186,6 +187,8 @@ pub struct Answer {
     pub when: Vec<String>,
     /// What the rep says.
     pub say: String,
+    /// What the rep says when asked the same again (another phrasing).
+    pub again: Option<String>,
     /// Said first, before the answer ("Let me check, one moment."), with a
     /// pause of `hold_s` after it.
     pub hold_first: Option<String>,
@@ -265,6 +268,8 @@ pub struct PayerLine {
     entered: String,
     quiet: Duration,
     log: Arc<std::sync::Mutex<LineLog>>,
+    /// The line drops the call when it reaches a hold (a line that drops).
+    drop_on_hold: bool,
 }
 
 impl PayerLine {
@@ -279,9 +284,16 @@ impl PayerLine {
             entered: String::new(),
             quiet: Duration::ZERO,
             log,
+            drop_on_hold: false,
         };
         line.enter(&start);
         line
+    }
+
+    /// The same line, dropping the call when it puts it on hold.
+    pub fn dropping_on_hold(mut self) -> Self {
+        self.drop_on_hold = true;
+        self
     }
 
     fn note(&self, f: impl FnOnce(&mut LineLog)) {
@@ -330,6 +342,12 @@ impl PayerLine {
                 let Some(h) = script.hold.iter().find(|h| &h.id == id) else {
                     return Vec::new();
                 };
+                if self.drop_on_hold {
+                    let id = id.clone();
+                    self.note(|l| l.nodes.push(format!("{id} (dropped)")));
+                    self.at = At::Gone;
+                    return vec![Step::Pause(Duration::from_secs(1)), Step::HangUp];
+                }
                 let mut steps = Vec::new();
                 for s in &h.segments {
                     if let Some(m) = s.music {
@@ -505,7 +523,11 @@ impl Responder for PayerLine {
                             steps.push(self.say(h, &script.rep_voice));
                             steps.push(Step::Pause(Duration::from_secs_f64(a.hold_s)));
                         }
-                        steps.push(self.say(&a.say, &script.rep_voice));
+                        let words = match (&a.again, first_time) {
+                            (Some(again), false) => again,
+                            _ => &a.say,
+                        };
+                        steps.push(self.say(words, &script.rep_voice));
                         steps
                     }
                     None => vec![self.say(&rep.fallback, &script.rep_voice)],

@@ -61,6 +61,8 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut recorder: Option<recording::Recorder> = None;
     let mut shutdown_seen = false;
     let mut payer_writer: Option<crate::outbound::progress::ProgressWriter> = None;
+    // The call of this stream (kept past its end, for a payer call's job).
+    let mut stream_call_sid: Option<String> = None;
     // Where this stream starts on its call's timeline (a payer call's later streams).
     let mut offset_ms: u64 = 0;
     'call: loop {
@@ -81,14 +83,12 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 Output::Event(ev) => {
                     if let CallEvent::Started(start) = &ev {
                         caller_from = start.custom_parameters.get("From").cloned();
-                        if let (Some(job), Some(o)) = (
-                            start
-                                .custom_parameters
-                                .get(crate::outbound::JOB_PARAMETER)
-                                .and_then(|j| j.parse::<i64>().ok()),
+                        stream_call_sid = Some(start.call_sid.clone());
+                        if let (true, Some(o)) = (
+                            start.custom_parameters.contains_key(crate::outbound::JOB_PARAMETER),
                             app.outbound.as_ref(),
                         ) {
-                            offset_ms = o.stream_offset_ms(job, Instant::now());
+                            offset_ms = o.stream_offset_ms(&start.call_sid, Instant::now());
                         }
                         if let Some(cfg) = app.config.recording.as_ref() {
                             recorder = recording::Recorder::start(cfg, &start.call_sid);
@@ -182,9 +182,16 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
         if conversation.awaits_stream() {
             outbound.park(job, conversation);
         } else if conversation.outcome().is_none()
-            && let Some(writer) = payer_writer.as_ref()
+            && let (Some(agent), Some(sid)) = (app.agent.as_ref(), stream_call_sid)
         {
-            // (The writer exists: a conversation reports its start.)
+            // (A resumed stream may have reported nothing, so has no writer yet.)
+            let writer = payer_writer.take().unwrap_or_else(|| {
+                crate::outbound::progress::ProgressWriter::spawn(
+                    agent.functions.pool().clone(),
+                    sid,
+                    outbound.cfg.backoff,
+                )
+            });
             writer.send(job, crate::outbound::progress::Note::Dropped);
         }
     }

@@ -69,8 +69,8 @@ pub struct Outbound {
     /// Settings.
     pub cfg: OutboundConfig,
     parked: Mutex<HashMap<i64, (PayerCall, Instant)>>,
-    /// When each job's call started its first stream.
-    first_stream: Mutex<HashMap<i64, Instant>>,
+    /// When each verification call started its first stream.
+    first_stream: Mutex<HashMap<String, Instant>>,
     wake: Notify,
 }
 
@@ -99,12 +99,13 @@ impl Outbound {
         m.remove(&id).map(|(c, _)| c)
     }
 
-    /// How far into job `id`'s call a stream starting `now` begins (0 for
-    /// its first stream): the call record keeps one timeline across streams.
-    pub fn stream_offset_ms(&self, id: i64, now: Instant) -> u64 {
+    /// How far into verification call `call_sid` a stream starting `now`
+    /// begins (0 for its first stream): the call record keeps one timeline
+    /// across the call's streams.
+    pub fn stream_offset_ms(&self, call_sid: &str, now: Instant) -> u64 {
         let mut m = self.first_stream.lock().unwrap_or_else(|e| e.into_inner());
         m.retain(|_, at| now.saturating_duration_since(*at) < PARKED_TTL * 4);
-        let first = *m.entry(id).or_insert(now);
+        let first = *m.entry(call_sid.to_owned()).or_insert(now);
         now.saturating_duration_since(first).as_millis() as u64
     }
 

@@ -56,11 +56,22 @@ async fn write(pool: &Pool, call_sid: &str, id: i64, note: Note, backoff: Durati
                 None => {
                     bv::progress(&**client, id, p.phase.label(), &fields).await?;
                 }
+                Some(PayerOutcome::NeedsHuman(reason)) => {
+                    // Nothing gathered (a menu dead end, a silent line):
+                    // another call later, staff once out of attempts.
+                    let status = bv::retry_or_give_up(&**client, id, reason, backoff).await?;
+                    tracing::info!(
+                        call_id = call_sid,
+                        job = id,
+                        reason,
+                        status = status.as_deref(),
+                        "verification call got nothing"
+                    );
+                }
                 Some(o) => {
                     let (ending, reason) = match o {
-                        PayerOutcome::Completed => (Ending::Completed, None),
                         PayerOutcome::Partial => (Ending::Partial, Some("some answers missing")),
-                        PayerOutcome::NeedsHuman(r) => (Ending::NeedsHuman, Some(r)),
+                        _ => (Ending::Completed, None),
                     };
                     bv::finish(&mut client, id, ending, reason, &fields, call_sid).await?;
                     tracing::info!(
