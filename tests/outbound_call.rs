@@ -68,10 +68,24 @@ async fn api(method: reqwest::Method, url: &str, token: Option<&str>, body: Opti
     (status, v)
 }
 
-/// The verification once its status is one of `want`, waiting at most `limit`.
+/// CPU seconds this process (server and simulated line together) has used.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command's closing parenthesis; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12].iter().filter_map(|i| f.get(*i)?.parse::<f64>().ok()).sum();
+    ticks / 100.0
+}
+
+/// The verification once its status is one of `want`, waiting at most
+/// `limit`; each status change is printed with the time since the first
+/// poll and, for the hold, the CPU it used per minute.
 async fn until(base: &str, id: i64, want: &[&str], limit: Duration) -> Value {
     let deadline = Instant::now() + limit;
-    let mut seen = Vec::new();
+    let started = Instant::now();
+    let mut seen: Vec<String> = Vec::new();
+    let mut entered = (Instant::now(), cpu_seconds());
     loop {
         let (code, v) = api(
             reqwest::Method::GET,
@@ -83,7 +97,20 @@ async fn until(base: &str, id: i64, want: &[&str], limit: Duration) -> Value {
         assert_eq!(code, 200, "{v}");
         let status = v["status"].as_str().unwrap_or_default().to_owned();
         if seen.last() != Some(&status) {
-            println!("verification {id}: {status}");
+            let (now, cpu) = (Instant::now(), cpu_seconds());
+            if seen.last().is_some_and(|s| s == "hold") {
+                let minutes = now.duration_since(entered.0).as_secs_f64() / 60.0;
+                println!(
+                    "on hold {:.1} s: {:.2} CPU-s per minute (server and line)",
+                    minutes * 60.0,
+                    (cpu - entered.1) / minutes.max(1e-6)
+                );
+            }
+            entered = (now, cpu);
+            println!(
+                "verification {id}: {status} at {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             seen.push(status.clone());
         }
         if want.contains(&status.as_str()) || Instant::now() > deadline {
