@@ -49,7 +49,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
             // A verification call's token was issued for its job (the call
             // had no SID yet when its TwiML was written).
             let key = match start.custom_parameters.get(crate::outbound::JOB_PARAMETER) {
-                Some(job) => format!("{}:{job}", crate::outbound::JOB_PARAMETER),
+                Some(job) => job
+                    .parse::<i64>()
+                    .map_or_else(|_| String::new(), crate::outbound::token_key),
                 None => start.call_sid.clone(),
             };
             control.tokens.redeem(token, &key, Instant::now())
