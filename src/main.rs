@@ -6,6 +6,7 @@ mod ops;
 mod serve;
 mod setup;
 mod tasks;
+mod users;
 mod verify;
 
 use std::path::PathBuf;
@@ -73,6 +74,11 @@ enum Command {
     Tasks {
         #[command(subcommand)]
         action: tasks::TasksAction,
+    },
+    /// Console and API users: add, list, disable, enable, token.
+    Users {
+        #[command(subcommand)]
+        action: users::UsersAction,
     },
     /// Outbound benefits verifications: create (and follow), show, cancel.
     Verify {
@@ -185,6 +191,7 @@ fn main() -> Result<()> {
         Command::Webhooks { action } => rt()?.block_on(ops::webhooks(&cfg, action)),
         Command::Tasks { action } => rt()?.block_on(tasks::run(&cfg, action)),
         Command::Verify { action } => rt()?.block_on(verify::run(&cfg, action)),
+        Command::Users { action } => rt()?.block_on(users::run(&cfg, action)),
         Command::Audit { since, limit } => rt()?.block_on(ops::audit(&cfg, &since, limit)),
         Command::Recording {
             action: RecordingAction::Decrypt { call_id, output },

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{Server, Twilio, drain, frame, get_json, get_text};
+use common::{Server, Twilio, drain, frame, get_text};
 use futures_util::StreamExt;
 use telephony::ServerConfig;
 use tokio::time::Instant;
@@ -41,7 +41,7 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
                     tw.dtmf('5').await;
                 }
                 if i == 120 {
-                    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
+                    let list: serde_json::Value = server.api_json("/api/calls").await;
                     calls_seen = Some(list);
                 }
                 i += 1;
@@ -175,8 +175,18 @@ async fn echo_call_with_marks_barge_in_dtmf_and_stop() {
         "stale marks counted"
     );
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
+    let list: serde_json::Value = server.api_json("/api/calls").await;
     assert_eq!(list, serde_json::json!([]));
+    // Without a user's token or a session: 401, also for a wrong token.
+    let anon = reqwest::get(server.http("/api/calls")).await.unwrap();
+    assert_eq!(anon.status(), 401);
+    let wrong = reqwest::Client::new()
+        .get(server.http("/api/calls"))
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,7 +233,7 @@ async fn inbound_webhook_validates_twilio_signatures() {
         "{twiml}"
     );
     // The call is announced (ringing) before its stream connects.
-    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
+    let list: serde_json::Value = server.api_json("/api/calls").await;
     assert_eq!(list[0]["state"], "ringing");
     assert_eq!(post(None).await.unwrap().status(), 403);
     assert_eq!(
@@ -294,7 +304,7 @@ async fn bad_input_is_dropped_and_never_affects_another_call() {
         );
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let list: serde_json::Value = get_json(server.http("/api/calls")).await;
+    let list: serde_json::Value = server.api_json("/api/calls").await;
     let ids: Vec<&str> = list
         .as_array()
         .unwrap()

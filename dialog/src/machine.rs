@@ -10,6 +10,7 @@
 mod flow;
 mod io;
 mod results;
+mod supervised;
 mod turn_end;
 mod verified;
 
@@ -140,6 +141,8 @@ pub struct Dialog {
     last_said: Option<(String, bool)>,
     /// What the person taking the call is told, once a transfer is decided.
     handoff: Option<Handoff>,
+    /// A supervisor's guidance and take-over.
+    supervised: supervised::Supervised,
 }
 
 /// What the person who takes a transferred call (or works its callback) is
@@ -198,6 +201,7 @@ impl Dialog {
             last_intent: None,
             last_said: None,
             handoff: None,
+            supervised: supervised::Supervised::default(),
         }
     }
 
@@ -236,7 +240,13 @@ impl Dialog {
                 }
             }
             _ if matches!(self.stage, Stage::NotStarted) => {}
-            Event::CallerSpeechStarted => self.turns.speech_started(now),
+            Event::Supervisor(input) => self.on_supervisor(input),
+            // A person has the call: the bot neither listens nor answers.
+            _ if self.supervised.taken_over => {}
+            Event::CallerSpeechStarted => {
+                self.supervised.turn_open = true;
+                self.turns.speech_started(now)
+            }
             Event::CallerPaused => self.turns.paused(),
             Event::CallerResumed => self.turns.resumed(now),
             Event::CallerSpeechEnded => {
@@ -245,7 +255,12 @@ impl Dialog {
             }
             Event::Partial(text) => self.on_partial(&text),
             Event::Final(text) => {
-                self.on_final(&text);
+                if self.guidance_at_turn_end() {
+                    self.turns.caller_took_turn();
+                } else {
+                    self.on_final(&text);
+                    self.guidance_after_answer();
+                }
                 self.turns.final_heard();
             }
             Event::Dtmf(digit) => self.on_dtmf(digit),
@@ -260,7 +275,7 @@ impl Dialog {
 
     /// When [`Dialog::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if matches!(self.stage, Stage::Done | Stage::NotStarted) {
+        if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.supervised.taken_over {
             return None;
         }
         let filler = self.outstanding.as_ref().and_then(Outstanding::filler_deadline);
@@ -270,7 +285,7 @@ impl Dialog {
     /// Fires every timer due at `now` (barge-in, filler, silence).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
-        if matches!(self.stage, Stage::Done | Stage::NotStarted) {
+        if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.supervised.taken_over {
             return;
         }
         if self.turns.barge_in_due(now) {
@@ -299,6 +314,11 @@ impl Dialog {
     /// Whether the caller's identity was verified on this call.
     pub fn is_verified(&self) -> bool {
         self.verified
+    }
+
+    /// The last request understood, as an intent label ("coverage", ...).
+    pub fn last_intent_label(&self) -> Option<&'static str> {
+        self.last_intent.map(Intent::label)
     }
 
     /// Whether a `Say` is playing (from the action until it finished or was cut).

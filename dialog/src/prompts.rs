@@ -35,6 +35,12 @@ pub const VERIFY_WHY: &str = "I understand. To keep your records private, I can 
 pub const HOLD_ON: &str = "Sure, take your time.";
 /// Said before handing the call to a person.
 pub const TRANSFER: &str = "I'm transferring you to a member of our team now.";
+/// A supervisor asked for the call to go to staff.
+pub const SUPERVISOR_TRANSFER: &str = "I'm going to connect you with a member of our team now.";
+/// A supervisor asked for a callback.
+pub const SUPERVISOR_CALLBACK: &str = "I've asked a member of our team to call you back at this number.";
+/// The supervisor handed the call back to the bot.
+pub const HANDED_BACK: &str = "I'm back with you. What else can I help you with?";
 /// Filler while a slow lookup runs.
 pub const ONE_MOMENT: &str = "One moment while I check that.";
 /// Nothing usable was heard, or nothing the bot understands.
@@ -146,6 +152,9 @@ pub const FIXED_PROMPTS: &[&str] = &[
     GOODBYE,
     STILL_THERE,
     NO_INPUT_GOODBYE,
+    SUPERVISOR_TRANSFER,
+    SUPERVISOR_CALLBACK,
+    HANDED_BACK,
 ];
 
 #[cfg(test)]

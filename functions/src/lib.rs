@@ -20,6 +20,7 @@ pub mod seed;
 pub mod service;
 pub mod spool;
 pub mod tasks;
+pub mod users;
 pub mod verification;
 
 pub use db::Database;

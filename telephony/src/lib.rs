@@ -5,6 +5,7 @@ pub mod agent;
 pub mod api;
 pub mod call;
 pub mod config;
+pub mod console;
 pub mod control;
 pub mod metrics;
 pub mod monitor;
@@ -12,6 +13,7 @@ pub mod outbound;
 pub mod registry;
 pub mod server;
 pub mod speech;
+pub mod supervision;
 pub mod twilio;
 
 pub use config::{CallMode, ServerConfig};

@@ -35,6 +35,15 @@ pub enum MonitorNote {
         /// Short outcome label (ok, not_found, pending, failed).
         outcome: &'static str,
     },
+    /// A supervisor acted on the call.
+    Supervisor {
+        /// Their username.
+        by: String,
+        /// `guide`, `take_over`, `hand_back` or `speak`.
+        action: &'static str,
+        /// The guidance typed (for `guide`; a `speak` shows in the transcript).
+        text: Option<String>,
+    },
     /// The call ended.
     Ended {
         /// Why.

@@ -58,6 +58,10 @@ pub struct AppState {
     pub control: Arc<crate::control::CallControl>,
     /// Outbound verification calls (`None`: not configured).
     pub outbound: Option<Arc<crate::outbound::Outbound>>,
+    /// The supervisor console (sessions policy, live board).
+    pub console: crate::console::Console,
+    /// Inboxes of live calls for supervisors' actions.
+    pub supervision: crate::supervision::Supervision,
     /// The address the server is listening on, once it is.
     pub bound: std::sync::OnceLock<std::net::SocketAddr>,
     draining: AtomicBool,
@@ -102,6 +106,8 @@ impl AppState {
             control,
             outbound,
             bound: std::sync::OnceLock::new(),
+            console: crate::console::Console::default(),
+            supervision: crate::supervision::Supervision::default(),
             speech,
             agent,
             monitor: tokio::sync::broadcast::channel(1024).0,
@@ -123,7 +129,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/api/calls", get(list_calls))
+        .route("/api/calls/recent", get(crate::console::supervise::recent))
         .route("/api/calls/{call_sid}/transcript", get(crate::api::transcript))
+        .route("/api/calls/{call_sid}/live", get(crate::console::live::call))
+        .route("/api/calls/{call_sid}/guidance", post(crate::console::supervise::guidance))
+        .route("/api/calls/{call_sid}/takeover", post(crate::console::supervise::take_over))
+        .route("/api/calls/{call_sid}/handback", post(crate::console::supervise::hand_back))
+        .route("/api/calls/{call_sid}/speak", post(crate::console::supervise::speak))
+        .route("/api/console/calls", get(crate::console::live::calls))
+        .route("/api/me", get(crate::console::signin::me))
+        .route("/console", get(crate::console::page::html))
+        .route("/console/console.js", get(crate::console::page::js))
+        .route("/console/console.css", get(crate::console::page::css))
+        .route("/console/signin", post(crate::console::signin::sign_in))
+        .route("/console/signout", post(crate::console::signin::sign_out))
         .route("/api/tasks", get(crate::api::tasks))
         .route("/api/tasks/{id}/close", post(crate::api::close_task))
         .route("/api/verifications", post(crate::api::verifications::create))
@@ -163,7 +182,20 @@ pub async fn serve(
     if let Ok(a) = listener.local_addr() {
         let _ = state.bound.set(a);
     }
+    // The configured API token becomes the token of the service user.
+    if let (Some(agent), Some(token)) = (state.agent.as_ref(), state.config.api_token.as_deref())
+        && let Err(e) = functions::users::ensure_service_token(
+            agent.functions.pool(),
+            crate::api::SERVICE_USER,
+            functions::users::Role::Admin,
+            token,
+        )
+        .await
+    {
+        tracing::error!(error = %e, "the configured API token could not be registered");
+    }
     let dialer = tokio::spawn(crate::outbound::dialer::run(state.clone()));
+    let board = tokio::spawn(crate::console::run_board(state.clone()));
     let drain_state = state.clone();
     let app = router(state.clone());
     // No Nagle: a frame followed by its mark must not hold the next frame
@@ -198,6 +230,7 @@ pub async fn serve(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), state.calls.wait()).await;
     upkeep.abort();
     dialer.abort();
+    board.abort();
     tracing::info!("shutdown complete");
     Ok(())
 }
@@ -231,15 +264,27 @@ async fn metrics_text(State(s): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-/// Live calls. Phone numbers are PHI: they are shown in full only to a
-/// holder of the API token, and that read is audited; otherwise only their
-/// last four digits.
-async fn list_calls(State(s): State<Arc<AppState>>, req: axum::extract::Request) -> Response {
+/// Query of `GET /api/calls`.
+#[derive(Debug, serde::Deserialize)]
+struct ListQuery {
+    /// `full`: phone numbers in full (an audited read of PHI).
+    #[serde(default)]
+    numbers: Option<String>,
+}
+
+/// Live calls, for signed-in users and API tokens. Phone numbers are PHI:
+/// only their last four digits, unless `?numbers=full` asks for them whole,
+/// a read written to the audit log.
+async fn list_calls(
+    State(s): State<Arc<AppState>>,
+    p: crate::console::auth::Principal,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Response {
     let mut calls = s.registry.list();
-    let wants_full = crate::api::authorized(&s, &req);
-    let remote = crate::api::remote(&req);
-    drop(req);
-    let full = wants_full && crate::api::audit_read(&s, remote, "calls.list", "calls:live", None).await;
+    let full = q.numbers.as_deref() == Some("full");
+    if full && !crate::api::audit_read(&s, &p, "calls.list", "calls:live", None).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
+    }
     if !full {
         for c in &mut calls {
             c.from = c.from.as_deref().map(crate::api::mask_number);

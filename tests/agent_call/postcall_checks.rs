@@ -173,7 +173,7 @@ pub async fn analysed_and_delivered(pool: &deadpool_postgres::Pool, hooks: &Rece
         )
         .await
         .unwrap();
-    assert!(row.get::<_, String>(0).starts_with("api:"));
+    assert_eq!(row.get::<_, String>(0), "user:api");
     assert_eq!(row.get::<_, Option<String>>(1).as_deref(), Some("127.0.0.1"));
     // The log is append-only: the database refuses changes.
     for sql in [

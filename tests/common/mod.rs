@@ -26,6 +26,9 @@ pub struct Server {
     pub task: JoinHandle<std::io::Result<()>>,
 }
 
+/// The API token of the test servers (the service user's).
+pub const API_TOKEN: &str = "test-service-token";
+
 impl Server {
     pub async fn start(cfg: ServerConfig) -> Self {
         Self::start_with(cfg, None).await
@@ -35,6 +38,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         cfg.listen = addr;
+        cfg.api_token.get_or_insert_with(|| API_TOKEN.to_owned());
         let state = AppState::with_speech(cfg, Vec::new(), speech);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(telephony::serve(listener, state.clone(), async move {
@@ -50,6 +54,19 @@ impl Server {
 
     pub fn http(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// GET an API path with the service user's token; its JSON body.
+    pub async fn api_json(&self, path: &str) -> serde_json::Value {
+        reqwest::Client::new()
+            .get(self.http(path))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON body")
     }
 
     /// Signals shutdown (the server drains, then returns).

@@ -54,6 +54,8 @@ pub enum Event {
         /// What it produced.
         outcome: Outcome,
     },
+    /// A supervisor watching the call guides, takes over or hands back.
+    Supervisor(crate::supervision::Supervisor),
 }
 
 /// Something the server must do.

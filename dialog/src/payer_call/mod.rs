@@ -381,7 +381,8 @@ impl PayerCall {
             | Event::Dtmf(_)
             | Event::BotStarted(_)
             | Event::StaffHours { .. }
-            | Event::Result { .. } => {}
+            | Event::Result { .. }
+            | Event::Supervisor(_) => {}
         }
     }
 

@@ -38,6 +38,8 @@ pub enum Speaker {
     Caller,
     /// The voice agent.
     Bot,
+    /// A supervisor who took the call over (their words, spoken to the caller).
+    Supervisor,
 }
 
 impl Speaker {
@@ -46,6 +48,7 @@ impl Speaker {
         match self {
             Self::Caller => "caller",
             Self::Bot => "bot",
+            Self::Supervisor => "supervisor",
         }
     }
 }
@@ -208,10 +211,10 @@ pub async fn load_utterances(
     Ok(rows
         .into_iter()
         .map(|r| Utterance {
-            speaker: if r.get::<_, &str>(0) == Speaker::Bot.label() {
-                Speaker::Bot
-            } else {
-                Speaker::Caller
+            speaker: match r.get::<_, &str>(0) {
+                "bot" => Speaker::Bot,
+                "supervisor" => Speaker::Supervisor,
+                _ => Speaker::Caller,
             },
             text: r.get(1),
             started_ms: r.get::<_, i64>(2).max(0) as u64,

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../../migrations/0002_postcall.sql")),
     (3, include_str!("../../migrations/0003_call_control.sql")),
     (4, include_str!("../../migrations/0004_verifications.sql")),
+    (5, include_str!("../../migrations/0005_console.sql")),
 ];
 
 /// Lock key that serialises concurrent migrators.

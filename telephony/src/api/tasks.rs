@@ -1,7 +1,7 @@
 //! The staff queue over HTTP: `GET /api/tasks` (open tasks, `?all=true`
 //! for closed ones too) and `POST /api/tasks/{id}/close`. Tasks carry
-//! callback numbers and patient ids, so both need the API token and every
-//! list is audited.
+//! callback numbers and patient ids, so both need a signed-in user or a
+//! user's API token, and every list is audited with the user's name.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::console::auth::Principal;
 use crate::server::AppState;
 
 /// Query of `GET /api/tasks`.
@@ -21,26 +22,20 @@ pub struct TaskQuery {
     all: bool,
 }
 
-/// Body of `POST /api/tasks/{id}/close`.
+/// Body of `POST /api/tasks/{id}/close` (who closed it is the signed-in user).
 #[derive(Debug, Deserialize, Default)]
 pub struct CloseBody {
-    /// Who closed it (free text: a name or staff id).
-    #[serde(default)]
-    by: Option<String>,
     /// What was done.
     #[serde(default)]
     resolution: Option<String>,
 }
 
 /// `GET /api/tasks`.
-pub async fn tasks(State(s): State<Arc<AppState>>, Query(q): Query<TaskQuery>, req: Request) -> Response {
-    if let Some(r) = super::refuse(&s, &req, "task") {
-        return r;
-    }
+pub async fn tasks(State(s): State<Arc<AppState>>, p: Principal, Query(q): Query<TaskQuery>) -> Response {
     let Some(agent) = s.agent.as_ref() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    if !super::audit_read(&s, super::remote(&req), "tasks.list", "tasks", None).await {
+    if !super::audit_read(&s, &p, "tasks.list", "tasks", None).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
     }
     match functions::tasks::list(agent.functions.pool(), q.all, 500).await {
@@ -52,11 +47,8 @@ pub async fn tasks(State(s): State<Arc<AppState>>, Query(q): Query<TaskQuery>, r
     }
 }
 
-/// `POST /api/tasks/{id}/close` with an optional JSON body `{by, resolution}`.
-pub async fn close_task(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
-    if let Some(r) = super::refuse(&s, &req, "task") {
-        return r;
-    }
+/// `POST /api/tasks/{id}/close` with an optional JSON body `{resolution}`.
+pub async fn close_task(State(s): State<Arc<AppState>>, p: Principal, Path(id): Path<i64>, req: Request) -> Response {
     let Some(agent) = s.agent.as_ref() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
@@ -72,7 +64,7 @@ pub async fn close_task(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req
             Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid JSON: {e}\n")).into_response(),
         }
     };
-    let by = body.by.unwrap_or_else(|| "api".into());
+    let by = p.actor();
     let resolution = body.resolution.unwrap_or_else(|| "done".into());
     match functions::tasks::close(agent.functions.pool(), id, &by, &resolution).await {
         Ok(true) => Json(serde_json::json!({"id": id, "status": "closed"})).into_response(),

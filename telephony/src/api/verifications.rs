@@ -2,7 +2,7 @@
 //! (`{patient_id, medication, payer_phone?}` → `202 {"id"}`), `GET
 //! /api/verifications/{id}` (status and the answers so far; an audited PHI
 //! read) and `DELETE /api/verifications/{id}` (cancel; a call under way is
-//! hung up). Bearer-token protected like the other APIs.
+//! hung up). For signed-in users and API tokens, like the other APIs.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use functions::benefits_verification::{self as bv, NewVerification, Verification
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::console::auth::Principal;
 use crate::server::AppState;
 
 /// Body of `POST /api/verifications`.
@@ -35,10 +36,7 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
 }
 
 /// `POST /api/verifications`.
-pub async fn create(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Some(r) = super::refuse(&s, &req, "verification") {
-        return r;
-    }
+pub async fn create(State(s): State<Arc<AppState>>, p: Principal, req: Request) -> Response {
     let Some(agent) = s.agent.clone() else {
         return unavailable("no agent");
     };
@@ -60,7 +58,7 @@ pub async fn create(State(s): State<Arc<AppState>>, req: Request) -> Response {
         patient_id: body.patient_id,
         medication: body.medication,
         payer_phone: body.payer_phone,
-        requested_by: super::actor(&s),
+        requested_by: p.actor(),
     };
     let client = match agent.functions.pool().get().await {
         Ok(c) => c,
@@ -87,15 +85,12 @@ pub async fn create(State(s): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 /// `GET /api/verifications/{id}`.
-pub async fn show(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
-    if let Some(r) = super::refuse(&s, &req, "verification") {
-        return r;
-    }
+pub async fn show(State(s): State<Arc<AppState>>, p: Principal, Path(id): Path<i64>) -> Response {
     let Some(agent) = s.agent.clone() else {
         return unavailable("no agent");
     };
     let resource = format!("verification:{id}");
-    if !super::audit_read(&s, super::remote(&req), "verification.read", &resource, None).await {
+    if !super::audit_read(&s, &p, "verification.read", &resource, None).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
     }
     let client = match agent.functions.pool().get().await {
@@ -110,10 +105,7 @@ pub async fn show(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Requ
 }
 
 /// `DELETE /api/verifications/{id}`.
-pub async fn cancel(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
-    if let Some(r) = super::refuse(&s, &req, "verification") {
-        return r;
-    }
+pub async fn cancel(State(s): State<Arc<AppState>>, p: Principal, Path(id): Path<i64>) -> Response {
     let Some(agent) = s.agent.clone() else {
         return unavailable("no agent");
     };
@@ -134,6 +126,7 @@ pub async fn cancel(State(s): State<Arc<AppState>>, Path(id): Path<i64>, req: Re
             {
                 tracing::warn!(call_id = sid, error = %e, "canceled verification: hang-up failed");
             }
+            tracing::info!(verification = id, by = %p.user.username, "verification canceled");
             Json(json!({"id": id, "status": "canceled"})).into_response()
         }
         Ok(false) => (

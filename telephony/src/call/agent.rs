@@ -19,6 +19,8 @@ struct BotLine {
     text: String,
     started_ms: u64,
     synthesized: bool,
+    /// The bot, or a supervisor who took the call over.
+    speaker: Speaker,
 }
 
 /// Who the bot is talking with.
@@ -100,6 +102,27 @@ impl AgentCall {
         }
     }
 
+    /// A supervisor's input; false on a payer call (which has no supervisor
+    /// controls yet).
+    pub fn supervise(&mut self, input: dialog::Supervisor, now: Instant) -> bool {
+        match &mut self.dialog {
+            Conversation::Patient(d) => {
+                d.handle(Event::Supervisor(input), now);
+                true
+            }
+            Conversation::Payer(..) => false,
+        }
+    }
+
+    /// Whether the patient dialog is verified, its last intent, and whether a
+    /// supervisor has the call (for the console).
+    pub fn status(&self) -> Option<(bool, Option<&'static str>, bool)> {
+        match &self.dialog {
+            Conversation::Patient(d) => Some((d.is_verified(), d.last_intent_label(), d.is_taken_over())),
+            Conversation::Payer(..) => None,
+        }
+    }
+
     /// Runs the dialog's timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         match &mut self.dialog {
@@ -177,11 +200,16 @@ impl AgentCall {
 
     /// A new bot line was handed to TTS.
     pub fn said(&mut self, id: u64, text: String, at_ms: u64) {
+        let speaker = match &self.dialog {
+            Conversation::Patient(d) if d.is_supervisor_line(id) => Speaker::Supervisor,
+            _ => Speaker::Bot,
+        };
         self.lines.push(BotLine {
             id,
             text,
             started_ms: at_ms,
             synthesized: false,
+            speaker,
         });
     }
 
@@ -207,7 +235,7 @@ impl AgentCall {
                 let l = self.lines.remove(i);
                 self.handle(Event::BotFinished(l.id), now);
                 done.push(Utterance {
-                    speaker: Speaker::Bot,
+                    speaker: l.speaker,
                     text: l.text,
                     started_ms: l.started_ms,
                     ended_ms: at_ms,
@@ -235,7 +263,7 @@ impl AgentCall {
                 now,
             );
             done.push(Utterance {
-                speaker: Speaker::Bot,
+                speaker: l.speaker,
                 text: l.text,
                 started_ms: l.started_ms,
                 ended_ms: at_ms,
@@ -266,7 +294,7 @@ impl AgentCall {
                     None => return None,
                 };
                 Some(Utterance {
-                    speaker: Speaker::Bot,
+                    speaker: l.speaker,
                     text: l.text,
                     started_ms: l.started_ms,
                     ended_ms: at_ms,

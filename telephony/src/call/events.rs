@@ -87,6 +87,15 @@ pub enum AgentNote {
         /// Why.
         reason: &'static str,
     },
+    /// Where the conversation stands, when it changed (for the console).
+    Status {
+        /// The caller's identity was verified.
+        verified: bool,
+        /// The last request understood (an intent label, no PHI).
+        intent: Option<&'static str>,
+        /// A supervisor has the call.
+        taken_over: bool,
+    },
     /// A task was queued for staff; the call goes on.
     StaffTask {
         /// Staff tier.

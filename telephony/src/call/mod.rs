@@ -67,6 +67,8 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut stream_call_sid: Option<String> = None;
     // Where this stream starts on its call's timeline (a payer call's later streams).
     let mut offset_ms: u64 = 0;
+    // Supervisors' actions on this call (agent mode).
+    let mut inbox: Option<mpsc::Receiver<crate::supervision::Command>> = None;
     'call: loop {
         while let Some(out) = session.poll_output() {
             match out {
@@ -86,6 +88,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     if let CallEvent::Started(start) = &ev {
                         caller_from = start.custom_parameters.get("From").cloned();
                         stream_call_sid = Some(start.call_sid.clone());
+                        if app.agent.is_some() {
+                            inbox = Some(app.supervision.register(&start.call_sid));
+                        }
                         if let (true, Some(o)) = (
                             start.custom_parameters.contains_key(crate::outbound::JOB_PARAMETER),
                             app.outbound.as_ref(),
@@ -164,6 +169,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => session.handle_disconnect(),
             },
+            Some(cmd) = next_command(&mut inbox) => {
+                supervise(&app, &mut session, call_id.as_deref(), cmd);
+            }
             Some(done) = arx.recv() => match done {
                 Async::Decoded { utterance, kind, text, audio_ms } => {
                     session.handle_decoded(utterance, kind, text, audio_ms, Instant::now());
@@ -175,6 +183,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
         }
     }
     let _ = tx.close().await;
+    if let (Some(_), Some(sid)) = (inbox.take(), stream_call_sid.as_deref()) {
+        app.supervision.unregister(sid);
+    }
     if let Some(r) = recorder.take() {
         r.close().await;
     }
@@ -196,6 +207,51 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
             });
             writer.send(job, crate::outbound::progress::Note::Dropped);
         }
+    }
+}
+
+/// The next supervisor command, when the call has an inbox.
+async fn next_command(
+    inbox: &mut Option<mpsc::Receiver<crate::supervision::Command>>,
+) -> Option<crate::supervision::Command> {
+    match inbox.as_mut() {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Carries out a supervisor's command and writes it to the call record
+/// (guidance text included: it is part of what happened on the call).
+fn supervise(app: &AppState, session: &mut CallSession, call_sid: Option<&str>, cmd: crate::supervision::Command) {
+    let (kind, text) = match &cmd.input {
+        dialog::Supervisor::Guide(g) => (
+            "supervisor_guidance",
+            Some(match g {
+                dialog::Guidance::Transfer => "transfer".to_owned(),
+                dialog::Guidance::Callback => "callback".to_owned(),
+                dialog::Guidance::Say(t) => format!("say: {t}"),
+            }),
+        ),
+        dialog::Supervisor::TakeOver => ("supervisor_took_over", None),
+        dialog::Supervisor::HandBack => ("supervisor_handed_back", None),
+        // Their words go into the transcript as their own lines.
+        dialog::Supervisor::Speak(_) => ("supervisor_spoke", None),
+    };
+    let by = cmd.by.clone();
+    if !session.handle_supervisor(cmd.input, Instant::now()) {
+        tracing::info!(call_id = call_sid, "supervisor action ignored: no patient dialog on this call");
+        return;
+    }
+    if let (Some(agent), Some(sid)) = (app.agent.as_ref(), call_sid)
+        && kind != "supervisor_spoke"
+    {
+        agent.log.record(CallRecord::Event {
+            call_sid: sid.to_owned(),
+            event: functions::calls::CallEventEntry {
+                kind: kind.into(),
+                detail: serde_json::json!({"by": by, "guidance": text}),
+            },
+        });
     }
 }
 

@@ -41,6 +41,8 @@ struct Live {
     /// Both sides on one timeline, when the call is recorded.
     recording: Option<StereoAligner>,
     bot_pcm: Vec<i16>,
+    /// What the console was last told of the dialog (verified, intent, taken over).
+    reported_status: Option<(bool, Option<&'static str>, bool)>,
 }
 
 /// Clears the playout (barge-in): what the caller will not hear leaves the
@@ -294,6 +296,7 @@ impl CallSession {
                     speaking_reported: false,
                     recording: self.cfg.recording.is_some().then(|| StereoAligner::new(now)),
                     bot_pcm: Vec::with_capacity(480),
+                    reported_status: None,
                 });
                 let caller = start.custom_parameters.get("From").cloned();
                 let job = start

@@ -31,6 +31,23 @@ impl CallSession {
     }
 }
 
+impl CallSession {
+    /// A supervisor's input (guidance, take-over, hand-back, their words);
+    /// false when this call has no patient dialog to take it.
+    pub fn handle_supervisor(&mut self, input: dialog::Supervisor, now: Instant) -> bool {
+        let Some(live) = self.live.as_mut() else {
+            return false;
+        };
+        let Some(agent) = live.agent.as_mut() else {
+            return false;
+        };
+        let taken = agent.supervise(input, now);
+        pump(live, &mut self.out, now);
+        self.after(now);
+        taken
+    }
+}
+
 /// Speech boundaries and pauses (agent mode): the dialog decides barge-in.
 pub(super) fn on_boundary(live: &mut Live, out: &mut VecDeque<Output>, ev: SpeechBoundary, now: Instant) {
     match ev {
@@ -163,6 +180,17 @@ pub(super) fn pump(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
     }
     if let Some((id, progress)) = agent.take_payer_progress() {
         out.push_back(Output::PayerProgress(id, Box::new(progress)));
+    }
+    let status = agent.status();
+    if status.is_some() && status != live.reported_status {
+        live.reported_status = status;
+        if let Some((verified, intent, taken_over)) = status {
+            out.push_back(Output::Event(CallEvent::Agent(AgentNote::Status {
+                verified,
+                intent,
+                taken_over,
+            })));
+        }
     }
 }
 

@@ -1,0 +1,151 @@
+"""Drives the supervisor console in headless Chromium as a person would.
+
+Called by tests/console.rs with: BASE_URL SUPERVISOR STAFF PASSWORD SHOTS_DIR.
+Talks with the test over stdin/stdout: prints `ready` once signed in (the
+test then places a call), `expire` when the test should end the session
+(it answers `go`), and finally one JSON line `result {...}` with what it saw.
+"""
+
+import json
+import sys
+import time
+
+from playwright.sync_api import sync_playwright, expect
+
+BASE, SUPERVISOR, STAFF, PASSWORD, SHOTS = sys.argv[1:6]
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+result = {"steps": []}
+shot_n = 0
+
+
+def say(line):
+    print(line, flush=True)
+
+
+def step(page, name):
+    global shot_n
+    shot_n += 1
+    path = f"{SHOTS}/{shot_n:02d}-{name}.png"
+    page.screenshot(path=path, full_page=True)
+    result["steps"].append({"step": name, "screenshot": path})
+
+
+def sign_in(page, user, password):
+    page.goto(f"{BASE}/console")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#signin button[type=submit]")
+
+
+def lines(page, kind):
+    return page.locator(f"#transcript li.{kind}").all_inner_texts()
+
+
+def wait_line(page, kind, contains=None, timeout=30_000):
+    sel = f"#transcript li.{kind}"
+    if contains:
+        page.locator(sel, has_text=contains).first.wait_for(timeout=timeout)
+    else:
+        page.locator(sel).first.wait_for(timeout=timeout)
+
+
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+
+    # A wrong password is refused with a message, and no session is made.
+    sign_in(page, SUPERVISOR, "not-the-password")
+    expect(page.locator("#signin-error")).to_contain_text("wrong username or password")
+    result["wrong_password_message"] = page.inner_text("#signin-error")
+    step(page, "wrong-password")
+
+    sign_in(page, SUPERVISOR, PASSWORD)
+    expect(page.locator("#console-view")).to_be_visible()
+    expect(page.locator("#who-role")).to_have_text("supervisor")
+    expect(page.locator("#feed-state")).to_have_text("live")
+    step(page, "signed-in")
+    say("ready")
+
+    # A call appears, live.
+    row = page.locator("#calls tr.call").first
+    row.wait_for(timeout=60_000)
+    result["row_text"] = row.inner_text()
+    row.click()
+    wait_line(page, "caller", timeout=60_000)
+    result["caller_lines"] = lines(page, "caller")
+    step(page, "call-open")
+
+    # Take over: the bot goes silent; speak to the caller.
+    page.click("#takeover")
+    expect(page.locator("#call-badges")).to_contain_text("you have the call", timeout=15_000)
+    page.fill("#speak-text", "This is Ana, a supervisor. I have joined your call.")
+    page.click("#speak-form button[type=submit]")
+    wait_line(page, "supervisor", "I have joined your call")
+    step(page, "taken-over")
+
+    # Hand back: the bot speaks again.
+    page.click("#handback")
+    wait_line(page, "bot", "I'm back with you")
+    result["bot_lines_after_handback"] = lines(page, "bot")
+    step(page, "handed-back")
+
+    # Whisper guidance the bot cannot act on: the console says so.
+    page.fill("#guide-text", "be nicer")
+    page.click("#guide-form button[type=submit]")
+    expect(page.locator("#control-msg")).to_contain_text("the bot can act on")
+    result["unusable_guidance_message"] = page.inner_text("#control-msg")
+
+    # Guidance: transfer now. The bot says so and the call goes to staff.
+    page.fill("#guide-text", "transfer now")
+    page.click("#guide-form button[type=submit]")
+    wait_line(page, "guidance", "transfer now")
+    wait_line(page, "bot", "connect you with a member of our team")
+    page.locator("#transcript li.event", has_text="call ended").wait_for(timeout=60_000)
+    result["transcript"] = page.locator("#transcript li").all_inner_texts()
+    step(page, "transferred")
+
+    # Past calls and the queue render.
+    page.reload()
+    expect(page.locator("#console-view")).to_be_visible()
+    page.locator("#past tr.call").first.wait_for(timeout=30_000)
+    page.locator("#past tr.call").first.click()
+    page.locator("#past-lines li").first.wait_for()
+    result["past_lines"] = page.locator("#past-lines li").all_inner_texts()
+    step(page, "past-call")
+
+    # Sign out: the console is gone and the API refuses the old cookie.
+    page.click("#signout")
+    expect(page.locator("#signin-view")).to_be_visible()
+    status = page.evaluate("fetch('/api/me').then(r => r.status)")
+    result["me_after_signout"] = status
+    step(page, "signed-out")
+
+    # A staff user sees calls but may not act on them.
+    sign_in(page, STAFF, PASSWORD)
+    expect(page.locator("#who-role")).to_have_text("staff")
+    result["staff_controls_hidden"] = page.locator("#controls").is_hidden()
+    csrf = page.evaluate("fetch('/api/me').then(r => r.json()).then(j => j.csrf)")
+    result["staff_takeover_status"] = page.evaluate(
+        "(csrf) => fetch('/api/calls/CAanything/takeover', {method: 'POST', headers: {'X-CSRF-Token': csrf}}).then(r => r.status)",
+        csrf,
+    )
+    result["no_csrf_status"] = page.evaluate(
+        "fetch('/api/tasks/1/close', {method: 'POST'}).then(r => r.status)"
+    )
+    step(page, "staff")
+
+    # An expired session: the page returns to sign-in and says why.
+    say("expire")
+    assert sys.stdin.readline().strip() == "go"
+    page.locator("#signin-view").wait_for(state="visible", timeout=30_000)
+    result["expired_message"] = page.inner_text("#signin-error")
+    step(page, "expired")
+
+    browser.close()
+
+say("result " + json.dumps(result))

@@ -1,0 +1,408 @@
+//! The supervisor console as a person uses it, in headless Chromium
+//! (tests/browser/console.py, Playwright) against the whole stack: scratch
+//! PostgreSQL, real models, the simulated Twilio placing a real inbound
+//! call. A supervisor signs in (after a wrong password is refused), sees the
+//! call appear live, opens its transcript, takes it over and speaks (the
+//! simulated caller hears the words), hands it back (the bot speaks
+//! again), whispers "transfer now" (the bot says so and the call reaches
+//! the staff line), reads the finished call, signs out; a staff user is
+//! refused the supervisor's actions; an expired session is sent back to
+//! sign in. Screenshots of each step land in the target directory. Also,
+//! over plain HTTP: 401 without a user, CSRF, lockout, per-user tokens,
+//! and every action audited with the user's name.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use functions::db::ScratchDatabase;
+use functions::users::{self, Role};
+use media::resample::StreamResampler;
+use models::stt::JobKind;
+use switchboard::caller::{CallOptions, Step};
+use switchboard::demo::wait;
+use switchboard::stack::{Stack, StackConfig};
+use telephony::control::directory::{Destination, Hours, Line, StaffDirectory};
+use telephony::speech::SpeechEngines;
+use telephony::twilio::rest::{RestAuth, RestConfig};
+use telephony::twilio::twiml::DialTarget;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use twilio_sim::{SimConfig, StaffParty, TwilioSim};
+
+const VOICE: &str = "slt";
+const T1: &str = "+15550001001";
+const OUR_NUMBER: &str = "+18005550100";
+const PASSWORD: &str = "correct horse battery";
+
+fn say(text: &str) -> Step {
+    Step::Say {
+        text: text.into(),
+        audio: switchboard::voice::speak_ulaw(text, VOICE).unwrap(),
+    }
+}
+
+async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
+    let f: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
+    let mut up = StreamResampler::new(8000, 16000).unwrap();
+    let mut a = Vec::new();
+    up.push(&f, &mut a).unwrap();
+    up.flush(&mut a).unwrap();
+    engines
+        .stt
+        .submit(JobKind::Final, a, None)
+        .unwrap()
+        .await
+        .unwrap()
+        .unwrap()
+        .text
+        .to_lowercase()
+}
+
+async fn wired(scratch: &ScratchDatabase) -> (Stack, TwilioSim) {
+    let sim_cfg = SimConfig::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api_base = format!("http://{}", listener.local_addr().unwrap());
+    let directory = StaffDirectory::default().with(
+        Line::T1,
+        Destination {
+            target: DialTarget::parse(T1),
+            hours: Hours::always(),
+        },
+    );
+    let cfg = StackConfig {
+        database_url: Some(scratch.url.clone()),
+        server: telephony::ServerConfig {
+            mode: telephony::CallMode::Agent,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            twilio_auth_token: Some(sim_cfg.auth_token.clone()),
+            twilio_rest: Some(RestConfig::new(
+                &api_base,
+                &sim_cfg.account_sid,
+                RestAuth::AuthToken(sim_cfg.auth_token.clone()),
+            )),
+            staff: directory,
+            api_token: Some("service-token-for-scripts".into()),
+            ..Default::default()
+        },
+        sim: functions::payer_sim::SimConfig {
+            failure_rate: 0.0,
+            slow_rate: 0.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let stack = Stack::start(cfg, Vec::new()).await.expect("stack starts");
+    let sim = TwilioSim::start_on(
+        listener,
+        SimConfig {
+            voice_url: format!("http://{}/twilio/voice", stack.addr),
+            status_callback: Some(format!("http://{}/twilio/status", stack.addr)),
+            staff: vec![StaffParty::new(
+                T1,
+                "Dana",
+                "Hello, this is Dana at the pharmacy. How can I help you today?",
+            )],
+            ..sim_cfg
+        },
+    )
+    .unwrap();
+    (stack, sim)
+}
+
+type ScriptOut = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+/// The browser script's next line.
+async fn next(out: &mut ScriptOut) -> String {
+    tokio::time::timeout(Duration::from_secs(180), out.next_line())
+        .await
+        .expect("the browser script answers in time")
+        .unwrap()
+        .expect("the browser script ended early (see its stderr)")
+}
+
+fn shots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let dir = target.join("console-screenshots");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::canonicalize(dir).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser() {
+    let scratch = ScratchDatabase::create(8).await.expect("scratch database");
+    let (stack, sim) = wired(&scratch).await;
+    let engines = stack.state.speech.clone().expect("speech engines");
+    let pool = stack.db.pool.clone();
+    users::add(&pool, "ana", Role::Supervisor, PASSWORD).await.unwrap();
+    users::add(&pool, "sam", Role::Staff, PASSWORD).await.unwrap();
+    let base = format!("http://{}", stack.addr);
+    let shots = shots_dir();
+
+    let mut browser = tokio::process::Command::new("python3")
+        .arg("tests/browser/console.py")
+        .args([base.as_str(), "ana", "sam", PASSWORD, shots.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 with playwright (scripts/setup.sh installs it)");
+    let mut stdin = browser.stdin.take().unwrap();
+    let mut out = BufReader::new(browser.stdout.take().unwrap()).lines();
+    assert_eq!(next(&mut out).await, "ready");
+
+    // The caller asks a question and then waits on the line.
+    let script = vec![
+        wait(),
+        say("Hi, I have a question about my prescription coverage."),
+        Step::Pause(Duration::from_secs(90)),
+    ];
+    let call = sim.inbound_call("+15559990077", OUR_NUMBER, script, CallOptions::default());
+    let browse = async {
+        assert_eq!(next(&mut out).await, "expire");
+        let ended = pool
+            .get()
+            .await
+            .unwrap()
+            .execute(
+                "UPDATE console_sessions SET expires_at = now() - interval '1 second'
+                 WHERE user_id = (SELECT id FROM console_users WHERE username = 'sam')",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(ended, 1, "the staff user's one session");
+        stdin.write_all(b"go\n").await.unwrap();
+        let line = next(&mut out).await;
+        serde_json::from_str::<serde_json::Value>(line.strip_prefix("result ").expect("the result line")).unwrap()
+    };
+    let (rep, result) = tokio::join!(call, browse);
+    let status = browser.wait().await.unwrap();
+    assert!(status.success(), "browser script failed");
+    println!("{}", serde_json::to_string_pretty(&result).unwrap());
+
+    // What the supervisor saw.
+    assert!(result["wrong_password_message"].as_str().unwrap().contains("wrong username or password"));
+    let row = result["row_text"].as_str().unwrap();
+    assert!(row.contains("***0077") && !row.contains("5559990077"), "number masked: {row}");
+    assert!(row.contains("inbound"), "{row}");
+    let caller = result["caller_lines"].to_string().to_lowercase();
+    assert!(caller.contains("prescription") || caller.contains("coverage"), "{caller}");
+    let transcript = result["transcript"].to_string();
+    assert!(transcript.contains("Guidance from ana:transfer now"), "{transcript}");
+    assert!(transcript.contains("Supervisor:This is Ana"), "{transcript}");
+    assert!(transcript.contains("transfer to T1 (supervisor_request)"), "{transcript}");
+    assert!(
+        result["unusable_guidance_message"].as_str().unwrap().contains("transfer now"),
+        "the console says what the bot can act on"
+    );
+    assert_eq!(result["me_after_signout"], 401);
+    assert_eq!(result["staff_controls_hidden"], true);
+    assert_eq!(result["staff_takeover_status"], 403);
+    assert_eq!(result["no_csrf_status"], 403, "a change without the CSRF token is refused");
+    assert!(
+        result["expired_message"].as_str().unwrap().contains("session has ended"),
+        "{}",
+        result["expired_message"]
+    );
+    assert!(
+        result["past_lines"].to_string().contains("This is Ana"),
+        "the finished call's transcript has the supervisor's words as their own lines"
+    );
+    for s in result["steps"].as_array().unwrap() {
+        let p = s["screenshot"].as_str().unwrap();
+        assert!(std::fs::metadata(p).unwrap().len() > 5_000, "{p} is a real screenshot");
+    }
+
+    // The caller's side: heard the supervisor's words, then reached Dana.
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    let heard = transcribe(&engines, &rep.streams[0].bot_pcm).await;
+    assert!(heard.contains("supervisor") && heard.contains("joined"), "caller heard {heard:?}");
+    assert_eq!(rep.dials.len(), 1, "{:?}", rep.dials);
+    assert_eq!((rep.dials[0].to.as_str(), rep.dials[0].answered), (T1, true));
+
+    // The record: the supervisor's line under their own speaker, the
+    // guidance and take-over as events, every action audited as ana.
+    let client = pool.get().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let spoke: i64 = loop {
+        let n: i64 = client
+            .query_one(
+                "SELECT count(*) FROM call_utterances WHERE call_sid = $1 AND speaker = 'supervisor'",
+                &[&rep.call_sid],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if n > 0 || Instant::now() > deadline {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(spoke, 1);
+    let kinds: Vec<String> = client
+        .query(
+            "SELECT kind FROM call_events WHERE call_sid = $1 AND kind LIKE 'supervisor%' ORDER BY id",
+            &[&rep.call_sid],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["supervisor_took_over", "supervisor_handed_back", "supervisor_guidance"],
+        "the unusable guidance never reached the call"
+    );
+    let audited: Vec<(String, String)> = client
+        .query(
+            "SELECT actor, action FROM audit_log WHERE actor LIKE 'user:%' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for want in [
+        "console.signin",
+        "call.watch",
+        "call.take_over",
+        "call.speak",
+        "call.hand_back",
+        "call.guide",
+        "transcript.read",
+    ] {
+        assert!(
+            audited.iter().any(|(who, what)| who == "user:ana" && what == want),
+            "{want} audited as ana: {audited:?}"
+        );
+    }
+    assert!(audited.iter().any(|(who, what)| who == "user:sam" && what == "console.signin"));
+    assert!(!audited.iter().any(|(who, what)| who == "user:sam" && what.starts_with("call.take")));
+    println!("screenshots: {}", shots.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_wants_a_user_csrf_and_locks_out_guessing() {
+    let scratch = ScratchDatabase::create(4).await.expect("scratch database");
+    let (stack, _sim) = wired(&scratch).await;
+    let pool = stack.db.pool.clone();
+    users::add(&pool, "ana", Role::Supervisor, PASSWORD).await.unwrap();
+    assert!(matches!(
+        users::add(&pool, "ana", Role::Staff, PASSWORD).await,
+        Err(users::UsersError::Exists(_))
+    ));
+    assert!(matches!(
+        users::add(&pool, "bob", Role::Staff, "short").await,
+        Err(users::UsersError::WeakPassword)
+    ));
+    let base = format!("http://{}", stack.addr);
+    let http = reqwest::Client::new();
+
+    // Nothing under /api without a user.
+    for path in ["/api/calls", "/api/tasks", "/api/calls/recent", "/api/me", "/api/console/calls", "/api/verifications/1"] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+    }
+    // Twilio's endpoints and health stay outside.
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+
+    // The configured token is the service user's; a user's own token works and is theirs.
+    let r = http
+        .get(format!("{base}/api/me"))
+        .bearer_auth("service-token-for-scripts")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["username"], "api");
+    let token = users::issue_token(&pool, "ana", "test").await.unwrap();
+    let me: serde_json::Value = http
+        .get(format!("{base}/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("ana"), Some("supervisor")));
+
+    // A session: cookie flags; reads work; a change needs the CSRF token.
+    let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = jar
+        .post(format!("{base}/console/signin"))
+        .json(&serde_json::json!({"username": "ana", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let csrf = r.json::<serde_json::Value>().await.unwrap()["csrf"].as_str().unwrap().to_owned();
+    assert_eq!(jar.get(format!("{base}/api/tasks")).send().await.unwrap().status(), 200);
+    let no_csrf = jar.post(format!("{base}/api/calls/CAnone/takeover")).send().await.unwrap();
+    assert_eq!(no_csrf.status(), 403);
+    let with_csrf = jar
+        .post(format!("{base}/api/calls/CAnone/takeover"))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_csrf.status(), 404, "past the CSRF check: no such call");
+    // A sign-in from another site is refused.
+    let cross = http
+        .post(format!("{base}/console/signin"))
+        .header("origin", "https://evil.example")
+        .json(&serde_json::json!({"username": "ana", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+
+    // Five wrong passwords lock the account, even against the right one.
+    for _ in 0..4 {
+        let r = http
+            .post(format!("{base}/console/signin"))
+            .json(&serde_json::json!({"username": "ana", "password": "guess-guess-guess"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let fifth: serde_json::Value = http
+        .post(format!("{base}/console/signin"))
+        .json(&serde_json::json!({"username": "ana", "password": "guess-guess-guess"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(fifth["error"].as_str().unwrap().contains("locked"), "{fifth}");
+    let right = http
+        .post(format!("{base}/console/signin"))
+        .json(&serde_json::json!({"username": "ana", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 401, "locked: the right password is refused too");
+    // An unknown user is told the same as a wrong password.
+    let unknown: serde_json::Value = http
+        .post(format!("{base}/console/signin"))
+        .json(&serde_json::json!({"username": "nobody", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["error"], "wrong username or password");
+
+    // Disabling ends the session and revokes the token.
+    users::set_disabled(&pool, "ana", true).await.unwrap();
+    assert_eq!(jar.get(format!("{base}/api/tasks")).send().await.unwrap().status(), 401);
+    let r = http.get(format!("{base}/api/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
