@@ -169,7 +169,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 38);
+        assert_eq!(FIXED_PROMPTS.len(), 41);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"
