@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages the build and tests need: whisper.cpp builds with cmake and
 # clang; espeak-ng phonemises for the TTS; flite and festival (a second engine)
 # voice the test callers; chromium runs the console's browser tests.
-APT_PACKAGES=(pkg-config cmake clang libclang-dev espeak-ng libespeak-ng-dev flite festival festvox-kallpc16k festvox-us-slt-hts chromium)
+APT_PACKAGES=(pkg-config cmake clang libclang-dev espeak-ng libespeak-ng-dev flite festival festvox-kallpc16k festvox-us-slt-hts chromium libssl-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

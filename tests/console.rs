@@ -58,6 +58,34 @@ async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
         .to_lowercase()
 }
 
+/// A 16 kHz mono WAV transcribed by the stack's own Whisper.
+async fn transcribe_wav(engines: &SpeechEngines, path: &str) -> String {
+    let mut r = hound::WavReader::open(path).unwrap();
+    assert_eq!(r.spec().sample_rate, 16_000);
+    let a: Vec<f32> = r.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect();
+    engines
+        .stt
+        .submit(JobKind::Final, a, None)
+        .unwrap()
+        .await
+        .unwrap()
+        .unwrap()
+        .text
+        .to_lowercase()
+}
+
+/// Where speech begins in µ-law audio: the first 20 ms frame above about
+/// -30 dBFS, in ms.
+fn speech_onset_ms(ulaw: &[u8]) -> u64 {
+    let mut pcm = Vec::new();
+    media::mulaw::decode_into(ulaw, &mut pcm);
+    let frame = pcm
+        .chunks(160)
+        .position(|f| (f.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / f.len() as f64).sqrt() > 1000.0)
+        .unwrap_or(0);
+    frame as u64 * 20
+}
+
 async fn wired(scratch: &ScratchDatabase) -> (Stack, TwilioSim) {
     let sim_cfg = SimConfig::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -152,11 +180,12 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     assert_eq!(next(&mut out).await, "ready");
 
     // The caller asks a question and then waits on the line.
-    let script = vec![
-        wait(),
-        say("Hi, I have a question about my prescription coverage."),
-        Step::Pause(Duration::from_secs(90)),
-    ];
+    let question = say("Hi, I have a question about my prescription coverage.");
+    let lead_ms = match &question {
+        Step::Say { audio, .. } => speech_onset_ms(audio),
+        _ => unreachable!(),
+    };
+    let script = vec![wait(), question, Step::Pause(Duration::from_secs(90))];
     let call = sim.inbound_call("+15559990077", OUR_NUMBER, script, CallOptions::default());
     let browse = async {
         assert_eq!(next(&mut out).await, "expire");
@@ -213,6 +242,31 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
         let p = s["screenshot"].as_str().unwrap();
         assert!(std::fs::metadata(p).unwrap().len() > 5_000, "{p} is a real screenshot");
     }
+
+    // Listening: the page played the call, and what it played carries the
+    // caller's words (transcribed by the stack's own Whisper).
+    let listened_s = result["listen_seconds"].as_f64().unwrap();
+    assert!(listened_s > 3.0, "{listened_s} s captured");
+    let listened = transcribe_wav(&engines, result["listen_wav"].as_str().unwrap()).await;
+    assert!(
+        listened.contains("prescription") || listened.contains("coverage"),
+        "the browser heard {listened:?}"
+    );
+    // Added delay: the caller's speech onset (sent) to the first loud block
+    // the page played after it (wall clock, same machine; ±16 ms blocks).
+    let (_, said_at) = rep.streams[0].said_at[0].clone();
+    let onset_ms = said_at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() * 1000.0 + lead_ms as f64;
+    let heard_ms = result["listen_blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b[0].as_f64().unwrap(), b[1].as_f64().unwrap()))
+        .find(|(t, rms)| *t > onset_ms && *rms > 0.02)
+        .expect("the caller's speech reached the page")
+        .0;
+    let added = heard_ms - onset_ms;
+    println!("LISTEN added delay (caller speech onset -> page playing it): {added:.0} ms; heard {listened:?}");
+    assert!((0.0..2000.0).contains(&added), "{added} ms: live audio, not a recording");
 
     // The caller's side: heard the supervisor's words, then reached Dana.
     assert!(rep.errors.is_empty(), "{:?}", rep.errors);

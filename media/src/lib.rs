@@ -5,6 +5,7 @@
 
 pub mod dtmf;
 pub mod level;
+pub mod mix;
 pub mod mulaw;
 pub mod playout;
 pub mod recording;

@@ -388,6 +388,7 @@ pub async fn run_with(
                 Some(Step::Say { .. }) => {
                     if let Some(Step::Say { text, audio }) = steps.pop_front() {
                         let end = crate::voice::speech_end(&audio);
+                        report.said_at.push((text.clone(), std::time::SystemTime::now()));
                         speaking = Some((text, audio, 0, end));
                         bot_spoke = false;
                     }

@@ -118,6 +118,9 @@ pub struct ServerConfig {
     pub twilio_rest: Option<crate::twilio::rest::RestConfig>,
     /// Outbound benefits-verification calls (the dialer); `None`: off.
     pub outbound: Option<crate::outbound::OutboundConfig>,
+    /// The address supervisors' browsers reach this server's WebRTC media
+    /// at (`None`: the HTTP listener's, or loopback when that is 0.0.0.0).
+    pub console_media_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for ServerConfig {
@@ -139,6 +142,7 @@ impl Default for ServerConfig {
             staff: Default::default(),
             twilio_rest: None,
             outbound: None,
+            console_media_ip: None,
         }
     }
 }

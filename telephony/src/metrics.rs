@@ -52,6 +52,12 @@ pub const TRANSFERS: &str = "switchboard_transfers_total";
 pub const STATUS_CALLBACKS: &str = "switchboard_status_callbacks_total";
 /// Media streams refused before any audio (bad signature, missing or spent token).
 pub const STREAMS_REFUSED: &str = "switchboard_streams_refused_total";
+/// Counter: call audio frames a listening supervisor's browser leg was too slow to take.
+pub const LISTEN_FRAMES_DROPPED: &str = "switchboard_listen_frames_dropped_total";
+/// Gauge: supervisors' browser legs (WebRTC) open.
+pub const LISTENERS: &str = "switchboard_listeners";
+/// Histogram: a listened frame's wait between the call and its RTP packet.
+pub const LISTEN_QUEUE_DELAY: &str = "switchboard_listen_queue_delay_seconds";
 
 /// The process-wide Prometheus recorder (installed on first use).
 pub fn handle() -> PrometheusHandle {
@@ -101,6 +107,9 @@ fn describe() {
     describe_counter!(TRANSFERS, "Transfers to staff, by line and dial result");
     describe_counter!(STATUS_CALLBACKS, "Call status callbacks received, by status");
     describe_counter!(STREAMS_REFUSED, "Media streams refused before any audio, by reason");
+    describe_counter!(LISTEN_FRAMES_DROPPED, "Call audio frames dropped for a slow listening browser");
+    describe_gauge!(LISTENERS, "Supervisors' WebRTC listening legs open");
+    describe_histogram!(LISTEN_QUEUE_DELAY, Unit::Seconds, "Listened frame: call task to RTP write");
     describe_counter!(
         SIGNATURE_REJECTS,
         "Webhook requests refused for a bad or missing signature"

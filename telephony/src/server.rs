@@ -136,6 +136,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_sid}/takeover", post(crate::console::supervise::take_over))
         .route("/api/calls/{call_sid}/handback", post(crate::console::supervise::hand_back))
         .route("/api/calls/{call_sid}/speak", post(crate::console::supervise::speak))
+        .route("/api/calls/{call_sid}/listen", post(crate::console::listen::listen))
         .route("/api/console/calls", get(crate::console::live::calls))
         .route("/api/me", get(crate::console::signin::me))
         .route("/console", get(crate::console::page::html))

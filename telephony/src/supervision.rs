@@ -8,13 +8,36 @@ use std::sync::Mutex;
 
 use tokio::sync::mpsc;
 
-/// One supervisor input, with who sent it.
+/// 20 ms of a call's mixed audio for a listener.
 #[derive(Debug, Clone)]
-pub struct Command {
-    /// What for the dialog.
-    pub input: dialog::Supervisor,
-    /// The supervisor's username.
-    pub by: String,
+pub struct ListenFrame {
+    /// When the call task produced it.
+    pub at: std::time::Instant,
+    /// 160 bytes of µ-law (caller and bot mixed).
+    pub ulaw: std::sync::Arc<[u8]>,
+}
+
+/// Frames a listener's queue holds (one second): a browser leg that falls
+/// further behind loses frames, the call never waits for it.
+pub const LISTEN_QUEUE: usize = 50;
+
+/// What a supervisor asks of a call.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// An input for the call's dialog.
+    Dialog {
+        /// What.
+        input: dialog::Supervisor,
+        /// The supervisor's username.
+        by: String,
+    },
+    /// Send the call's audio (caller and bot mixed) to this listener.
+    Listen {
+        /// The supervisor's username.
+        by: String,
+        /// Where the frames go (dropped when full).
+        frames: tokio::sync::mpsc::Sender<ListenFrame>,
+    },
 }
 
 /// Why a command did not reach its call.
@@ -74,13 +97,16 @@ mod tests {
     fn commands_reach_the_registered_call_only() {
         let s = Supervision::default();
         let mut rx = s.register("CA1");
-        let cmd = Command {
+        let cmd = Command::Dialog {
             input: dialog::Supervisor::TakeOver,
             by: "ana".into(),
         };
         assert_eq!(s.send("CA2", cmd.clone()), Err(Undelivered::NoSuchCall));
         s.send("CA1", cmd.clone()).unwrap();
-        assert_eq!(rx.try_recv().unwrap().input, dialog::Supervisor::TakeOver);
+        assert!(matches!(
+            rx.try_recv().unwrap(),
+            Command::Dialog { input: dialog::Supervisor::TakeOver, .. }
+        ));
         for _ in 0..INBOX {
             s.send("CA1", cmd.clone()).unwrap();
         }

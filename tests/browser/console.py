@@ -6,9 +6,12 @@ test then places a call), `expire` when the test should end the session
 (it answers `go`), and finally one JSON line `result {...}` with what it saw.
 """
 
+import base64
 import json
+import struct
 import sys
 import time
+import wave
 
 from playwright.sync_api import sync_playwright, expect
 
@@ -16,7 +19,36 @@ BASE, SUPERVISOR, STAFF, PASSWORD, SHOTS = sys.argv[1:6]
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
 ]
+
+# Records what the page's <audio id=listen-audio> plays: 16 kHz samples and,
+# per 16 ms block, its wall-clock time and level.
+CAPTURE_START = """() => {
+  const a = document.getElementById('listen-audio');
+  const ctx = new AudioContext({sampleRate: 16000});
+  const src = ctx.createMediaStreamSource(a.srcObject);
+  const proc = ctx.createScriptProcessor(256, 1, 1);
+  const cap = {pcm: [], blocks: [], ctx, proc, src};
+  proc.onaudioprocess = (e) => {
+    const d = e.inputBuffer.getChannelData(0);
+    let s = 0;
+    for (const v of d) s += v * v;
+    cap.blocks.push([performance.timeOrigin + performance.now(), Math.sqrt(s / d.length)]);
+    for (const v of d) cap.pcm.push(Math.max(-32768, Math.min(32767, Math.round(v * 32767))));
+  };
+  src.connect(proc);
+  proc.connect(ctx.destination);
+  window.__capture = cap;
+}"""
+CAPTURE_STOP = """() => {
+  const cap = window.__capture;
+  cap.src.disconnect(); cap.proc.disconnect(); cap.ctx.close();
+  const bytes = new Uint8Array(new Int16Array(cap.pcm).buffer);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return {pcm: btoa(bin), blocks: cap.blocks};
+}"""
 result = {"steps": []}
 shot_n = 0
 
@@ -76,9 +108,25 @@ with sync_playwright() as p:
     row.wait_for(timeout=60_000)
     result["row_text"] = row.inner_text()
     row.click()
+    # Listen: WebRTC from the server, the call's audio heard in the page.
+    page.click("#listen")
+    expect(page.locator("#listen-state")).to_have_text("listening", timeout=20_000)
+    page.wait_for_function("document.getElementById('listen-audio').srcObject !== null")
+    page.evaluate(CAPTURE_START)
     wait_line(page, "caller", timeout=60_000)
     result["caller_lines"] = lines(page, "caller")
     step(page, "call-open")
+    time.sleep(1.0)
+    cap = page.evaluate(CAPTURE_STOP)
+    pcm = base64.b64decode(cap["pcm"])
+    with wave.open(f"{SHOTS}/listened.wav", "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm)
+    result["listen_wav"] = f"{SHOTS}/listened.wav"
+    result["listen_blocks"] = cap["blocks"]
+    result["listen_seconds"] = len(pcm) / 2 / 16000
 
     # Take over: the bot goes silent; speak to the caller.
     page.click("#takeover")

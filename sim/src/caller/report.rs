@@ -10,6 +10,9 @@ pub struct CallReport {
     /// Per caller turn: what was said and the time from the end of its
     /// speech to the first bot audio after it (`None`: no reply).
     pub turns: Vec<(String, Option<Duration>)>,
+    /// Per caller turn: the wall-clock time its audio began to be sent
+    /// (for measuring delays seen by other parties, e.g. a listener).
+    pub said_at: Vec<(String, std::time::SystemTime)>,
     /// Barge-ins: caller speech onset over the bot to the `clear`.
     pub barge_ins: Vec<Duration>,
     /// `clear` messages received.

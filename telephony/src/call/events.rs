@@ -150,6 +150,9 @@ pub enum Output {
     SendDigits(String),
     /// Verification job `.0` moved on (its phase, answers or outcome).
     PayerProgress(i64, Box<dialog::payer_call::Progress>),
+    /// 20 ms of the call as a listening supervisor hears it (caller and
+    /// bot mixed), 160 bytes of µ-law.
+    Listen(Vec<u8>),
     /// Append this block of the call's recording (interleaved stereo PCM16,
     /// caller left, bot right; about a second); `last` closes the recording.
     Record {

@@ -69,6 +69,8 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut offset_ms: u64 = 0;
     // Supervisors' actions on this call (agent mode).
     let mut inbox: Option<mpsc::Receiver<crate::supervision::Command>> = None;
+    // Supervisors listening to this call.
+    let mut listeners: Vec<mpsc::Sender<crate::supervision::ListenFrame>> = Vec::new();
     'call: loop {
         while let Some(out) = session.poll_output() {
             match out {
@@ -110,6 +112,23 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                         other => other,
                     };
                     on_event(&app, &mut call_id, ev, &session)
+                }
+                Output::Listen(frame) => {
+                    let frame = crate::supervision::ListenFrame {
+                        at: Instant::now(),
+                        ulaw: frame.into(),
+                    };
+                    listeners.retain(|l| match l.try_send(frame.clone()) {
+                        Ok(()) => true,
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            counter!(m::LISTEN_FRAMES_DROPPED).increment(1);
+                            true
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => false,
+                    });
+                    if listeners.is_empty() {
+                        session.stop_listening();
+                    }
                 }
                 Output::Record { interleaved, last } => {
                     if let Some(r) = recorder.as_mut() {
@@ -169,9 +188,16 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => session.handle_disconnect(),
             },
-            Some(cmd) = next_command(&mut inbox) => {
-                supervise(&app, &mut session, call_id.as_deref(), cmd);
-            }
+            Some(cmd) = next_command(&mut inbox) => match cmd {
+                crate::supervision::Command::Dialog { input, by } => {
+                    supervise(&app, &mut session, call_id.as_deref(), input, by);
+                }
+                crate::supervision::Command::Listen { by, frames } => {
+                    tracing::info!(call_id = call_id.as_deref(), by = %by, "supervisor listening");
+                    listeners.push(frames);
+                    session.start_listening(Instant::now());
+                }
+            },
             Some(done) = arx.recv() => match done {
                 Async::Decoded { utterance, kind, text, audio_ms } => {
                     session.handle_decoded(utterance, kind, text, audio_ms, Instant::now());
@@ -222,8 +248,8 @@ async fn next_command(
 
 /// Carries out a supervisor's command and writes it to the call record
 /// (guidance text included: it is part of what happened on the call).
-fn supervise(app: &AppState, session: &mut CallSession, call_sid: Option<&str>, cmd: crate::supervision::Command) {
-    let (kind, text) = match &cmd.input {
+fn supervise(app: &AppState, session: &mut CallSession, call_sid: Option<&str>, input: dialog::Supervisor, by: String) {
+    let (kind, text) = match &input {
         dialog::Supervisor::Guide(g) => (
             "supervisor_guidance",
             Some(match g {
@@ -237,8 +263,7 @@ fn supervise(app: &AppState, session: &mut CallSession, call_sid: Option<&str>, 
         // Their words go into the transcript as their own lines.
         dialog::Supervisor::Speak(_) => ("supervisor_spoke", None),
     };
-    let by = cmd.by.clone();
-    if !session.handle_supervisor(cmd.input, Instant::now()) {
+    if !session.handle_supervisor(input, Instant::now()) {
         tracing::info!(call_id = call_sid, "supervisor action ignored: no patient dialog on this call");
         return;
     }

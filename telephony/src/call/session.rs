@@ -39,7 +39,9 @@ struct Live {
     pcm: Vec<i16>,
     speaking_reported: bool,
     /// Both sides on one timeline, when the call is recorded.
-    recording: Option<StereoAligner>,
+    taps: Taps,
+    /// Cuts the listeners' mix into 20 ms µ-law frames.
+    listen_framer: media::mix::ListenFramer,
     bot_pcm: Vec<i16>,
     /// What the console was last told of the dialog (verified, intent, taken over).
     reported_status: Option<(bool, Option<&'static str>, bool)>,
@@ -47,11 +49,42 @@ struct Live {
 
 /// Clears the playout (barge-in): what the caller will not hear leaves the
 /// recording too.
-fn clear_playout(playout: &mut Playout, recording: Option<&mut StereoAligner>, now: Instant) -> Vec<Interrupted> {
-    if let Some(r) = recording {
-        r.clear_bot(now);
-    }
+fn clear_playout(playout: &mut Playout, taps: &mut Taps, now: Instant) -> Vec<Interrupted> {
+    taps.clear_bot(now);
     playout.clear(now)
+}
+
+/// Both sides of the call on one timeline: for the recording (one-second
+/// blocks) and for supervisors listening (20 ms blocks, for little delay).
+#[derive(Default)]
+struct Taps {
+    recording: Option<StereoAligner>,
+    listen: Option<StereoAligner>,
+}
+
+/// Frames per block of the listeners' timeline (20 ms).
+const LISTEN_BLOCK: usize = 160;
+
+impl Taps {
+    fn all(&mut self) -> impl Iterator<Item = &mut StereoAligner> {
+        self.recording.iter_mut().chain(self.listen.iter_mut())
+    }
+
+    fn any(&self) -> bool {
+        self.recording.is_some() || self.listen.is_some()
+    }
+
+    fn push_caller(&mut self, pcm: &[i16]) {
+        self.all().for_each(|t| t.push_caller(pcm));
+    }
+
+    fn push_bot(&mut self, now: Instant, pcm: &[i16]) {
+        self.all().for_each(|t| t.push_bot(now, pcm));
+    }
+
+    fn clear_bot(&mut self, now: Instant) {
+        self.all().for_each(|t| t.clear_bot(now));
+    }
 }
 
 /// Decides whether a stream's `start` shows it was set up by Twilio for
@@ -294,7 +327,11 @@ impl CallSession {
                     speech_onset_ms: None,
                     pcm: Vec::with_capacity(320),
                     speaking_reported: false,
-                    recording: self.cfg.recording.is_some().then(|| StereoAligner::new(now)),
+                    taps: Taps {
+                        recording: self.cfg.recording.is_some().then(|| StereoAligner::new(now)),
+                        listen: None,
+                    },
+                    listen_framer: media::mix::ListenFramer::new(),
                     bot_pcm: Vec::with_capacity(480),
                     reported_status: None,
                 });
@@ -438,12 +475,12 @@ impl CallSession {
             && agent.has_lines()
         {
             let audio_ms = live.speech.as_ref().map_or(0, |s| s.audio_ms());
-            let cut = clear_playout(&mut live.playout, live.recording.as_mut(), now);
+            let cut = clear_playout(&mut live.playout, &mut live.taps, now);
             for u in agent.ended_mid_speech(&cut, audio_ms) {
                 self.out.push_back(Output::Event(CallEvent::Transcript(u)));
             }
         }
-        if let Some(r) = self.live.as_mut().and_then(|l| l.recording.as_mut()) {
+        if let Some(r) = self.live.as_mut().and_then(|l| l.taps.recording.as_mut()) {
             self.out.push_back(Output::Record {
                 interleaved: r.finish(),
                 last: true,

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod board;
+pub mod listen;
 pub mod live;
 pub mod page;
 pub mod signin;

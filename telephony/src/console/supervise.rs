@@ -41,7 +41,7 @@ async fn act(s: &AppState, p: &Principal, sid: &str, input: Supervisor, action: 
     if !crate::api::audit_read(s, p, &format!("call.{action}"), &format!("call:{sid}"), Some(sid)).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
     }
-    let cmd = Command {
+    let cmd = Command::Dialog {
         input,
         by: p.user.username.clone(),
     };

@@ -135,7 +135,7 @@ pub(super) fn pump(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
             }
             Action::StopSpeaking => {
                 if live.playout.is_active(now) || agent.last_line().is_some() {
-                    let cut = super::clear_playout(&mut live.playout, live.recording.as_mut(), now);
+                    let cut = super::clear_playout(&mut live.playout, &mut live.taps, now);
                     if let (Some(sp), Some(last)) = (live.speech.as_mut(), agent.last_line()) {
                         sp.clear_through(last);
                     }

@@ -21,9 +21,7 @@ impl CallSession {
     pub(super) fn on_audio(live: &mut Live, out: &mut VecDeque<Output>, ulaw: &[u8], now: Instant) {
         live.pcm.clear();
         mulaw::decode_into(ulaw, &mut live.pcm);
-        if let Some(r) = live.recording.as_mut() {
-            r.push_caller(&live.pcm);
-        }
+        live.taps.push_caller(&live.pcm);
         if let Some(sp) = live.speech.as_mut() {
             // Partials only decide barge-in: decode them only over the bot.
             let bot = live.playout.is_active(now) || live.agent.as_ref().is_some_and(AgentCall::is_bot_speaking);
@@ -71,7 +69,7 @@ impl CallSession {
             && live.playout.is_active(now)
         {
             // Barge-in: the caller talks over the bot.
-            let cut = super::clear_playout(&mut live.playout, live.recording.as_mut(), now);
+            let cut = super::clear_playout(&mut live.playout, &mut live.taps, now);
             out.push_back(Output::Send(live.encoder.clear()));
             if let Some(echo) = live.echo.as_mut() {
                 echo.drop_all_but_current();
@@ -108,7 +106,7 @@ impl CallSession {
         if !live.playout.is_active(now) {
             return;
         }
-        let cut = super::clear_playout(&mut live.playout, live.recording.as_mut(), now);
+        let cut = super::clear_playout(&mut live.playout, &mut live.taps, now);
         if let Some(sp) = live.speech.as_mut() {
             sp.clear();
         }

@@ -13,6 +13,24 @@ use crate::metrics as m;
 use crate::registry::CallState;
 
 impl CallSession {
+    /// Supervisors listen from now on: the call's two sides, mixed, come
+    /// out as [`Output::Listen`] frames.
+    pub fn start_listening(&mut self, now: Instant) {
+        if let Some(live) = self.live.as_mut() {
+            live.taps
+                .listen
+                .get_or_insert_with(|| media::recording::StereoAligner::with_block(now, super::LISTEN_BLOCK));
+        }
+    }
+
+    /// Nobody listens any more.
+    pub fn stop_listening(&mut self) {
+        if let Some(live) = self.live.as_mut() {
+            live.taps.listen = None;
+            live.listen_framer = media::mix::ListenFramer::new();
+        }
+    }
+
     /// Releases due audio and paces it out; reports state flips.
     pub(super) fn after(&mut self, now: Instant) {
         let Some(live) = self.live.as_mut() else {
@@ -28,22 +46,29 @@ impl CallSession {
                 Transmit::Media(audio) => {
                     sent_media = true;
                     counter!(m::FRAMES_OUT).increment(1);
-                    if let Some(r) = live.recording.as_mut() {
+                    if live.taps.any() {
                         live.bot_pcm.clear();
                         mulaw::decode_into(&audio, &mut live.bot_pcm);
-                        r.push_bot(now, &live.bot_pcm);
+                        live.taps.push_bot(now, &live.bot_pcm);
                     }
                     self.out.push_back(Output::Send(live.encoder.media(&audio)));
                 }
                 Transmit::Mark(mark) => self.out.push_back(Output::Send(live.encoder.mark(&mark.name()))),
             }
         }
-        if let Some(r) = live.recording.as_mut() {
+        if let Some(r) = live.taps.recording.as_mut() {
             while let Some(block) = r.poll_block(now) {
                 self.out.push_back(Output::Record {
                     interleaved: block,
                     last: false,
                 });
+            }
+        }
+        if let Some(l) = live.taps.listen.as_mut() {
+            while let Some(block) = l.poll_block(now) {
+                for frame in live.listen_framer.push_stereo(&block) {
+                    self.out.push_back(Output::Listen(frame));
+                }
             }
         }
         let late = live.playout.stats().late_sends - late_before;

@@ -18,6 +18,8 @@ struct Rig {
     closes: Vec<(u16, &'static str)>,
     events: Vec<CallEvent>,
     records: Vec<(Vec<i16>, bool)>,
+    /// (when, frame) of [`Output::Listen`].
+    listened: Vec<(Duration, Vec<u8>)>,
 }
 
 impl Rig {
@@ -37,6 +39,7 @@ impl Rig {
             closes: vec![],
             events: vec![],
             records: vec![],
+            listened: vec![],
         };
         r.text(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#);
         r.text(START);
@@ -55,6 +58,7 @@ impl Rig {
                 Output::Close(c, r) => self.closes.push((c, r)),
                 Output::Event(e) => self.events.push(e),
                 Output::Record { interleaved, last } => self.records.push((interleaved, last)),
+                Output::Listen(frame) => self.listened.push((self.now - self.t0, frame)),
                 Output::Decode(_) | Output::Say(..) | Output::Call(..) => panic!("echo mode never asks the models"),
                 Output::Transfer(_) | Output::Task(_) => panic!("echo mode never transfers"),
                 Output::SendDigits(_) | Output::PayerProgress(..) => panic!("echo mode places no payer calls"),
@@ -133,6 +137,45 @@ fn speech_is_echoed_after_the_delay_paced_and_marked() {
     assert!(r.events.contains(&CallEvent::State(CallState::Speaking)));
     assert_eq!(r.events.last(), Some(&CallEvent::State(CallState::Listening)));
     assert!(r.sent_of("clear").is_empty(), "no clear without barge-in");
+}
+
+#[test]
+fn a_listener_hears_caller_and_bot_mixed_within_a_frame_or_two() {
+    let mut r = Rig::new();
+    r.audio(200, 0.0);
+    assert!(r.listened.is_empty(), "nobody listens yet");
+    r.s.start_listening(r.now);
+    r.audio(400, 0.0);
+    r.audio(1000, 8000.0);
+    r.audio(2500, 0.0);
+    // One 20 ms frame of µ-law per 20 ms of call from the moment listening began.
+    assert!(r.listened.iter().all(|(_, f)| f.len() == 160));
+    let n = r.listened.len();
+    assert!((190..=196).contains(&n), "{n} frames for 3.9 s");
+    let level = |f: &[u8]| {
+        let mut pcm = Vec::new();
+        media::mulaw::decode_into(f, &mut pcm);
+        (pcm.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / pcm.len() as f64).sqrt()
+    };
+    // The caller's tone is heard as it is sent: the first loud frame comes
+    // out at most 40 ms after the caller's speech began (at 600 ms).
+    let first_loud = r.listened.iter().find(|(_, f)| level(f) > 2000.0).expect("caller heard").0;
+    assert!(
+        (600..=640).contains(&first_loud.as_millis()),
+        "caller heard at {first_loud:?}"
+    );
+    // The echo (the bot's side in echo mode) is heard too, after the caller stops.
+    let media = r.sent_of("media");
+    let bot_start = media[0].0;
+    assert!(
+        r.listened.iter().any(|(t, f)| *t > bot_start + Duration::from_millis(200) && *t > Duration::from_millis(1700) && level(f) > 2000.0),
+        "the bot's audio is in the mix"
+    );
+    // Stopped: no more frames.
+    r.s.stop_listening();
+    let before = r.listened.len();
+    r.audio(200, 0.0);
+    assert_eq!(r.listened.len(), before);
 }
 
 #[test]

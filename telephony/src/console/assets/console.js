@@ -9,6 +9,7 @@ let callFeed = null;    // EventSource of the selected call
 let selected = null;    // selected call id
 let calls = [];
 let clockTimer = null;
+let pc = null;          // RTCPeerConnection of the call being listened to
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -37,6 +38,7 @@ function signedOut(msg) {
   me = null;
   if (callsFeed) { callsFeed.close(); callsFeed = null; }
   if (callFeed) { callFeed.close(); callFeed = null; }
+  if (pc) stopListening();
   if (clockTimer) { clearInterval(clockTimer); clockTimer = null; }
   selected = null;
   $("call").hidden = true;
@@ -137,8 +139,51 @@ function addLine(list, l) {
   list.scrollTop = list.scrollHeight;
 }
 
+function stopListening() {
+  if (pc) { pc.close(); pc = null; }
+  $("listen-audio").srcObject = null;
+  $("listen").textContent = "Listen";
+  $("listen-state").textContent = "";
+}
+
+// Waits (at most 2 s) for ICE gathering, so the offer carries the candidates.
+function gathered(conn) {
+  if (conn.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((done) => {
+    const t = setTimeout(done, 2000);
+    conn.addEventListener("icegatheringstatechange", () => {
+      if (conn.iceGatheringState === "complete") { clearTimeout(t); done(); }
+    });
+  });
+}
+
+async function startListening() {
+  const msg = $("control-msg");
+  const conn = new RTCPeerConnection();
+  pc = conn;
+  conn.addTransceiver("audio", { direction: "recvonly" });
+  conn.ontrack = (e) => {
+    const a = $("listen-audio");
+    a.srcObject = e.streams[0] || new MediaStream([e.track]);
+    a.play().catch(() => {});
+  };
+  conn.onconnectionstatechange = () => {
+    $("listen-state").textContent = conn.connectionState === "connected" ? "listening" : conn.connectionState;
+  };
+  await conn.setLocalDescription(await conn.createOffer());
+  await gathered(conn);
+  const r = await api("POST", `/api/calls/${encodeURIComponent(selected)}/listen`, conn.localDescription);
+  if (!r.ok) { msg.textContent = (await r.text()).trim(); stopListening(); return; }
+  await conn.setRemoteDescription(await r.json());
+  $("listen").textContent = "Stop listening";
+  msg.textContent = "Listening: the caller does not hear you.";
+}
+
+$("listen").addEventListener("click", () => { if (pc) stopListening(); else startListening(); });
+
 function selectCall(id) {
   if (callFeed) callFeed.close();
+  stopListening();
   selected = id;
   $("call").hidden = false;
   $("call-id").textContent = id;
@@ -149,6 +194,7 @@ function selectCall(id) {
   callFeed.addEventListener("line", (e) => addLine($("transcript"), JSON.parse(e.data)));
   callFeed.addEventListener("ended", () => {
     addLine($("transcript"), { kind: "event", text: "call ended" });
+    stopListening();
     callFeed.close(); callFeed = null;
     loadPast(); loadTasks();
   });

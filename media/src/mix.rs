@@ -1,0 +1,141 @@
+//! Mixing for the people who join a call from the console: the two sides of
+//! the call (caller and bot, lined up by
+//! [`crate::recording::StereoAligner`]) into the one mono signal a
+//! listening supervisor hears, as G.711 µ-law for the browser (PCMU needs
+//! no transcoding on its side). Sans-IO: samples in, samples out.
+
+use crate::mulaw;
+
+/// Sums `sources` sample by sample into `out` (as long as the longest
+/// source; a shorter one counts as silence there), saturating at the i16
+/// range rather than wrapping.
+pub fn mix_into(sources: &[&[i16]], out: &mut Vec<i16>) {
+    let len = sources.iter().map(|s| s.len()).max().unwrap_or(0);
+    out.clear();
+    out.extend((0..len).map(|i| {
+        let sum: i32 = sources.iter().filter_map(|s| s.get(i)).map(|&v| i32::from(v)).sum();
+        sum.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+    }));
+}
+
+/// One interleaved stereo block (left, right, left, …) as mono: both
+/// sides summed, saturating.
+pub fn stereo_to_mono(interleaved: &[i16], out: &mut Vec<i16>) {
+    out.clear();
+    out.extend(interleaved.chunks_exact(2).map(|lr| {
+        (i32::from(lr[0]) + i32::from(lr[1])).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+    }));
+}
+
+/// Cuts the mixed call audio for a listener into 20 ms µ-law frames (160
+/// bytes at 8 kHz), whatever size the blocks come in.
+#[derive(Debug, Default)]
+pub struct ListenFramer {
+    pending: Vec<i16>,
+    mono: Vec<i16>,
+}
+
+/// Samples in one 20 ms frame at 8 kHz.
+pub const FRAME_SAMPLES: usize = 160;
+
+impl ListenFramer {
+    /// A framer with nothing pending.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a stereo block (caller left, bot right); returns the whole
+    /// frames now ready, each 160 bytes of µ-law.
+    pub fn push_stereo(&mut self, interleaved: &[i16]) -> Vec<Vec<u8>> {
+        stereo_to_mono(interleaved, &mut self.mono);
+        self.pending.extend_from_slice(&self.mono);
+        let whole = self.pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
+        let frames = self.pending[..whole]
+            .chunks_exact(FRAME_SAMPLES)
+            .map(|f| {
+                let mut out = Vec::with_capacity(FRAME_SAMPLES);
+                mulaw::encode_into(f, &mut out);
+                out
+            })
+            .collect();
+        self.pending.drain(..whole);
+        frames
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(freq: f32, amp: f32, n: usize) -> Vec<i16> {
+        (0..n)
+            .map(|i| (amp * (2.0 * std::f32::consts::PI * freq * i as f32 / 8000.0).sin()) as i16)
+            .collect()
+    }
+
+    /// Energy of `x` at `freq` (one bin of a DFT), normalised.
+    fn tone(x: &[i16], freq: f32) -> f32 {
+        let (mut re, mut im) = (0.0f32, 0.0f32);
+        for (i, &v) in x.iter().enumerate() {
+            let ph = 2.0 * std::f32::consts::PI * freq * i as f32 / 8000.0;
+            re += v as f32 * ph.cos();
+            im += v as f32 * ph.sin();
+        }
+        (re * re + im * im).sqrt() / x.len() as f32
+    }
+
+    #[test]
+    fn both_sides_are_heard_in_the_mix() {
+        let caller = sine(440.0, 6000.0, 800);
+        let bot = sine(1000.0, 6000.0, 800);
+        let mut out = Vec::new();
+        mix_into(&[&caller, &bot], &mut out);
+        assert_eq!(out.len(), 800);
+        // Each tone is there at its own level; a frequency that is in
+        // neither is not.
+        assert!((tone(&out, 440.0) - 3000.0).abs() < 150.0, "{}", tone(&out, 440.0));
+        assert!((tone(&out, 1000.0) - 3000.0).abs() < 150.0, "{}", tone(&out, 1000.0));
+        assert!(tone(&out, 700.0) < 100.0);
+    }
+
+    #[test]
+    fn loud_sides_saturate_instead_of_wrapping() {
+        let a = vec![30_000i16; 10];
+        let b = vec![10_000i16; 10];
+        let c = vec![-30_000i16; 10];
+        let mut out = Vec::new();
+        mix_into(&[&a, &b], &mut out);
+        assert!(out.iter().all(|&v| v == i16::MAX));
+        mix_into(&[&c, &c], &mut out);
+        assert!(out.iter().all(|&v| v == i16::MIN));
+    }
+
+    #[test]
+    fn a_short_source_is_silence_past_its_end() {
+        let mut out = Vec::new();
+        mix_into(&[&[100, 100], &[1, 1, 1, 1]], &mut out);
+        assert_eq!(out, vec![101, 101, 1, 1]);
+        mix_into(&[], &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn stereo_blocks_become_whole_ulaw_frames() {
+        let mut f = ListenFramer::new();
+        // 100 stereo samples: not yet a frame.
+        let left = sine(440.0, 8000.0, 400);
+        let block: Vec<i16> = left[..100].iter().flat_map(|&l| [l, 0]).collect();
+        assert!(f.push_stereo(&block).is_empty());
+        // 300 more: two frames (400 = 2 × 160 + 80 pending).
+        let block: Vec<i16> = left[100..].iter().flat_map(|&l| [l, 0]).collect();
+        let frames = f.push_stereo(&block);
+        assert_eq!(frames.len(), 2);
+        assert!(frames.iter().all(|fr| fr.len() == FRAME_SAMPLES));
+        // They decode back to the caller's tone.
+        let mut pcm = Vec::new();
+        for fr in &frames {
+            mulaw::decode_into(fr, &mut pcm);
+        }
+        assert!(tone(&pcm, 440.0) > 3500.0, "{}", tone(&pcm, 440.0));
+    }
+}
