@@ -74,6 +74,31 @@ async fn transcribe_wav(engines: &SpeechEngines, path: &str) -> String {
         .to_lowercase()
 }
 
+/// `text` spoken (flite), then 1.5 s of silence, as a 16 kHz WAV for the
+/// browser's fake microphone (which loops it).
+fn write_mic_wav(path: &std::path::Path, text: &str) {
+    let ulaw = switchboard::voice::speak_ulaw(text, "awb").unwrap();
+    let mut pcm = Vec::new();
+    media::mulaw::decode_into(&ulaw, &mut pcm);
+    pcm.extend(std::iter::repeat_n(0i16, 12_000));
+    let f: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
+    let mut up = StreamResampler::new(8000, 16000).unwrap();
+    let mut a = Vec::new();
+    up.push(&f, &mut a).unwrap();
+    up.flush(&mut a).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for v in a {
+        w.write_sample((v * 32767.0).clamp(-32768.0, 32767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
 /// Where speech begins in µ-law audio: the first 20 ms frame above about
 /// -30 dBFS, in ms.
 fn speech_onset_ms(ulaw: &[u8]) -> u64 {
@@ -166,10 +191,19 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     users::add(&pool, "sam", Role::Staff, PASSWORD).await.unwrap();
     let base = format!("http://{}", stack.addr);
     let shots = shots_dir();
+    let mic_wav = shots.join("supervisor-mic.wav");
+    write_mic_wav(&mic_wav, "Hello, I am the supervisor. Please stay on the line with us.");
 
     let mut browser = tokio::process::Command::new("python3")
         .arg("tests/browser/console.py")
-        .args([base.as_str(), "ana", "sam", PASSWORD, shots.to_str().unwrap()])
+        .args([
+            base.as_str(),
+            "ana",
+            "sam",
+            PASSWORD,
+            shots.to_str().unwrap(),
+            mic_wav.to_str().unwrap(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -272,6 +306,10 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     assert!(rep.errors.is_empty(), "{:?}", rep.errors);
     let heard = transcribe(&engines, &rep.streams[0].bot_pcm).await;
     assert!(heard.contains("supervisor") && heard.contains("joined"), "caller heard {heard:?}");
+    // The barging supervisor's microphone reached the caller, and the bot
+    // said nothing while it was on.
+    assert!(heard.contains("stay on the line"), "caller heard {heard:?}");
+    assert_eq!(result["bot_lines_during_barge"], 0);
     assert_eq!(rep.dials.len(), 1, "{:?}", rep.dials);
     assert_eq!((rep.dials[0].to.as_str(), rep.dials[0].answered), (T1, true));
 
@@ -306,7 +344,13 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
         .collect();
     assert_eq!(
         kinds,
-        ["supervisor_took_over", "supervisor_handed_back", "supervisor_guidance"],
+        [
+            "supervisor_took_over",
+            "supervisor_handed_back",
+            "supervisor_barged_in",
+            "supervisor_barge_ended",
+            "supervisor_guidance"
+        ],
         "the unusable guidance never reached the call"
     );
     let audited: Vec<(String, String)> = client
@@ -326,6 +370,8 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
         "call.speak",
         "call.hand_back",
         "call.guide",
+        "call.listen",
+        "call.barge",
         "transcript.read",
     ] {
         assert!(

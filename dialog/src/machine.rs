@@ -242,7 +242,7 @@ impl Dialog {
             _ if matches!(self.stage, Stage::NotStarted) => {}
             Event::Supervisor(input) => self.on_supervisor(input),
             // A person has the call: the bot neither listens nor answers.
-            _ if self.supervised.taken_over => {}
+            _ if self.is_taken_over() => {}
             Event::CallerSpeechStarted => {
                 self.supervised.turn_open = true;
                 self.turns.speech_started(now)
@@ -275,7 +275,7 @@ impl Dialog {
 
     /// When [`Dialog::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.supervised.taken_over {
+        if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.is_taken_over() {
             return None;
         }
         let filler = self.outstanding.as_ref().and_then(Outstanding::filler_deadline);
@@ -285,7 +285,7 @@ impl Dialog {
     /// Fires every timer due at `now` (barge-in, filler, silence).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
-        if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.supervised.taken_over {
+        if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.is_taken_over() {
             return;
         }
         if self.turns.barge_in_due(now) {

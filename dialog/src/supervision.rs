@@ -14,6 +14,11 @@ pub enum Supervisor {
     HandBack,
     /// While taken over: say these words to the caller (the supervisor's own).
     Speak(String),
+    /// The supervisor's microphone joins the call: the bot stops talking and
+    /// yields the floor until [`Supervisor::BargeEnded`].
+    BargeIn,
+    /// The supervisor's microphone left the call: the bot listens again.
+    BargeEnded,
 }
 
 /// Guidance the bot can act on.

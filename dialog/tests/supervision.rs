@@ -93,3 +93,23 @@ fn a_taken_over_call_keeps_the_bot_silent_until_handed_back() {
         .send(Event::Supervisor(Supervisor::Speak("hello".into())))
         .is_empty());
 }
+
+#[test]
+fn a_barging_supervisor_silences_the_bot_until_their_microphone_leaves() {
+    let mut call = Call::started();
+    call.hear("I have a question about my coverage.");
+    // The bot is talking: the barge-in stops it.
+    let out = call.send(Event::Supervisor(Supervisor::BargeIn));
+    assert!(out.contains(&Action::StopSpeaking), "{out:?}");
+    assert!(call.dialog.is_taken_over());
+    // While the supervisor speaks, the caller's words get no bot answer and
+    // no timer fires.
+    assert!(call.hear("Oh hello, thank you.").is_empty());
+    assert!(call.advance(30_000).is_empty());
+    // The microphone leaves: the bot listens again, quietly, and answers.
+    let out = call.send(Event::Supervisor(Supervisor::BargeEnded));
+    assert!(said(&out).is_empty(), "no announcement: {out:?}");
+    assert!(!call.dialog.is_taken_over());
+    let out = call.hear("What are your hours?");
+    assert!(!said(&out).is_empty());
+}

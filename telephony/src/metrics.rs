@@ -54,6 +54,8 @@ pub const STATUS_CALLBACKS: &str = "switchboard_status_callbacks_total";
 pub const STREAMS_REFUSED: &str = "switchboard_streams_refused_total";
 /// Counter: call audio frames a listening supervisor's browser leg was too slow to take.
 pub const LISTEN_FRAMES_DROPPED: &str = "switchboard_listen_frames_dropped_total";
+/// Counter: a barging supervisor's voice frames dropped (the call was behind).
+pub const VOICE_FRAMES_DROPPED: &str = "switchboard_voice_frames_dropped_total";
 /// Gauge: supervisors' browser legs (WebRTC) open.
 pub const LISTENERS: &str = "switchboard_listeners";
 /// Histogram: a listened frame's wait between the call and its RTP packet.
@@ -108,6 +110,7 @@ fn describe() {
     describe_counter!(STATUS_CALLBACKS, "Call status callbacks received, by status");
     describe_counter!(STREAMS_REFUSED, "Media streams refused before any audio, by reason");
     describe_counter!(LISTEN_FRAMES_DROPPED, "Call audio frames dropped for a slow listening browser");
+    describe_counter!(VOICE_FRAMES_DROPPED, "Barging supervisor's voice frames dropped");
     describe_gauge!(LISTENERS, "Supervisors' WebRTC listening legs open");
     describe_histogram!(LISTEN_QUEUE_DELAY, Unit::Seconds, "Listened frame: call task to RTP write");
     describe_counter!(

@@ -137,6 +137,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_sid}/handback", post(crate::console::supervise::hand_back))
         .route("/api/calls/{call_sid}/speak", post(crate::console::supervise::speak))
         .route("/api/calls/{call_sid}/listen", post(crate::console::listen::listen))
+        .route("/api/calls/{call_sid}/barge", post(crate::console::listen::barge))
         .route("/api/console/calls", get(crate::console::live::calls))
         .route("/api/me", get(crate::console::signin::me))
         .route("/console", get(crate::console::page::html))

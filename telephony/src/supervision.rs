@@ -22,7 +22,7 @@ pub struct ListenFrame {
 pub const LISTEN_QUEUE: usize = 50;
 
 /// What a supervisor asks of a call.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Command {
     /// An input for the call's dialog.
     Dialog {
@@ -38,7 +38,20 @@ pub enum Command {
         /// Where the frames go (dropped when full).
         frames: tokio::sync::mpsc::Sender<ListenFrame>,
     },
+    /// Barge in: as [`Command::Listen`], and the supervisor's microphone
+    /// (20 ms µ-law frames) is played to the caller until `voice` closes.
+    Barge {
+        /// The supervisor's username.
+        by: String,
+        /// Where the call's frames go.
+        frames: tokio::sync::mpsc::Sender<ListenFrame>,
+        /// The supervisor's voice.
+        voice: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    },
 }
+
+/// Voice frames a barging supervisor's queue holds (200 ms).
+pub const VOICE_QUEUE: usize = 10;
 
 /// Why a command did not reach its call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -97,21 +110,21 @@ mod tests {
     fn commands_reach_the_registered_call_only() {
         let s = Supervision::default();
         let mut rx = s.register("CA1");
-        let cmd = Command::Dialog {
+        let cmd = || Command::Dialog {
             input: dialog::Supervisor::TakeOver,
             by: "ana".into(),
         };
-        assert_eq!(s.send("CA2", cmd.clone()), Err(Undelivered::NoSuchCall));
-        s.send("CA1", cmd.clone()).unwrap();
+        assert_eq!(s.send("CA2", cmd()), Err(Undelivered::NoSuchCall));
+        s.send("CA1", cmd()).unwrap();
         assert!(matches!(
             rx.try_recv().unwrap(),
             Command::Dialog { input: dialog::Supervisor::TakeOver, .. }
         ));
         for _ in 0..INBOX {
-            s.send("CA1", cmd.clone()).unwrap();
+            s.send("CA1", cmd()).unwrap();
         }
-        assert_eq!(s.send("CA1", cmd.clone()), Err(Undelivered::Busy));
+        assert_eq!(s.send("CA1", cmd()), Err(Undelivered::Busy));
         s.unregister("CA1");
-        assert_eq!(s.send("CA1", cmd), Err(Undelivered::NoSuchCall));
+        assert_eq!(s.send("CA1", cmd()), Err(Undelivered::NoSuchCall));
     }
 }

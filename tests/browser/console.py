@@ -1,6 +1,7 @@
 """Drives the supervisor console in headless Chromium as a person would.
 
-Called by tests/console.rs with: BASE_URL SUPERVISOR STAFF PASSWORD SHOTS_DIR.
+Called by tests/console.rs with: BASE_URL SUPERVISOR STAFF PASSWORD SHOTS_DIR
+MIC_WAV (what the supervisor's fake microphone says).
 Talks with the test over stdin/stdout: prints `ready` once signed in (the
 test then places a call), `expire` when the test should end the session
 (it answers `go`), and finally one JSON line `result {...}` with what it saw.
@@ -15,11 +16,13 @@ import wave
 
 from playwright.sync_api import sync_playwright, expect
 
-BASE, SUPERVISOR, STAFF, PASSWORD, SHOTS = sys.argv[1:6]
+BASE, SUPERVISOR, STAFF, PASSWORD, SHOTS, MIC_WAV = sys.argv[1:7]
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
     "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    f"--use-file-for-fake-audio-capture={MIC_WAV}",
 ]
 
 # Records what the page's <audio id=listen-audio> plays: 16 kHz samples and,
@@ -141,6 +144,17 @@ with sync_playwright() as p:
     wait_line(page, "bot", "I'm back with you")
     result["bot_lines_after_handback"] = lines(page, "bot")
     step(page, "handed-back")
+
+    # Barge in: the microphone reaches the caller; then stop.
+    page.click("#barge")
+    expect(page.locator("#listen-state")).to_have_text("barging in", timeout=20_000)
+    page.locator("#transcript li.event", has_text="barge in").wait_for()
+    time.sleep(7.0)
+    step(page, "barging")
+    bot_lines_before = len(lines(page, "bot"))
+    page.click("#barge")
+    page.locator("#transcript li.event", has_text="barge ended").wait_for(timeout=30_000)
+    result["bot_lines_during_barge"] = len(lines(page, "bot")) - bot_lines_before
 
     # Whisper guidance the bot cannot act on: the console says so.
     page.fill("#guide-text", "be nicer")

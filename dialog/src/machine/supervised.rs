@@ -10,6 +10,8 @@ use crate::supervision::{Guidance, Supervisor};
 pub(super) struct Supervised {
     /// A person has the call: the bot neither listens nor speaks.
     pub taken_over: bool,
+    /// The supervisor's microphone is on the call: the bot yields the floor.
+    pub barging: bool,
     /// Guidance waiting for the caller's turn to end.
     pub pending: Option<Guidance>,
     /// The caller has started a turn not yet transcribed.
@@ -19,9 +21,9 @@ pub(super) struct Supervised {
 }
 
 impl Dialog {
-    /// Whether a supervisor has the call now.
+    /// Whether a supervisor has the call now (taken over, or speaking into it).
     pub fn is_taken_over(&self) -> bool {
-        self.supervised.taken_over
+        self.supervised.taken_over || self.supervised.barging
     }
 
     /// Whether `Say` `id` carried a supervisor's own words (not the bot's).
@@ -32,7 +34,7 @@ impl Dialog {
     pub(super) fn on_supervisor(&mut self, input: Supervisor) {
         match input {
             Supervisor::Guide(g) => {
-                if self.supervised.taken_over {
+                if self.is_taken_over() {
                     return;
                 }
                 if self.supervised.turn_open {
@@ -61,6 +63,26 @@ impl Dialog {
                 self.supervised.turn_open = false;
                 self.say(prompts::HANDED_BACK, true);
                 self.arm_no_input();
+            }
+            Supervisor::BargeIn => {
+                if self.supervised.barging {
+                    return;
+                }
+                self.stop_speaking();
+                self.supervised.barging = true;
+                self.supervised.pending = None;
+                self.turns.clear_timers();
+            }
+            Supervisor::BargeEnded => {
+                if !self.supervised.barging {
+                    return;
+                }
+                self.supervised.barging = false;
+                self.supervised.turn_open = false;
+                if !self.supervised.taken_over {
+                    // The bot takes the floor back quietly: it listens.
+                    self.arm_no_input();
+                }
             }
             Supervisor::Speak(text) => {
                 if !self.supervised.taken_over {

@@ -71,6 +71,8 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut inbox: Option<mpsc::Receiver<crate::supervision::Command>> = None;
     // Supervisors listening to this call.
     let mut listeners: Vec<mpsc::Sender<crate::supervision::ListenFrame>> = Vec::new();
+    // A barging supervisor's microphone, and who they are.
+    let mut voice: Option<(mpsc::Receiver<Vec<u8>>, String)> = None;
     'call: loop {
         while let Some(out) = session.poll_output() {
             match out {
@@ -197,6 +199,28 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     listeners.push(frames);
                     session.start_listening(Instant::now());
                 }
+                crate::supervision::Command::Barge { by, frames, voice: mic } => {
+                    listeners.push(frames);
+                    session.start_listening(Instant::now());
+                    if voice.is_none() {
+                        supervise(&app, &mut session, call_id.as_deref(), dialog::Supervisor::BargeIn, by.clone());
+                        voice = Some((mic, by));
+                    }
+                }
+            },
+            heard = next_voice(&mut voice) => match heard {
+                Some(ulaw) => session.handle_supervisor_voice(&ulaw, Instant::now()),
+                None => {
+                    let by = voice.take().map(|v| v.1).unwrap_or_default();
+                    session.end_supervisor_voice(Instant::now());
+                    supervise(&app, &mut session, call_id.as_deref(), dialog::Supervisor::BargeEnded, by.clone());
+                    if let Some(sid) = call_id.as_ref() {
+                        let _ = app.monitor.send(MonitorEvent {
+                            call_sid: sid.clone(),
+                            what: MonitorNote::Supervisor { by, action: "barge_ended", text: None },
+                        });
+                    }
+                }
             },
             Some(done) = arx.recv() => match done {
                 Async::Decoded { utterance, kind, text, audio_ms } => {
@@ -246,6 +270,15 @@ async fn next_command(
     }
 }
 
+/// The next frame of a barging supervisor's voice; `None` once their leg
+/// closed (never resolves while nobody barges).
+async fn next_voice(voice: &mut Option<(mpsc::Receiver<Vec<u8>>, String)>) -> Option<Vec<u8>> {
+    match voice.as_mut() {
+        Some((rx, _)) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Carries out a supervisor's command and writes it to the call record
 /// (guidance text included: it is part of what happened on the call).
 fn supervise(app: &AppState, session: &mut CallSession, call_sid: Option<&str>, input: dialog::Supervisor, by: String) {
@@ -260,6 +293,8 @@ fn supervise(app: &AppState, session: &mut CallSession, call_sid: Option<&str>, 
         ),
         dialog::Supervisor::TakeOver => ("supervisor_took_over", None),
         dialog::Supervisor::HandBack => ("supervisor_handed_back", None),
+        dialog::Supervisor::BargeIn => ("supervisor_barged_in", None),
+        dialog::Supervisor::BargeEnded => ("supervisor_barge_ended", None),
         // Their words go into the transcript as their own lines.
         dialog::Supervisor::Speak(_) => ("supervisor_spoke", None),
     };

@@ -2,6 +2,8 @@
 //! takes the browser's WebRTC offer (`{type, sdp}`) and answers; the server
 //! then sends the call's audio, caller and bot mixed, as PCMU (the call's
 //! own 8 kHz µ-law: no transcoding on either side) over DTLS-SRTP.
+//! `POST /api/calls/{sid}/barge` does the same and also takes the
+//! supervisor's microphone, played to the caller.
 //!
 //! The WebRTC stack is str0m (sans-IO); this module is its thin async shell:
 //! one UDP socket and one task per listening browser, fed by the call task
@@ -29,7 +31,7 @@ use tokio::sync::mpsc;
 use super::auth::Principal;
 use crate::metrics as m;
 use crate::server::AppState;
-use crate::supervision::{Command, LISTEN_QUEUE, ListenFrame, Undelivered};
+use crate::supervision::{Command, LISTEN_QUEUE, ListenFrame, Undelivered, VOICE_QUEUE};
 
 /// A leg that has not connected by then is given up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -53,13 +55,25 @@ fn media_ip(s: &AppState) -> IpAddr {
 
 /// `POST /api/calls/{sid}/listen`.
 pub async fn listen(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<String>, body: axum::body::Bytes) -> Response {
+    open_leg(&s, &p, &sid, &body, false).await
+}
+
+/// `POST /api/calls/{sid}/barge`: as `listen`, with the supervisor's
+/// microphone (the offer's audio sends too) played to the caller while the
+/// bot yields the floor; closing the connection ends the barge-in.
+pub async fn barge(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<String>, body: axum::body::Bytes) -> Response {
+    open_leg(&s, &p, &sid, &body, true).await
+}
+
+async fn open_leg(s: &Arc<AppState>, p: &Principal, sid: &str, body: &[u8], barge: bool) -> Response {
+    let (s, sid) = (s.clone(), sid.to_owned());
     if let Err(r) = p.require_supervisor() {
         return r;
     }
     if !s.registry.list().iter().any(|c| c.call_id == sid) {
         return (StatusCode::NOT_FOUND, "no such live call\n").into_response();
     }
-    let offer: SdpOffer = match serde_json::from_slice(&body) {
+    let offer: SdpOffer = match serde_json::from_slice(body) {
         Ok(o) => o,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("send the browser's offer {{type, sdp}}: {e}\n")).into_response(),
     };
@@ -94,24 +108,47 @@ pub async fn listen(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Pat
             return (StatusCode::BAD_REQUEST, format!("offer not usable (audio with PCMU needed): {e}\n")).into_response();
         }
     };
-    if !crate::api::audit_read(&s, &p, "call.listen", &format!("call:{sid}/audio"), Some(&sid)).await {
+    let action = if barge { "call.barge" } else { "call.listen" };
+    if !crate::api::audit_read(&s, p, action, &format!("call:{sid}/audio"), Some(&sid)).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
     }
     let (tx, rx) = mpsc::channel(LISTEN_QUEUE);
-    let cmd = Command::Listen {
-        by: p.user.username.clone(),
-        frames: tx,
+    let (voice_tx, cmd) = if barge {
+        let (vtx, vrx) = mpsc::channel(VOICE_QUEUE);
+        let cmd = Command::Barge {
+            by: p.user.username.clone(),
+            frames: tx,
+            voice: vrx,
+        };
+        (Some(vtx), cmd)
+    } else {
+        let cmd = Command::Listen {
+            by: p.user.username.clone(),
+            frames: tx,
+        };
+        (None, cmd)
     };
     match s.supervision.send(&sid, cmd) {
         Ok(()) => {}
         Err(e @ Undelivered::NoSuchCall) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
         Err(e @ Undelivered::Busy) => return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
     }
+    if barge {
+        tracing::info!(call_id = %sid, by = %p.user.username, action = "barge_in", "supervisor action");
+        let _ = s.monitor.send(crate::monitor::MonitorEvent {
+            call_sid: sid.clone(),
+            what: crate::monitor::MonitorNote::Supervisor {
+                by: p.user.username.clone(),
+                action: "barge_in",
+                text: None,
+            },
+        });
+    }
     let stop = s.hangup.clone();
     let who = p.user.username.clone();
     tokio::spawn(async move {
         gauge!(m::LISTENERS).increment(1.0);
-        let why = run(rtc, socket, local, rx, stop).await;
+        let why = run(rtc, socket, local, rx, voice_tx, stop).await;
         gauge!(m::LISTENERS).decrement(1.0);
         tracing::info!(call_id = %sid, by = %who, end = why, "listening leg closed");
     });
@@ -125,6 +162,7 @@ async fn run(
     socket: UdpSocket,
     local: SocketAddr,
     mut frames: mpsc::Receiver<ListenFrame>,
+    voice: Option<mpsc::Sender<Vec<u8>>>,
     stop: tokio_util::sync::CancellationToken,
 ) -> &'static str {
     let mut buf = vec![0u8; 2000];
@@ -143,6 +181,16 @@ async fn run(
                 Ok(Output::Event(ev)) => match ev {
                     Event::Connected => connected = true,
                     Event::MediaAdded(added) => mid = Some(added.mid),
+                    Event::MediaData(data) => {
+                        // The barging supervisor's microphone (PCMU: the
+                        // only codec offered back), for the caller.
+                        if let Some(v) = voice.as_ref()
+                            && data.params.spec().codec == Codec::PCMU
+                            && v.try_send(data.data.to_vec()).is_err()
+                        {
+                            metrics::counter!(m::VOICE_FRAMES_DROPPED).increment(1);
+                        }
+                    }
                     Event::IceConnectionStateChange(IceConnectionState::Disconnected) => return "browser gone",
                     _ => {}
                 },

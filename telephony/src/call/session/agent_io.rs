@@ -205,7 +205,9 @@ pub(super) fn after_playout(
     let audio_ms = live.speech.as_ref().map_or(0, |s| s.audio_ms());
     let playing = live.playout.is_active(now);
     let agent = live.agent.as_mut()?;
-    if sent_media && let Some(lat) = agent.reply_started(now) {
+    // A supervisor's voice going out is not the bot's reply.
+    let supervised = agent.status().is_some_and(|s| s.2);
+    if sent_media && !supervised && let Some(lat) = agent.reply_started(now) {
         histogram!(m::TURN_LATENCY).record(lat.as_secs_f64());
         out.push_back(Output::Event(CallEvent::Agent(AgentNote::TurnLatency(lat))));
     }

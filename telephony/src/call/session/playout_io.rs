@@ -9,6 +9,9 @@ use media::playout::Transmit;
 use metrics::counter;
 
 use super::{CallEvent, CallSession, EndReason, Output};
+
+/// The playout's utterance id for a barging supervisor's live voice.
+const SUPERVISOR_VOICE: media::playout::UtteranceId = media::playout::UtteranceId(u64::MAX - 1);
 use crate::metrics as m;
 use crate::registry::CallState;
 
@@ -21,6 +24,23 @@ impl CallSession {
                 .listen
                 .get_or_insert_with(|| media::recording::StereoAligner::with_block(now, super::LISTEN_BLOCK));
         }
+    }
+
+    /// 20 ms of a barging supervisor's voice (µ-law): played to the caller
+    /// like the bot's audio (and so in the recording and the listeners' mix).
+    pub fn handle_supervisor_voice(&mut self, ulaw: &[u8], now: Instant) {
+        if let Some(live) = self.live.as_mut() {
+            live.playout.push_audio(now, SUPERVISOR_VOICE, ulaw);
+        }
+        self.after(now);
+    }
+
+    /// The barging supervisor's voice ended.
+    pub fn end_supervisor_voice(&mut self, now: Instant) {
+        if let Some(live) = self.live.as_mut() {
+            live.playout.finish_utterance(SUPERVISOR_VOICE);
+        }
+        self.after(now);
     }
 
     /// Nobody listens any more.

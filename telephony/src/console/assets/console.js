@@ -10,6 +10,7 @@ let selected = null;    // selected call id
 let calls = [];
 let clockTimer = null;
 let pc = null;          // RTCPeerConnection of the call being listened to
+let mic = null;         // the microphone while barging in
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -141,8 +142,10 @@ function addLine(list, l) {
 
 function stopListening() {
   if (pc) { pc.close(); pc = null; }
+  if (mic) { mic.getTracks().forEach((t) => t.stop()); mic = null; }
   $("listen-audio").srcObject = null;
   $("listen").textContent = "Listen";
+  $("barge").textContent = "Barge in";
   $("listen-state").textContent = "";
 }
 
@@ -157,29 +160,44 @@ function gathered(conn) {
   });
 }
 
-async function startListening() {
+// Listening (recvonly), or barging in (the microphone sent too).
+async function startListening(barge) {
   const msg = $("control-msg");
+  stopListening();
+  if (barge) {
+    try {
+      mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
+    } catch (e) { msg.textContent = `No microphone: ${e.message}`; return; }
+  }
   const conn = new RTCPeerConnection();
   pc = conn;
-  conn.addTransceiver("audio", { direction: "recvonly" });
+  if (barge) conn.addTransceiver(mic.getAudioTracks()[0], { direction: "sendrecv", streams: [mic] });
+  else conn.addTransceiver("audio", { direction: "recvonly" });
   conn.ontrack = (e) => {
     const a = $("listen-audio");
     a.srcObject = e.streams[0] || new MediaStream([e.track]);
     a.play().catch(() => {});
   };
   conn.onconnectionstatechange = () => {
-    $("listen-state").textContent = conn.connectionState === "connected" ? "listening" : conn.connectionState;
+    const on = barge ? "barging in" : "listening";
+    $("listen-state").textContent = conn.connectionState === "connected" ? on : conn.connectionState;
   };
   await conn.setLocalDescription(await conn.createOffer());
   await gathered(conn);
-  const r = await api("POST", `/api/calls/${encodeURIComponent(selected)}/listen`, conn.localDescription);
+  const r = await api("POST", `/api/calls/${encodeURIComponent(selected)}/${barge ? "barge" : "listen"}`, conn.localDescription);
   if (!r.ok) { msg.textContent = (await r.text()).trim(); stopListening(); return; }
   await conn.setRemoteDescription(await r.json());
-  $("listen").textContent = "Stop listening";
-  msg.textContent = "Listening: the caller does not hear you.";
+  if (barge) {
+    $("barge").textContent = "Stop barging";
+    msg.textContent = "Barging in: the caller hears you and the bot is quiet.";
+  } else {
+    $("listen").textContent = "Stop listening";
+    msg.textContent = "Listening: the caller does not hear you.";
+  }
 }
 
-$("listen").addEventListener("click", () => { if (pc) stopListening(); else startListening(); });
+$("listen").addEventListener("click", () => { if (pc && !mic) stopListening(); else startListening(false); });
+$("barge").addEventListener("click", () => { if (pc && mic) stopListening(); else startListening(true); });
 
 function selectCall(id) {
   if (callFeed) callFeed.close();
