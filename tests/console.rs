@@ -99,6 +99,21 @@ fn write_mic_wav(path: &std::path::Path, text: &str) {
     w.finalize().unwrap();
 }
 
+/// This process's CPU use over `window`, in cores (from /proc: user + system).
+async fn cpu_over(window: Duration) -> f64 {
+    fn ticks() -> u64 {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = after.split_whitespace().collect();
+        // Fields 14 and 15 of stat (utime, stime), counted after the name.
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    }
+    let (t0, c0) = (Instant::now(), ticks());
+    tokio::time::sleep(window).await;
+    let (t1, c1) = (Instant::now(), ticks());
+    (c1 - c0) as f64 / 100.0 / (t1 - t0).as_secs_f64()
+}
+
 /// Where speech begins in µ-law audio: the first 20 ms frame above about
 /// -30 dBFS, in ms.
 fn speech_onset_ms(ulaw: &[u8]) -> u64 {
@@ -222,6 +237,19 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     let script = vec![wait(), question, Step::Pause(Duration::from_secs(90))];
     let call = sim.inbound_call("+15559990077", OUR_NUMBER, script, CallOptions::default());
     let browse = async {
+        // The server's CPU with 8 more listening legs, then without.
+        assert_eq!(next(&mut out).await, "legs-on");
+        let with_legs = cpu_over(Duration::from_secs(6)).await;
+        stdin.write_all(b"go\n").await.unwrap();
+        assert_eq!(next(&mut out).await, "legs-off");
+        let without = cpu_over(Duration::from_secs(6)).await;
+        stdin.write_all(b"go\n").await.unwrap();
+        println!(
+            "LISTEN CPU: process {:.3} cores with 8 extra listening legs, {:.3} without: {:.4} cores per listener",
+            with_legs,
+            without,
+            (with_legs - without) / 8.0
+        );
         assert_eq!(next(&mut out).await, "expire");
         let ended = pool
             .get()
@@ -310,6 +338,7 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     // said nothing while it was on.
     assert!(heard.contains("stay on the line"), "caller heard {heard:?}");
     assert_eq!(result["bot_lines_during_barge"], 0);
+    assert_eq!(result["extra_legs_connected"], 8, "eight more listeners at once");
     assert_eq!(rep.dials.len(), 1, "{:?}", rep.dials);
     assert_eq!((rep.dials[0].to.as_str(), rep.dials[0].answered), (T1, true));
 

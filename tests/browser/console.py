@@ -44,6 +44,28 @@ CAPTURE_START = """() => {
   proc.connect(ctx.destination);
   window.__capture = cap;
 }"""
+OPEN_LEGS = """async (n) => {
+  window.__legs = [];
+  for (let i = 0; i < n; i++) {
+    const c = new RTCPeerConnection();
+    c.addTransceiver('audio', {direction: 'recvonly'});
+    await c.setLocalDescription(await c.createOffer());
+    await new Promise((done) => {
+      if (c.iceGatheringState === 'complete') return done();
+      c.onicegatheringstatechange = () => { if (c.iceGatheringState === 'complete') done(); };
+      setTimeout(done, 2000);
+    });
+    const r = await fetch(`/api/calls/${encodeURIComponent(selected)}/listen`, {
+      method: 'POST',
+      headers: {'X-CSRF-Token': me.csrf, 'Content-Type': 'application/json'},
+      body: JSON.stringify(c.localDescription),
+    });
+    await c.setRemoteDescription(await r.json());
+    window.__legs.push(c);
+  }
+  await new Promise((done) => setTimeout(done, 3000));
+  return window.__legs.filter((c) => c.connectionState === 'connected').length;
+}"""
 CAPTURE_STOP = """() => {
   const cap = window.__capture;
   cap.src.disconnect(); cap.proc.disconnect(); cap.ctx.close();
@@ -138,6 +160,17 @@ with sync_playwright() as p:
     page.click("#speak-form button[type=submit]")
     wait_line(page, "supervisor", "I have joined your call")
     step(page, "taken-over")
+
+    # The server's cost of listeners: 8 more listening legs on this call
+    # (the call is quiet: taken over, nobody talking); the test measures
+    # its CPU with them, then without.
+    result["extra_legs_connected"] = page.evaluate(OPEN_LEGS, 8)
+    say("legs-on")
+    assert sys.stdin.readline().strip() == "go"
+    page.evaluate("() => { for (const c of window.__legs) c.close(); }")
+    time.sleep(1.0)
+    say("legs-off")
+    assert sys.stdin.readline().strip() == "go"
 
     # Hand back: the bot speaks again.
     page.click("#handback")
