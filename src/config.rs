@@ -36,6 +36,7 @@ struct FileConfig {
     workers: Option<usize>,
     api_token: Option<String>,
     console_media_ip: Option<String>,
+    metrics_token: Option<String>,
     twilio_account_sid: Option<String>,
     twilio_api_key: Option<String>,
     twilio_api_secret: Option<String>,
@@ -80,6 +81,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SWITCHBOARD_WORKERS", "workers"),
     ("SWITCHBOARD_API_TOKEN", "api_token"),
     ("SWITCHBOARD_CONSOLE_MEDIA_IP", "console_media_ip"),
+    ("SWITCHBOARD_METRICS_TOKEN", "metrics_token"),
     ("TWILIO_ACCOUNT_SID", "twilio_account_sid"),
     ("TWILIO_API_KEY", "twilio_api_key"),
     ("TWILIO_API_SECRET", "twilio_api_secret"),
@@ -153,6 +155,7 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
             ("workers", f.workers.map(|v| v.to_string())),
             ("api_token", f.api_token),
             ("console_media_ip", f.console_media_ip),
+            ("metrics_token", f.metrics_token),
             ("twilio_account_sid", f.twilio_account_sid),
             ("twilio_api_key", f.twilio_api_key),
             ("twilio_api_secret", f.twilio_api_secret),
@@ -252,6 +255,7 @@ fn build(values: &BTreeMap<&'static str, (String, String)>) -> Result<Config> {
     server.recording = recording(values)?;
     server.api_token = text("api_token");
     server.console_media_ip = parse::<std::net::IpAddr>(values, "console_media_ip")?;
+    server.metrics_token = text("metrics_token");
     server.staff = staff(values)?;
     server.twilio_rest = twilio_rest(values, server.twilio_auth_token.as_deref())?;
     server.outbound = outbound(values)?;

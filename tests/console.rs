@@ -150,6 +150,11 @@ async fn wired(scratch: &ScratchDatabase) -> (Stack, TwilioSim) {
             )),
             staff: directory,
             api_token: Some("service-token-for-scripts".into()),
+            metrics_token: Some("metrics-scraper-token".into()),
+            recording: Some(telephony::config::RecordingConfig {
+                dir: std::env::temp_dir().join(format!("sb-console-recordings-{}", std::process::id())),
+                key: std::sync::Arc::new(media::recording::RecordingKey::from_bytes([7; 32])),
+            }),
             ..Default::default()
         },
         sim: functions::payer_sim::SimConfig {
@@ -296,6 +301,12 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
         "{}",
         result["expired_message"]
     );
+    assert_eq!(
+        result["past_recording"],
+        serde_json::json!([200, "audio/wav"]),
+        "the past call's recording plays, decrypted on demand"
+    );
+    assert!(result["past_recording_bytes"].as_u64().unwrap() > 8000 * 4 * 10, "ten seconds and more of stereo");
     assert!(
         result["past_lines"].to_string().contains("This is Ana"),
         "the finished call's transcript has the supervisor's words as their own lines"
@@ -346,21 +357,25 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     // guidance and take-over as events, every action audited as ana.
     let client = pool.get().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
-    let spoke: i64 = loop {
-        let n: i64 = client
-            .query_one(
-                "SELECT count(*) FROM call_utterances WHERE call_sid = $1 AND speaker = 'supervisor'",
+    // Their typed words and their microphone's, transcribed.
+    let spoke: Vec<String> = loop {
+        let lines: Vec<String> = client
+            .query(
+                "SELECT text FROM call_utterances WHERE call_sid = $1 AND speaker = 'supervisor' ORDER BY started_ms",
                 &[&rep.call_sid],
             )
             .await
             .unwrap()
-            .get(0);
-        if n > 0 || Instant::now() > deadline {
-            break n;
+            .iter()
+            .map(|r| r.get::<_, String>(0).to_lowercase())
+            .collect();
+        if lines.len() >= 2 || Instant::now() > deadline {
+            break lines;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(spoke, 1);
+    assert!(spoke[0].contains("i have joined your call"), "{spoke:?}");
+    assert!(spoke[1..].iter().any(|l| l.contains("stay on the line")), "{spoke:?}");
     let kinds: Vec<String> = client
         .query(
             "SELECT kind FROM call_events WHERE call_sid = $1 AND kind LIKE 'supervisor%' ORDER BY id",
@@ -402,6 +417,7 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
         "call.listen",
         "call.barge",
         "transcript.read",
+        "recording.decrypt",
     ] {
         assert!(
             audited.iter().any(|(who, what)| who == "user:ana" && what == want),
@@ -435,8 +451,16 @@ async fn the_api_wants_a_user_csrf_and_locks_out_guessing() {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path}");
     }
-    // Twilio's endpoints and health stay outside.
+    // Health stays outside; metrics want their own token when one is set.
     assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{base}/metrics")).send().await.unwrap().status(), 401);
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth("metrics-scraper-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
 
     // The configured token is the service user's; a user's own token works and is theirs.
     let r = http

@@ -4,6 +4,7 @@
 //! `Instant`s in); recordings are written to any [`recording::SyncWrite`].
 
 pub mod dtmf;
+pub mod jitter;
 pub mod level;
 pub mod mix;
 pub mod mulaw;

@@ -174,6 +174,12 @@ impl Playout {
         !self.queue.is_empty() || self.played(now) < self.sent
     }
 
+    /// Audio the caller has still to hear, in ms: queued here, or sent and
+    /// still playing at the far end.
+    pub fn pending_ms(&self, now: Instant) -> u64 {
+        (self.queue.len() as u64 + self.sent - self.played(now)) / BYTES_PER_MS
+    }
+
     /// Appends audio to utterance `id`, starting it if new.
     pub fn push_audio(&mut self, now: Instant, id: UtteranceId, audio: &[u8]) {
         if audio.is_empty() {

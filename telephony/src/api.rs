@@ -35,7 +35,15 @@ pub async fn transcript(State(s): State<Arc<AppState>>, p: Principal, Path(call_
         return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable\n").into_response();
     }
     match load(pool, &call_sid).await {
-        Ok(Some(body)) => Json(body).into_response(),
+        Ok(Some(mut body)) => {
+            // Whether its recording can be played (`…/recording`).
+            let recorded = match (s.config.recording.as_ref(), media::recording::file_name(&call_sid)) {
+                (Some(cfg), Some(name)) => tokio::fs::try_exists(cfg.dir.join(name)).await.unwrap_or(false),
+                _ => false,
+            };
+            body["recorded"] = json!(recorded);
+            Json(body).into_response()
+        }
         Ok(None) => (StatusCode::NOT_FOUND, "no such call\n").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "transcript read failed");

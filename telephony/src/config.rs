@@ -121,6 +121,9 @@ pub struct ServerConfig {
     /// The address supervisors' browsers reach this server's WebRTC media
     /// at (`None`: the HTTP listener's, or loopback when that is 0.0.0.0).
     pub console_media_ip: Option<std::net::IpAddr>,
+    /// Bearer token `/metrics` asks for (`None`: open, for a scraper on a
+    /// private network).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -143,6 +146,7 @@ impl Default for ServerConfig {
             twilio_rest: None,
             outbound: None,
             console_media_ip: None,
+            metrics_token: None,
         }
     }
 }

@@ -132,6 +132,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/recent", get(crate::console::supervise::recent))
         .route("/api/calls/{call_sid}/transcript", get(crate::api::transcript))
         .route("/api/calls/{call_sid}/live", get(crate::console::live::call))
+        .route("/api/calls/{call_sid}/recording", get(crate::console::recording::recording))
         .route("/api/calls/{call_sid}/guidance", post(crate::console::supervise::guidance))
         .route("/api/calls/{call_sid}/takeover", post(crate::console::supervise::take_over))
         .route("/api/calls/{call_sid}/handback", post(crate::console::supervise::hand_back))
@@ -258,7 +259,17 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics_text(State(s): State<Arc<AppState>>) -> Response {
+async fn metrics_text(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(token) = s.config.metrics_token.as_deref() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !crate::console::auth::same(given, token) {
+            return crate::console::auth::unauthorized("metrics need their bearer token");
+        }
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),

@@ -211,6 +211,13 @@ with sync_playwright() as p:
     page.locator("#past tr.call").first.click()
     page.locator("#past-lines li").first.wait_for()
     result["past_lines"] = page.locator("#past-lines li").all_inner_texts()
+    expect(page.locator("#past-audio")).to_be_visible()
+    rec = page.evaluate(
+        "fetch(document.getElementById('past-audio').src).then(async r => "
+        "[r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength])"
+    )
+    result["past_recording"] = rec[:2]
+    result["past_recording_bytes"] = rec[2]
     step(page, "past-call")
 
     # Sign out: the console is gone and the API refuses the old cookie.

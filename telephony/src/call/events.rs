@@ -150,6 +150,9 @@ pub enum Output {
     SendDigits(String),
     /// Verification job `.0` moved on (its phase, answers or outcome).
     PayerProgress(i64, Box<dialog::payer_call::Progress>),
+    /// Transcribe this utterance of a barging supervisor's into the call's
+    /// transcript (as the supervisor's line).
+    TranscribeSupervisor(super::session::supervisor_voice::SupervisorUtterance),
     /// 20 ms of the call as a listening supervisor hears it (caller and
     /// bot mixed), 160 bytes of µ-law.
     Listen(Vec<u8>),

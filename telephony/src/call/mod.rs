@@ -115,6 +115,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     };
                     on_event(&app, &mut call_id, ev, &session)
                 }
+                Output::TranscribeSupervisor(u) => transcribe_supervisor(&app, u, voice.as_ref().map(|v| v.1.clone()), &atx),
                 Output::Listen(frame) => {
                     let frame = crate::supervision::ListenFrame {
                         at: Instant::now(),
@@ -228,6 +229,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 }
                 Async::BotAudio { id, ulaw, last } => session.handle_bot_audio(id, &ulaw, last, Instant::now()),
                 Async::FunctionDone { id, outcome } => session.handle_function_result(id, outcome, Instant::now()),
+                Async::SupervisorSaid(u) => on_event(&app, &mut call_id, CallEvent::Transcript(u), &session),
             },
             _ = tokio::time::sleep_until(deadline) => session.handle_timeout(Instant::now()),
         }
@@ -380,6 +382,50 @@ enum Async {
         id: dialog::tools::CallId,
         outcome: dialog::tools::Outcome,
     },
+    /// A barging supervisor's words, transcribed.
+    SupervisorSaid(events::Utterance),
+}
+
+/// Transcribes a barging supervisor's utterance off the call task (the
+/// shared Whisper pool, no hint); the line comes back on `atx`.
+fn transcribe_supervisor(
+    app: &AppState,
+    u: session::supervisor_voice::SupervisorUtterance,
+    by: Option<String>,
+    atx: &mpsc::Sender<Async>,
+) {
+    let Some(speech) = app.speech.as_ref() else {
+        return;
+    };
+    let f: Vec<f32> = u.pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
+    let mut a = Vec::with_capacity(f.len() * 2);
+    let resampled = media::resample::StreamResampler::new(8000, 16000)
+        .and_then(|mut r| r.push(&f, &mut a).and_then(|()| r.flush(&mut a)));
+    if let Err(e) = resampled {
+        tracing::warn!(error = %e, "supervisor speech not resampled");
+        return;
+    }
+    let Some(rx) = speech.stt.submit(JobKind::Final, a, None) else {
+        tracing::warn!(by = by.as_deref(), "supervisor speech not transcribed: recogniser busy");
+        return;
+    };
+    let atx = atx.clone();
+    tokio::spawn(async move {
+        let Ok(Ok(t)) = rx.await else { return };
+        let text = t.text.trim().to_owned();
+        if text.is_empty() {
+            return;
+        }
+        let _ = atx
+            .send(Async::SupervisorSaid(events::Utterance {
+                speaker: events::Speaker::Supervisor,
+                text,
+                started_ms: u.started_ms,
+                ended_ms: u.ended_ms,
+                cut_off: false,
+            }))
+            .await;
+    });
 }
 
 /// Runs a budgeted function off the call task (the registry enforces the

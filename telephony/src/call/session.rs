@@ -42,6 +42,10 @@ struct Live {
     taps: Taps,
     /// Cuts the listeners' mix into 20 ms µ-law frames.
     listen_framer: media::mix::ListenFramer,
+    /// A barging supervisor's voice, for the transcript.
+    supervisor_voice: Option<supervisor_voice::SupervisorVoice>,
+    /// Smooths the supervisor's voice from the network into the playout.
+    voice_jitter: Option<media::jitter::VoiceJitter>,
     bot_pcm: Vec<i16>,
     /// What the console was last told of the dialog (verified, intent, taken over).
     reported_status: Option<(bool, Option<&'static str>, bool)>,
@@ -332,6 +336,8 @@ impl CallSession {
                         listen: None,
                     },
                     listen_framer: media::mix::ListenFramer::new(),
+                    supervisor_voice: None,
+                    voice_jitter: None,
                     bot_pcm: Vec::with_capacity(480),
                     reported_status: None,
                 });
@@ -518,5 +524,6 @@ mod caller_audio;
 mod playout_io;
 mod policing;
 mod speech_io;
+pub mod supervisor_voice;
 #[cfg(test)]
 mod tests;

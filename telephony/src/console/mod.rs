@@ -8,6 +8,7 @@ pub mod board;
 pub mod listen;
 pub mod live;
 pub mod page;
+pub mod recording;
 pub mod signin;
 pub mod supervise;
 

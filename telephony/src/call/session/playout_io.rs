@@ -30,7 +30,22 @@ impl CallSession {
     /// like the bot's audio (and so in the recording and the listeners' mix).
     pub fn handle_supervisor_voice(&mut self, ulaw: &[u8], now: Instant) {
         if let Some(live) = self.live.as_mut() {
-            live.playout.push_audio(now, SUPERVISOR_VOICE, ulaw);
+            let pending = live.playout.pending_ms(now);
+            let jitter = live
+                .voice_jitter
+                .get_or_insert_with(|| media::jitter::VoiceJitter::new(media::jitter::JitterConfig::default()));
+            for frame in jitter.push(ulaw.to_vec(), pending) {
+                live.playout.push_audio(now, SUPERVISOR_VOICE, &frame);
+            }
+            let at_ms = live.speech.as_ref().map_or(0, |s| s.audio_ms());
+            let mut pcm = Vec::with_capacity(ulaw.len());
+            mulaw::decode_into(ulaw, &mut pcm);
+            let voice = live
+                .supervisor_voice
+                .get_or_insert_with(super::supervisor_voice::SupervisorVoice::new);
+            if let Some(u) = voice.push(&pcm, at_ms) {
+                self.out.push_back(Output::TranscribeSupervisor(u));
+            }
         }
         self.after(now);
     }
@@ -38,7 +53,23 @@ impl CallSession {
     /// The barging supervisor's voice ended.
     pub fn end_supervisor_voice(&mut self, now: Instant) {
         if let Some(live) = self.live.as_mut() {
+            if let Some(mut jitter) = live.voice_jitter.take() {
+                for frame in jitter.flush() {
+                    live.playout.push_audio(now, SUPERVISOR_VOICE, &frame);
+                }
+                let st = jitter.stats();
+                tracing::info!(
+                    frames = st.released,
+                    dropped = st.dropped,
+                    underruns = st.underruns,
+                    "supervisor voice ended"
+                );
+            }
             live.playout.finish_utterance(SUPERVISOR_VOICE);
+            let at_ms = live.speech.as_ref().map_or(0, |s| s.audio_ms());
+            if let Some(u) = live.supervisor_voice.take().and_then(|mut v| v.finish(at_ms)) {
+                self.out.push_back(Output::TranscribeSupervisor(u));
+            }
         }
         self.after(now);
     }

@@ -288,6 +288,11 @@ async function showPast(id) {
   const list = $("past-lines");
   list.replaceChildren();
   for (const u of t.utterances) addLine(list, { kind: u.speaker, text: u.text });
+  // The recording, when calls are recorded: decrypted (and audited) only
+  // when played.
+  const audio = $("past-audio");
+  audio.hidden = !t.recorded;
+  audio.src = t.recorded ? `/api/calls/${encodeURIComponent(id)}/recording` : "";
 }
 
 start();
