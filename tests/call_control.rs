@@ -12,17 +12,16 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::wired::transcribe;
 use functions::db::ScratchDatabase;
-use media::resample::StreamResampler;
-use models::stt::JobKind;
 use switchboard::caller::{CallOptions, Step};
 use switchboard::demo::wait;
-use switchboard::stack::{Stack, StackConfig};
+use switchboard::stack::Stack;
 use telephony::control::directory::{Destination, Hours, Line, StaffDirectory};
-use telephony::speech::SpeechEngines;
-use telephony::twilio::rest::{RestAuth, RestConfig};
 use telephony::twilio::twiml::DialTarget;
-use twilio_sim::{SimCallReport, SimConfig, StaffParty, TwilioSim};
+use twilio_sim::{SimCallReport, StaffParty, TwilioSim};
 
 const VOICE: &str = "rms";
 const T1: &str = "+15550001001";
@@ -30,69 +29,12 @@ const EMERGENCY: &str = "+15550009111";
 const OUR_NUMBER: &str = "+18005550100";
 
 fn say(text: &str) -> Step {
-    Step::Say {
-        text: text.into(),
-        audio: switchboard::voice::speak_ulaw(text, VOICE).unwrap(),
-    }
+    common::wired::say(text, VOICE)
 }
 
-/// `pcm` (8 kHz) transcribed by the stack's own Whisper pool.
-async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
-    let f: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
-    let mut up = StreamResampler::new(8000, 16000).unwrap();
-    let mut a = Vec::new();
-    up.push(&f, &mut a).unwrap();
-    up.flush(&mut a).unwrap();
-    engines
-        .stt
-        .submit(JobKind::Final, a, None)
-        .unwrap()
-        .await
-        .unwrap()
-        .unwrap()
-        .text
-        .to_lowercase()
-}
-
-/// A simulated account and a stack wired to each other: the server's REST
-/// client points at the simulator, the simulator's number at the server.
+/// The stack and the simulated account, with this staff directory and these staff.
 async fn wired(scratch: &ScratchDatabase, directory: StaffDirectory, staff: Vec<StaffParty>) -> (Stack, TwilioSim) {
-    let sim_cfg = SimConfig::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api_base = format!("http://{}", listener.local_addr().unwrap());
-    let cfg = StackConfig {
-        database_url: Some(scratch.url.clone()),
-        server: telephony::ServerConfig {
-            mode: telephony::CallMode::Agent,
-            listen: "127.0.0.1:0".parse().unwrap(),
-            twilio_auth_token: Some(sim_cfg.auth_token.clone()),
-            twilio_rest: Some(RestConfig::new(
-                &api_base,
-                &sim_cfg.account_sid,
-                RestAuth::AuthToken(sim_cfg.auth_token.clone()),
-            )),
-            staff: directory,
-            ..Default::default()
-        },
-        sim: functions::payer_sim::SimConfig {
-            failure_rate: 0.0,
-            slow_rate: 0.0,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let stack = Stack::start(cfg, Vec::new()).await.expect("stack starts");
-    let sim = TwilioSim::start_on(
-        listener,
-        SimConfig {
-            voice_url: format!("http://{}/twilio/voice", stack.addr),
-            status_callback: Some(format!("http://{}/twilio/status", stack.addr)),
-            staff,
-            ..sim_cfg
-        },
-    )
-    .unwrap();
-    (stack, sim)
+    common::wired::wired(scratch, |server| server.staff = directory, |sim| sim.staff = staff).await
 }
 
 fn line(number: &str, hours: Hours) -> Destination {

@@ -15,19 +15,19 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::wired::transcribe;
 use functions::db::ScratchDatabase;
 use functions::users::{self, Role};
-use media::resample::StreamResampler;
-use models::stt::JobKind;
 use switchboard::caller::{CallOptions, Step};
 use switchboard::demo::wait;
-use switchboard::stack::{Stack, StackConfig};
+use switchboard::stack::Stack;
 use telephony::control::directory::{Destination, Hours, Line, StaffDirectory};
 use telephony::speech::SpeechEngines;
-use telephony::twilio::rest::{RestAuth, RestConfig};
 use telephony::twilio::twiml::DialTarget;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use twilio_sim::{SimConfig, StaffParty, TwilioSim};
+use twilio_sim::{StaffParty, TwilioSim};
 
 const VOICE: &str = "slt";
 const T1: &str = "+15550001001";
@@ -35,27 +35,7 @@ const OUR_NUMBER: &str = "+18005550100";
 const PASSWORD: &str = "correct horse battery";
 
 fn say(text: &str) -> Step {
-    Step::Say {
-        text: text.into(),
-        audio: switchboard::voice::speak_ulaw(text, VOICE).unwrap(),
-    }
-}
-
-async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
-    let f: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
-    let mut up = StreamResampler::new(8000, 16000).unwrap();
-    let mut a = Vec::new();
-    up.push(&f, &mut a).unwrap();
-    up.flush(&mut a).unwrap();
-    engines
-        .stt
-        .submit(JobKind::Final, a, None)
-        .unwrap()
-        .await
-        .unwrap()
-        .unwrap()
-        .text
-        .to_lowercase()
+    common::wired::say(text, VOICE)
 }
 
 /// A 16 kHz mono WAV transcribed by the stack's own Whisper.
@@ -63,15 +43,7 @@ async fn transcribe_wav(engines: &SpeechEngines, path: &str) -> String {
     let mut r = hound::WavReader::open(path).unwrap();
     assert_eq!(r.spec().sample_rate, 16_000);
     let a: Vec<f32> = r.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect();
-    engines
-        .stt
-        .submit(JobKind::Final, a, None)
-        .unwrap()
-        .await
-        .unwrap()
-        .unwrap()
-        .text
-        .to_lowercase()
+    common::wired::transcribe_16k(engines, a).await
 }
 
 /// `text` spoken (flite), then 1.5 s of silence, as a 16 kHz WAV for the
@@ -81,11 +53,7 @@ fn write_mic_wav(path: &std::path::Path, text: &str) {
     let mut pcm = Vec::new();
     media::mulaw::decode_into(&ulaw, &mut pcm);
     pcm.extend(std::iter::repeat_n(0i16, 12_000));
-    let f: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
-    let mut up = StreamResampler::new(8000, 16000).unwrap();
-    let mut a = Vec::new();
-    up.push(&f, &mut a).unwrap();
-    up.flush(&mut a).unwrap();
+    let a = common::wired::upsample(&pcm);
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 16_000,
@@ -127,59 +95,32 @@ fn speech_onset_ms(ulaw: &[u8]) -> u64 {
 }
 
 async fn wired(scratch: &ScratchDatabase) -> (Stack, TwilioSim) {
-    let sim_cfg = SimConfig::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api_base = format!("http://{}", listener.local_addr().unwrap());
-    let directory = StaffDirectory::default().with(
-        Line::T1,
-        Destination {
-            target: DialTarget::parse(T1),
-            hours: Hours::always(),
-        },
-    );
-    let cfg = StackConfig {
-        database_url: Some(scratch.url.clone()),
-        server: telephony::ServerConfig {
-            mode: telephony::CallMode::Agent,
-            listen: "127.0.0.1:0".parse().unwrap(),
-            twilio_auth_token: Some(sim_cfg.auth_token.clone()),
-            twilio_rest: Some(RestConfig::new(
-                &api_base,
-                &sim_cfg.account_sid,
-                RestAuth::AuthToken(sim_cfg.auth_token.clone()),
-            )),
-            staff: directory,
-            api_token: Some("service-token-for-scripts".into()),
-            metrics_token: Some("metrics-scraper-token".into()),
-            recording: Some(telephony::config::RecordingConfig {
+    common::wired::wired(
+        scratch,
+        |server| {
+            server.staff = StaffDirectory::default().with(
+                Line::T1,
+                Destination {
+                    target: DialTarget::parse(T1),
+                    hours: Hours::always(),
+                },
+            );
+            server.api_token = Some("service-token-for-scripts".into());
+            server.metrics_token = Some("metrics-scraper-token".into());
+            server.recording = Some(telephony::config::RecordingConfig {
                 dir: std::env::temp_dir().join(format!("sb-console-recordings-{}", std::process::id())),
                 key: std::sync::Arc::new(media::recording::RecordingKey::from_bytes([7; 32])),
-            }),
-            ..Default::default()
+            });
         },
-        sim: functions::payer_sim::SimConfig {
-            failure_rate: 0.0,
-            slow_rate: 0.0,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let stack = Stack::start(cfg, Vec::new()).await.expect("stack starts");
-    let sim = TwilioSim::start_on(
-        listener,
-        SimConfig {
-            voice_url: format!("http://{}/twilio/voice", stack.addr),
-            status_callback: Some(format!("http://{}/twilio/status", stack.addr)),
-            staff: vec![StaffParty::new(
+        |sim| {
+            sim.staff = vec![StaffParty::new(
                 T1,
                 "Dana",
                 "Hello, this is Dana at the pharmacy. How can I help you today?",
-            )],
-            ..sim_cfg
+            )];
         },
     )
-    .unwrap();
-    (stack, sim)
+    .await
 }
 
 type ScriptOut = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
@@ -294,7 +235,7 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     );
     assert_eq!(result["me_after_signout"], 401);
     assert_eq!(result["staff_controls_hidden"], true);
-    assert_eq!(result["staff_takeover_status"], 403);
+    assert_eq!(result["staff_barge_status"], 403);
     assert_eq!(result["no_csrf_status"], 403, "a change without the CSRF token is refused");
     assert!(
         result["expired_message"].as_str().unwrap().contains("session has ended"),

@@ -18,12 +18,33 @@ pub fn mix_into(sources: &[&[i16]], out: &mut Vec<i16>) {
     }));
 }
 
-/// One interleaved stereo block (left, right, left, …) as mono: both
-/// sides summed, saturating.
-pub fn stereo_to_mono(interleaved: &[i16], out: &mut Vec<i16>) {
+/// A gain in dB as a linear factor.
+pub fn db_to_linear(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
+/// Scales `pcm` by `db` decibels, saturating.
+pub fn apply_gain(pcm: &mut [i16], db: f32) {
+    let g = db_to_linear(db);
+    for v in pcm {
+        *v = (f32::from(*v) * g).round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16;
+    }
+}
+
+/// Gain of each side in a listener's mix: two sides at full level would
+/// clip where the caller talks over the bot; 3 dB down each keeps most of
+/// that headroom for a small loss of loudness.
+pub const SIDE_GAIN_DB: f32 = -3.0;
+
+/// One interleaved stereo block (left, right, left, …) as mono: each side
+/// at `side_db`, summed, saturating.
+pub fn stereo_to_mono(interleaved: &[i16], side_db: f32, out: &mut Vec<i16>) {
+    let g = db_to_linear(side_db);
     out.clear();
     out.extend(interleaved.chunks_exact(2).map(|lr| {
-        (i32::from(lr[0]) + i32::from(lr[1])).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+        ((f32::from(lr[0]) + f32::from(lr[1])) * g)
+            .round()
+            .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
     }));
 }
 
@@ -47,7 +68,7 @@ impl ListenFramer {
     /// Adds a stereo block (caller left, bot right); returns the whole
     /// frames now ready, each 160 bytes of µ-law.
     pub fn push_stereo(&mut self, interleaved: &[i16]) -> Vec<Vec<u8>> {
-        stereo_to_mono(interleaved, &mut self.mono);
+        stereo_to_mono(interleaved, SIDE_GAIN_DB, &mut self.mono);
         self.pending.extend_from_slice(&self.mono);
         let whole = self.pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
         let frames = self.pending[..whole]
@@ -120,6 +141,28 @@ mod tests {
     }
 
     #[test]
+    fn gains_scale_and_saturate() {
+        let mut x = vec![1000i16, -1000, 20_000];
+        apply_gain(&mut x, 6.0206);
+        assert_eq!(x, vec![2000, -2000, i16::MAX]);
+        apply_gain(&mut x, -6.0206);
+        assert_eq!(&x[..2], &[1000, -1000]);
+        assert!((db_to_linear(-3.0) - 0.708).abs() < 0.001);
+    }
+
+    #[test]
+    fn the_listener_mix_keeps_headroom_where_both_sides_are_loud() {
+        // Both sides at 20,000: unity would clip (40,000); at -3 dB each
+        // the sum stays in range.
+        let block: Vec<i16> = (0..160).flat_map(|_| [20_000i16, 20_000]).collect();
+        let mut out = Vec::new();
+        stereo_to_mono(&block, SIDE_GAIN_DB, &mut out);
+        assert!(out.iter().all(|&v| (28_000..=28_400).contains(&v)), "{}", out[0]);
+        stereo_to_mono(&block, 0.0, &mut out);
+        assert!(out.iter().all(|&v| v == i16::MAX), "unity clips");
+    }
+
+    #[test]
     fn stereo_blocks_become_whole_ulaw_frames() {
         let mut f = ListenFramer::new();
         // 100 stereo samples: not yet a frame.
@@ -136,6 +179,7 @@ mod tests {
         for fr in &frames {
             mulaw::decode_into(fr, &mut pcm);
         }
-        assert!(tone(&pcm, 440.0) > 3500.0, "{}", tone(&pcm, 440.0));
+        // 8000 at -3 dB: a tone of about 2830 (half its amplitude per bin).
+        assert!(tone(&pcm, 440.0) > 2600.0, "{}", tone(&pcm, 440.0));
     }
 }

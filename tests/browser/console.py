@@ -232,8 +232,8 @@ with sync_playwright() as p:
     expect(page.locator("#who-role")).to_have_text("staff")
     result["staff_controls_hidden"] = page.locator("#controls").is_hidden()
     csrf = page.evaluate("fetch('/api/me').then(r => r.json()).then(j => j.csrf)")
-    result["staff_takeover_status"] = page.evaluate(
-        "(csrf) => fetch('/api/calls/CAanything/takeover', {method: 'POST', headers: {'X-CSRF-Token': csrf}}).then(r => r.status)",
+    result["staff_barge_status"] = page.evaluate(
+        "(csrf) => fetch('/api/calls/CAanything/barge', {method: 'POST', headers: {'X-CSRF-Token': csrf}, body: '{}'}).then(r => r.status)",
         csrf,
     )
     result["no_csrf_status"] = page.evaluate(

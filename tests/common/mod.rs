@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod speech;
+pub mod wired;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

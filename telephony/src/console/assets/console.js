@@ -288,6 +288,10 @@ async function showPast(id) {
   const list = $("past-lines");
   list.replaceChildren();
   for (const u of t.utterances) addLine(list, { kind: u.speaker, text: u.text });
+  const a = t.analysis;
+  $("past-summary").textContent = a
+    ? [a.summary, ...(a.follow_up_actions || []).map((f) => `Follow-up: ${typeof f === "string" ? f : JSON.stringify(f)}`)].join(" ")
+    : "Analysis pending.";
   // The recording, when calls are recorded: decrypted (and audited) only
   // when played.
   const audio = $("past-audio");
