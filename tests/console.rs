@@ -123,6 +123,17 @@ async fn wired(scratch: &ScratchDatabase) -> (Stack, TwilioSim) {
     .await
 }
 
+/// The one text column of `sql` for the call `sid`.
+async fn column(client: &deadpool_postgres::Object, sql: &str, sid: &str) -> Vec<String> {
+    client
+        .query(sql, &[&sid])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect()
+}
+
 type ScriptOut = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
 
 /// The browser script's next line.
@@ -300,16 +311,12 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     let deadline = Instant::now() + Duration::from_secs(15);
     // Their typed words and their microphone's, transcribed.
     let spoke: Vec<String> = loop {
-        let lines: Vec<String> = client
-            .query(
-                "SELECT text FROM call_utterances WHERE call_sid = $1 AND speaker = 'supervisor' ORDER BY started_ms",
-                &[&rep.call_sid],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<_, String>(0).to_lowercase())
-            .collect();
+        let lines: Vec<String> = column(
+            &client,
+            "SELECT lower(text) FROM call_utterances WHERE call_sid = $1 AND speaker = 'supervisor' ORDER BY started_ms",
+            &rep.call_sid,
+        )
+        .await;
         if lines.len() >= 2 || Instant::now() > deadline {
             break lines;
         }
@@ -317,16 +324,12 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     };
     assert!(spoke[0].contains("i have joined your call"), "{spoke:?}");
     assert!(spoke[1..].iter().any(|l| l.contains("stay on the line")), "{spoke:?}");
-    let kinds: Vec<String> = client
-        .query(
-            "SELECT kind FROM call_events WHERE call_sid = $1 AND kind LIKE 'supervisor%' ORDER BY id",
-            &[&rep.call_sid],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kinds = column(
+        &client,
+        "SELECT kind FROM call_events WHERE call_sid = $1 AND kind LIKE 'supervisor%' ORDER BY id",
+        &rep.call_sid,
+    )
+    .await;
     assert_eq!(
         kinds,
         [

@@ -9,16 +9,6 @@ use common::*;
 use dialog::prompts::*;
 use dialog::{Action, Event, Guidance, Supervisor, Tier};
 
-fn said(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Say { text, .. } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn transfer_guidance_waits_for_the_callers_turn_and_then_transfers() {
     let mut call = Call::started();
