@@ -65,7 +65,10 @@ pub async fn run(cfg: &Config, action: UsersAction) -> Result<()> {
                 println!("user {username} ({}) added, id {id}", role.label());
             }
             UsersAction::List => {
-                println!("{:<24} {:<11} {:<9} {:<9} locked until", "username", "role", "disabled", "password");
+                println!(
+                    "{:<24} {:<11} {:<9} {:<9} locked until",
+                    "username", "role", "disabled", "password"
+                );
                 for u in users::list(&db.pool).await? {
                     println!(
                         "{:<24} {:<11} {:<9} {:<9} {}",

@@ -230,26 +230,49 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
     println!("{}", serde_json::to_string_pretty(&result).unwrap());
 
     // What the supervisor saw.
-    assert!(result["wrong_password_message"].as_str().unwrap().contains("wrong username or password"));
+    assert!(
+        result["wrong_password_message"]
+            .as_str()
+            .unwrap()
+            .contains("wrong username or password")
+    );
     let row = result["row_text"].as_str().unwrap();
-    assert!(row.contains("***0077") && !row.contains("5559990077"), "number masked: {row}");
+    assert!(
+        row.contains("***0077") && !row.contains("5559990077"),
+        "number masked: {row}"
+    );
     assert!(row.contains("inbound"), "{row}");
     let caller = result["caller_lines"].to_string().to_lowercase();
-    assert!(caller.contains("prescription") || caller.contains("coverage"), "{caller}");
+    assert!(
+        caller.contains("prescription") || caller.contains("coverage"),
+        "{caller}"
+    );
     let transcript = result["transcript"].to_string();
     assert!(transcript.contains("Guidance from ana:transfer now"), "{transcript}");
     assert!(transcript.contains("Supervisor:This is Ana"), "{transcript}");
-    assert!(transcript.contains("transfer to T1 (supervisor_request)"), "{transcript}");
     assert!(
-        result["unusable_guidance_message"].as_str().unwrap().contains("transfer now"),
+        transcript.contains("transfer to T1 (supervisor_request)"),
+        "{transcript}"
+    );
+    assert!(
+        result["unusable_guidance_message"]
+            .as_str()
+            .unwrap()
+            .contains("transfer now"),
         "the console says what the bot can act on"
     );
     assert_eq!(result["me_after_signout"], 401);
     assert_eq!(result["staff_controls_hidden"], true);
     assert_eq!(result["staff_barge_status"], 403);
-    assert_eq!(result["no_csrf_status"], 403, "a change without the CSRF token is refused");
+    assert_eq!(
+        result["no_csrf_status"], 403,
+        "a change without the CSRF token is refused"
+    );
     assert!(
-        result["expired_message"].as_str().unwrap().contains("session has ended"),
+        result["expired_message"]
+            .as_str()
+            .unwrap()
+            .contains("session has ended"),
         "{}",
         result["expired_message"]
     );
@@ -258,7 +281,10 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
         serde_json::json!([200, "audio/wav"]),
         "the past call's recording plays, decrypted on demand"
     );
-    assert!(result["past_recording_bytes"].as_u64().unwrap() > 8000 * 4 * 10, "ten seconds and more of stereo");
+    assert!(
+        result["past_recording_bytes"].as_u64().unwrap() > 8000 * 4 * 10,
+        "ten seconds and more of stereo"
+    );
     assert!(
         result["past_lines"].to_string().contains("This is Ana"),
         "the finished call's transcript has the supervisor's words as their own lines"
@@ -291,12 +317,18 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
         .0;
     let added = heard_ms - onset_ms;
     println!("LISTEN added delay (caller speech onset -> page playing it): {added:.0} ms; heard {listened:?}");
-    assert!((0.0..2000.0).contains(&added), "{added} ms: live audio, not a recording");
+    assert!(
+        (0.0..2000.0).contains(&added),
+        "{added} ms: live audio, not a recording"
+    );
 
     // The caller's side: heard the supervisor's words, then reached Dana.
     assert!(rep.errors.is_empty(), "{:?}", rep.errors);
     let heard = transcribe(&engines, &rep.streams[0].bot_pcm).await;
-    assert!(heard.contains("supervisor") && heard.contains("joined"), "caller heard {heard:?}");
+    assert!(
+        heard.contains("supervisor") && heard.contains("joined"),
+        "caller heard {heard:?}"
+    );
     // The barging supervisor's microphone reached the caller, and the bot
     // said nothing while it was on.
     assert!(heard.contains("stay on the line"), "caller heard {heard:?}");
@@ -368,8 +400,16 @@ async fn a_supervisor_watches_takes_over_hands_back_and_transfers_in_a_browser()
             "{want} audited as ana: {audited:?}"
         );
     }
-    assert!(audited.iter().any(|(who, what)| who == "user:sam" && what == "console.signin"));
-    assert!(!audited.iter().any(|(who, what)| who == "user:sam" && what.starts_with("call.take")));
+    assert!(
+        audited
+            .iter()
+            .any(|(who, what)| who == "user:sam" && what == "console.signin")
+    );
+    assert!(
+        !audited
+            .iter()
+            .any(|(who, what)| who == "user:sam" && what.starts_with("call.take"))
+    );
     println!("screenshots: {}", shots.display());
 }
 
@@ -391,7 +431,14 @@ async fn the_api_wants_a_user_csrf_and_locks_out_guessing() {
     let http = reqwest::Client::new();
 
     // Nothing under /api without a user.
-    for path in ["/api/calls", "/api/tasks", "/api/calls/recent", "/api/me", "/api/console/calls", "/api/verifications/1"] {
+    for path in [
+        "/api/calls",
+        "/api/tasks",
+        "/api/calls/recent",
+        "/api/me",
+        "/api/console/calls",
+        "/api/verifications/1",
+    ] {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path}");
     }
@@ -424,7 +471,10 @@ async fn the_api_wants_a_user_csrf_and_locks_out_guessing() {
         .json()
         .await
         .unwrap();
-    assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("ana"), Some("supervisor")));
+    assert_eq!(
+        (me["username"].as_str(), me["role"].as_str()),
+        (Some("ana"), Some("supervisor"))
+    );
 
     // A session: cookie flags; reads work; a change needs the CSRF token.
     let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
@@ -436,10 +486,20 @@ async fn the_api_wants_a_user_csrf_and_locks_out_guessing() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
-    let csrf = r.json::<serde_json::Value>().await.unwrap()["csrf"].as_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let csrf = r.json::<serde_json::Value>().await.unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(jar.get(format!("{base}/api/tasks")).send().await.unwrap().status(), 200);
-    let no_csrf = jar.post(format!("{base}/api/calls/CAnone/takeover")).send().await.unwrap();
+    let no_csrf = jar
+        .post(format!("{base}/api/calls/CAnone/takeover"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_csrf.status(), 403);
     let with_csrf = jar
         .post(format!("{base}/api/calls/CAnone/takeover"))
@@ -500,6 +560,11 @@ async fn the_api_wants_a_user_csrf_and_locks_out_guessing() {
     // Disabling ends the session and revokes the token.
     users::set_disabled(&pool, "ana", true).await.unwrap();
     assert_eq!(jar.get(format!("{base}/api/tasks")).send().await.unwrap().status(), 401);
-    let r = http.get(format!("{base}/api/me")).bearer_auth(&token).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }

@@ -62,7 +62,11 @@ impl Guidance {
         if has("callback") || (has("call") && has("back")) {
             return Some(Self::Callback);
         }
-        if has("transfer") || has("escalate") || ((has("connect") || has("put")) && (has("person") || has("human") || has("staff") || has("pharmacist") || has("through"))) {
+        if has("transfer")
+            || has("escalate")
+            || ((has("connect") || has("put"))
+                && (has("person") || has("human") || has("staff") || has("pharmacist") || has("through")))
+        {
             return Some(Self::Transfer);
         }
         None
@@ -76,7 +80,10 @@ mod tests {
     #[test]
     fn guidance_reads_as_typed() {
         assert_eq!(Guidance::parse("transfer now"), Some(Guidance::Transfer));
-        assert_eq!(Guidance::parse("Please connect them to a person"), Some(Guidance::Transfer));
+        assert_eq!(
+            Guidance::parse("Please connect them to a person"),
+            Some(Guidance::Transfer)
+        );
         assert_eq!(Guidance::parse("offer a callback"), Some(Guidance::Callback));
         assert_eq!(Guidance::parse("have someone call back"), Some(Guidance::Callback));
         assert_eq!(

@@ -58,13 +58,19 @@ fn a_taken_over_call_keeps_the_bot_silent_until_handed_back() {
     call.send(Event::CallerSpeechStarted);
     call.send(Event::CallerSpeechEnded);
     assert!(call.hear("Jane Doe, March third 1985").is_empty());
-    assert!(call.advance(60_000).is_empty(), "no reprompt, no hang-up while taken over");
+    assert!(
+        call.advance(60_000).is_empty(),
+        "no reprompt, no hang-up while taken over"
+    );
     // Guidance means nothing while a person has the call.
-    assert!(call
-        .send(Event::Supervisor(Supervisor::Guide(Guidance::Transfer)))
-        .is_empty());
+    assert!(
+        call.send(Event::Supervisor(Supervisor::Guide(Guidance::Transfer)))
+            .is_empty()
+    );
     // The supervisor's words are said, and marked as theirs.
-    let out = call.send(Event::Supervisor(Supervisor::Speak("This is Ana, how can I help?".into())));
+    let out = call.send(Event::Supervisor(Supervisor::Speak(
+        "This is Ana, how can I help?".into(),
+    )));
     let id = match &out[..] {
         [Action::Say { id, text }] if text == "This is Ana, how can I help?" => *id,
         other => panic!("{other:?}"),
@@ -79,9 +85,10 @@ fn a_taken_over_call_keeps_the_bot_silent_until_handed_back() {
     let reprompt = call.advance(10_000);
     assert!(said(&reprompt).contains(&STILL_THERE.to_owned()), "{reprompt:?}");
     // Words outside a take-over are not spoken as the supervisor's.
-    assert!(call
-        .send(Event::Supervisor(Supervisor::Speak("hello".into())))
-        .is_empty());
+    assert!(
+        call.send(Event::Supervisor(Supervisor::Speak("hello".into())))
+            .is_empty()
+    );
 }
 
 #[test]

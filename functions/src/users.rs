@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
@@ -208,8 +208,7 @@ pub async fn hash_password(password: String) -> Result<String, UsersError> {
 /// Whether `password` matches the PHC string `hash` (off the runtime).
 async fn password_matches(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -222,9 +221,7 @@ const DECOY_HASH: &str =
 
 fn valid_username(u: &str) -> bool {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-');
-    (2..=64).contains(&u.len())
-        && u.chars().all(ok_char)
-        && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+    (2..=64).contains(&u.len()) && u.chars().all(ok_char) && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 fn user_of(r: &tokio_postgres::Row, at: usize) -> User {
@@ -252,7 +249,8 @@ pub async fn add(pool: &Pool, username: &str, role: Role, password: &str) -> Res
             &[&username, &role.label(), &hash],
         )
         .await?;
-    row.map(|r| r.get(0)).ok_or_else(|| UsersError::Exists(username.to_owned()))
+    row.map(|r| r.get(0))
+        .ok_or_else(|| UsersError::Exists(username.to_owned()))
 }
 
 /// Every user, by name.
@@ -291,7 +289,8 @@ pub async fn set_disabled(pool: &Pool, username: &str, disabled: bool) -> Result
         .ok_or_else(|| UsersError::NoSuchUser(username.to_owned()))?;
     let id: i64 = row.get(0);
     if disabled {
-        tx.execute("DELETE FROM console_sessions WHERE user_id = $1", &[&id]).await?;
+        tx.execute("DELETE FROM console_sessions WHERE user_id = $1", &[&id])
+            .await?;
         tx.execute(
             "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
             &[&id],
@@ -437,7 +436,12 @@ pub async fn sign_in(
 
 /// The live session of this cookie value, touched as used now; `None` when
 /// it is unknown, idle too long, past its end, or its user is disabled.
-pub async fn session(pool: &Pool, token: &str, policy: &Policy, now: DateTime<Utc>) -> Result<Option<Session>, UsersError> {
+pub async fn session(
+    pool: &Pool,
+    token: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, UsersError> {
     let idle_since = now - chrono::Duration::from_std(policy.idle).unwrap_or_default();
     let client = pool.get().await?;
     let row = client

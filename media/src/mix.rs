@@ -27,7 +27,9 @@ pub fn db_to_linear(db: f32) -> f32 {
 pub fn apply_gain(pcm: &mut [i16], db: f32) {
     let g = db_to_linear(db);
     for v in pcm {
-        *v = (f32::from(*v) * g).round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16;
+        *v = (f32::from(*v) * g)
+            .round()
+            .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16;
     }
 }
 

@@ -122,5 +122,4 @@ mod tests {
         assert_eq!(mask_number("12"), "***12");
         assert_eq!(mask_number("anonymous"), "***");
     }
-
 }

@@ -109,10 +109,17 @@ fn describe() {
     describe_counter!(TRANSFERS, "Transfers to staff, by line and dial result");
     describe_counter!(STATUS_CALLBACKS, "Call status callbacks received, by status");
     describe_counter!(STREAMS_REFUSED, "Media streams refused before any audio, by reason");
-    describe_counter!(LISTEN_FRAMES_DROPPED, "Call audio frames dropped for a slow listening browser");
+    describe_counter!(
+        LISTEN_FRAMES_DROPPED,
+        "Call audio frames dropped for a slow listening browser"
+    );
     describe_counter!(VOICE_FRAMES_DROPPED, "Barging supervisor's voice frames dropped");
     describe_gauge!(LISTENERS, "Supervisors' WebRTC listening legs open");
-    describe_histogram!(LISTEN_QUEUE_DELAY, Unit::Seconds, "Listened frame: call task to RTP write");
+    describe_histogram!(
+        LISTEN_QUEUE_DELAY,
+        Unit::Seconds,
+        "Listened frame: call task to RTP write"
+    );
     describe_counter!(
         SIGNATURE_REJECTS,
         "Webhook requests refused for a bad or missing signature"

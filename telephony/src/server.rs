@@ -132,10 +132,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/recent", get(crate::console::supervise::recent))
         .route("/api/calls/{call_sid}/transcript", get(crate::api::transcript))
         .route("/api/calls/{call_sid}/live", get(crate::console::live::call))
-        .route("/api/calls/{call_sid}/recording", get(crate::console::recording::recording))
-        .route("/api/calls/{call_sid}/guidance", post(crate::console::supervise::guidance))
-        .route("/api/calls/{call_sid}/takeover", post(crate::console::supervise::take_over))
-        .route("/api/calls/{call_sid}/handback", post(crate::console::supervise::hand_back))
+        .route(
+            "/api/calls/{call_sid}/recording",
+            get(crate::console::recording::recording),
+        )
+        .route(
+            "/api/calls/{call_sid}/guidance",
+            post(crate::console::supervise::guidance),
+        )
+        .route(
+            "/api/calls/{call_sid}/takeover",
+            post(crate::console::supervise::take_over),
+        )
+        .route(
+            "/api/calls/{call_sid}/handback",
+            post(crate::console::supervise::hand_back),
+        )
         .route("/api/calls/{call_sid}/speak", post(crate::console::supervise::speak))
         .route("/api/calls/{call_sid}/listen", post(crate::console::listen::listen))
         .route("/api/calls/{call_sid}/barge", post(crate::console::listen::barge))

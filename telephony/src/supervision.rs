@@ -77,7 +77,10 @@ impl Supervision {
     /// The inbox of call `call_sid` (replacing an earlier stream's).
     pub fn register(&self, call_sid: &str) -> mpsc::Receiver<Command> {
         let (tx, rx) = mpsc::channel(INBOX);
-        self.inboxes.lock().expect("supervision lock").insert(call_sid.to_owned(), tx);
+        self.inboxes
+            .lock()
+            .expect("supervision lock")
+            .insert(call_sid.to_owned(), tx);
         rx
     }
 
@@ -118,7 +121,10 @@ mod tests {
         s.send("CA1", cmd()).unwrap();
         assert!(matches!(
             rx.try_recv().unwrap(),
-            Command::Dialog { input: dialog::Supervisor::TakeOver, .. }
+            Command::Dialog {
+                input: dialog::Supervisor::TakeOver,
+                ..
+            }
         ));
         for _ in 0..INBOX {
             s.send("CA1", cmd()).unwrap();

@@ -115,7 +115,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                     };
                     on_event(&app, &mut call_id, ev, &session)
                 }
-                Output::TranscribeSupervisor(u) => transcribe_supervisor(&app, u, voice.as_ref().map(|v| v.1.clone()), &atx),
+                Output::TranscribeSupervisor(u) => {
+                    transcribe_supervisor(&app, u, voice.as_ref().map(|v| v.1.clone()), &atx)
+                }
                 Output::Listen(frame) => {
                     let frame = crate::supervision::ListenFrame {
                         at: Instant::now(),
@@ -301,7 +303,10 @@ fn supervise(app: &AppState, session: &mut CallSession, call_sid: Option<&str>, 
         dialog::Supervisor::Speak(_) => ("supervisor_spoke", None),
     };
     if !session.handle_supervisor(input, Instant::now()) {
-        tracing::info!(call_id = call_sid, "supervisor action ignored: no patient dialog on this call");
+        tracing::info!(
+            call_id = call_sid,
+            "supervisor action ignored: no patient dialog on this call"
+        );
         return;
     }
     if let (Some(agent), Some(sid)) = (app.agent.as_ref(), call_sid)

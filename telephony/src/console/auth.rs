@@ -159,7 +159,10 @@ pub async fn authenticate(s: &AppState, method: &Method, headers: &HeaderMap) ->
     match users::session(pool, token, &s.console.policy, chrono::Utc::now()).await {
         Ok(Some(session)) => {
             if changes_state(method) {
-                let given = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                let given = headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
                 if !same(given, &session.csrf) {
                     return Err(forbidden("missing or wrong CSRF token"));
                 }

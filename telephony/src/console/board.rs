@@ -107,7 +107,11 @@ impl Board {
                     Speaker::Bot => "bot",
                     Speaker::Supervisor => "supervisor",
                 };
-                let text = if u.cut_off { format!("{} …", u.text) } else { u.text.clone() };
+                let text = if u.cut_off {
+                    format!("{} …", u.text)
+                } else {
+                    u.text.clone()
+                };
                 vec![line(
                     e,
                     Line {

@@ -54,14 +54,24 @@ fn media_ip(s: &AppState) -> IpAddr {
 }
 
 /// `POST /api/calls/{sid}/listen`.
-pub async fn listen(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn listen(
+    State(s): State<Arc<AppState>>,
+    p: Principal,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     open_leg(&s, &p, &sid, &body, false).await
 }
 
 /// `POST /api/calls/{sid}/barge`: as `listen`, with the supervisor's
 /// microphone (the offer's audio sends too) played to the caller while the
 /// bot yields the floor; closing the connection ends the barge-in.
-pub async fn barge(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn barge(
+    State(s): State<Arc<AppState>>,
+    p: Principal,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     open_leg(&s, &p, &sid, &body, true).await
 }
 
@@ -75,7 +85,13 @@ async fn open_leg(s: &Arc<AppState>, p: &Principal, sid: &str, body: &[u8], barg
     }
     let offer: SdpOffer = match serde_json::from_slice(body) {
         Ok(o) => o,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("send the browser's offer {{type, sdp}}: {e}\n")).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("send the browser's offer {{type, sdp}}: {e}\n"),
+            )
+                .into_response();
+        }
     };
     let socket = match UdpSocket::bind((media_ip(&s), 0)).await {
         Ok(sock) => sock,
@@ -105,7 +121,11 @@ async fn open_leg(s: &Arc<AppState>, p: &Principal, sid: &str, body: &[u8], barg
     let answer = match rtc.sdp_api().accept_offer(offer) {
         Ok(a) => a,
         Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("offer not usable (audio with PCMU needed): {e}\n")).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("offer not usable (audio with PCMU needed): {e}\n"),
+            )
+                .into_response();
         }
     };
     let action = if barge { "call.barge" } else { "call.listen" };

@@ -62,7 +62,11 @@ pub async fn calls(State(s): State<Arc<AppState>>, p: Principal) -> Sse<impl Str
             }
             let now = calls_now(&s);
             if now != last {
-                if tx.send(Event::default().event("calls").data(now.to_string())).await.is_err() {
+                if tx
+                    .send(Event::default().event("calls").data(now.to_string()))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 last = now;
@@ -89,7 +93,11 @@ pub async fn call(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<
     let backlog = s.console.board.lock().expect("board lock").lines(&sid);
     let stream = async_stream(move |tx| async move {
         for l in backlog {
-            if tx.send(Event::default().event("line").data(json!(l).to_string())).await.is_err() {
+            if tx
+                .send(Event::default().event("line").data(json!(l).to_string()))
+                .await
+                .is_err()
+            {
                 return;
             }
         }

@@ -53,10 +53,7 @@ pub async fn recording(State(s): State<Arc<AppState>>, p: Principal, Path(sid): 
     let decrypted = tokio::task::spawn_blocking(move || media::recording::decrypt(&bytes, &key)).await;
     match decrypted {
         Ok(Ok(d)) if d.header.call_id == sid => (
-            [
-                (header::CONTENT_TYPE, "audio/wav"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
+            [(header::CONTENT_TYPE, "audio/wav"), (header::CACHE_CONTROL, "no-store")],
             wav(&d.samples, d.header.channels, d.header.sample_rate),
         )
             .into_response(),
@@ -66,7 +63,11 @@ pub async fn recording(State(s): State<Arc<AppState>>, p: Principal, Path(sid): 
         }
         Ok(Err(e)) => {
             tracing::warn!(call_id = %sid, error = %e, "recording not decrypted");
-            (StatusCode::UNPROCESSABLE_ENTITY, "the recording could not be decrypted\n").into_response()
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the recording could not be decrypted\n",
+            )
+                .into_response()
         }
         Err(e) => {
             tracing::warn!(error = %e, "recording decrypt task failed");

@@ -24,7 +24,11 @@ pub struct SignInBody {
 }
 
 fn cookie_attrs(s: &AppState) -> &'static str {
-    let https = s.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let https = s
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
     if https {
         "HttpOnly; SameSite=Strict; Path=/; Secure"
     } else {
@@ -39,24 +43,45 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     origin.split_once("://").is_some_and(|(_, h)| h == host)
 }
 
 /// `POST /console/signin`.
 pub async fn sign_in(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let Some(agent) = s.agent.as_ref() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "no database in this mode: no sign-in\n").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no database in this mode: no sign-in\n",
+        )
+            .into_response();
     };
     if !same_origin(&headers) {
         return super::auth::forbidden("cross-site sign-in");
     }
     let body: SignInBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(_) => return (StatusCode::BAD_REQUEST, Json(json!({"error": "send {username, password}"}))).into_response(),
+        Err(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "send {username, password}"})),
+            )
+                .into_response();
+        }
     };
     let pool = agent.functions.pool();
-    match users::sign_in(pool, &body.username, &body.password, &s.console.policy, chrono::Utc::now()).await {
+    match users::sign_in(
+        pool,
+        &body.username,
+        &body.password,
+        &s.console.policy,
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(session) => {
             let entry = AuditEntry {
                 actor: session.user.actor(),
@@ -72,7 +97,11 @@ pub async fn sign_in(State(s): State<Arc<AppState>>, headers: HeaderMap, body: a
             }
             tracing::info!(user = %session.user.username, "signed in");
             let max_age = s.console.policy.absolute.as_secs();
-            let cookie = format!("{SESSION_COOKIE}={}; Max-Age={max_age}; {}", session.token, cookie_attrs(&s));
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Max-Age={max_age}; {}",
+                session.token,
+                cookie_attrs(&s)
+            );
             (
                 [(header::SET_COOKIE, cookie)],
                 Json(json!({

@@ -31,7 +31,14 @@ pub struct TextBody {
 const GUIDANCE_HELP: &str =
     "the bot can act on: \"transfer now\", \"offer a callback\", \"say: <words to say to the caller>\"";
 
-async fn act(s: &AppState, p: &Principal, sid: &str, input: Supervisor, action: &'static str, text: Option<String>) -> Response {
+async fn act(
+    s: &AppState,
+    p: &Principal,
+    sid: &str,
+    input: Supervisor,
+    action: &'static str,
+    text: Option<String>,
+) -> Response {
     if let Err(r) = p.require_supervisor() {
         return r;
     }
@@ -77,7 +84,12 @@ fn text_of(body: &axum::body::Bytes) -> Result<String, Response> {
 }
 
 /// `POST /api/calls/{sid}/guidance`.
-pub async fn guidance(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn guidance(
+    State(s): State<Arc<AppState>>,
+    p: Principal,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let text = match text_of(&body) {
         Ok(t) => t,
         Err(r) => return r,
@@ -99,7 +111,12 @@ pub async fn hand_back(State(s): State<Arc<AppState>>, p: Principal, Path(sid): 
 }
 
 /// `POST /api/calls/{sid}/speak`.
-pub async fn speak(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn speak(
+    State(s): State<Arc<AppState>>,
+    p: Principal,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let text = match text_of(&body) {
         Ok(t) => t,
         Err(r) => return r,

@@ -207,7 +207,10 @@ pub(super) fn after_playout(
     let agent = live.agent.as_mut()?;
     // A supervisor's voice going out is not the bot's reply.
     let supervised = agent.status().is_some_and(|s| s.2);
-    if sent_media && !supervised && let Some(lat) = agent.reply_started(now) {
+    if sent_media
+        && !supervised
+        && let Some(lat) = agent.reply_started(now)
+    {
         histogram!(m::TURN_LATENCY).record(lat.as_secs_f64());
         out.push_back(Output::Event(CallEvent::Agent(AgentNote::TurnLatency(lat))));
     }

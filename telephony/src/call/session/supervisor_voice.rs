@@ -100,7 +100,12 @@ mod tests {
             }
         }
         got.extend(v.finish(t));
-        assert_eq!(got.len(), 2, "{:?}", got.iter().map(|u| (u.started_ms, u.ended_ms)).collect::<Vec<_>>());
+        assert_eq!(
+            got.len(),
+            2,
+            "{:?}",
+            got.iter().map(|u| (u.started_ms, u.ended_ms)).collect::<Vec<_>>()
+        );
         // The first begins near its onset (500 ms), with its pre-roll.
         assert!((80..=520).contains(&got[0].started_ms), "{}", got[0].started_ms);
         assert!(got[0].pcm.len() >= 8 * 1000, "the whole second of speech");

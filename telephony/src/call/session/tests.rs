@@ -160,7 +160,12 @@ fn a_listener_hears_caller_and_bot_mixed_within_a_frame_or_two() {
     };
     // The caller's tone is heard as it is sent: the first loud frame comes
     // out at most 40 ms after the caller's speech began (at 600 ms).
-    let first_loud = r.listened.iter().find(|(_, f)| level(f) > 2000.0).expect("caller heard").0;
+    let first_loud = r
+        .listened
+        .iter()
+        .find(|(_, f)| level(f) > 2000.0)
+        .expect("caller heard")
+        .0;
     assert!(
         (600..=640).contains(&first_loud.as_millis()),
         "caller heard at {first_loud:?}"
@@ -169,7 +174,11 @@ fn a_listener_hears_caller_and_bot_mixed_within_a_frame_or_two() {
     let media = r.sent_of("media");
     let bot_start = media[0].0;
     assert!(
-        r.listened.iter().any(|(t, f)| *t > bot_start + Duration::from_millis(200) && *t > Duration::from_millis(1700) && level(f) > 2000.0),
+        r.listened
+            .iter()
+            .any(|(t, f)| *t > bot_start + Duration::from_millis(200)
+                && *t > Duration::from_millis(1700)
+                && level(f) > 2000.0),
         "the bot's audio is in the mix"
     );
     // Stopped: no more frames.
