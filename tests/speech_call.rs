@@ -11,9 +11,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use common::{Server, Twilio};
 use futures_util::StreamExt;
-use media::resample::StreamResampler;
 use models::assets::Assets;
-use models::stt::JobKind;
 use telephony::speech::SpeechEngines;
 use telephony::{CallMode, ServerConfig};
 use tokio::time::Instant;
@@ -26,20 +24,9 @@ fn flite_ulaw(text: &str) -> Vec<u8> {
 
 /// What the bot said in `ulaw`, transcribed by the same Whisper pool.
 async fn transcribe(engines: &SpeechEngines, ulaw: &[u8]) -> String {
-    let f: Vec<f32> = ulaw.iter().map(|&u| media::mulaw::decode(u) as f32 / 32768.0).collect();
-    let mut up = StreamResampler::new(8000, 16000).unwrap();
-    let mut a = Vec::new();
-    up.push(&f, &mut a).unwrap();
-    up.flush(&mut a).unwrap();
-    engines
-        .stt
-        .submit(JobKind::Final, a, None)
-        .unwrap()
-        .await
-        .unwrap()
-        .unwrap()
-        .text
-        .to_lowercase()
+    let mut pcm = Vec::new();
+    media::mulaw::decode_into(ulaw, &mut pcm);
+    common::wired::transcribe(engines, &pcm).await
 }
 
 struct Call {

@@ -12,7 +12,8 @@ pub enum Supervisor {
     TakeOver,
     /// The conversation goes back to the bot.
     HandBack,
-    /// While taken over: say these words to the caller (the supervisor's own).
+    /// While a supervisor has the call (taken over or barging in): say these
+    /// words to the caller (the supervisor's own).
     Speak(String),
     /// The supervisor's microphone joins the call: the bot stops talking and
     /// yields the floor until [`Supervisor::BargeEnded`].

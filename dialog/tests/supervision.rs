@@ -103,6 +103,10 @@ fn a_barging_supervisor_silences_the_bot_until_their_microphone_leaves() {
     // no timer fires.
     assert!(call.hear("Oh hello, thank you.").is_empty());
     assert!(call.advance(30_000).is_empty());
+    // Typed words are spoken meanwhile too, as the supervisor's.
+    let out = call.send(Event::Supervisor(Supervisor::Speak("One moment please.".into())));
+    assert_eq!(said(&out), ["One moment please."]);
+    call.finish_speaking();
     // The microphone leaves: the bot listens again, quietly, and answers.
     let out = call.send(Event::Supervisor(Supervisor::BargeEnded));
     assert!(said(&out).is_empty(), "no announcement: {out:?}");

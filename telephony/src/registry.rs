@@ -137,6 +137,11 @@ impl CallRegistry {
         v
     }
 
+    /// Whether call `call_id` is live here (ringing or connected).
+    pub fn contains(&self, call_id: &str) -> bool {
+        self.calls.lock().expect("registry lock").contains_key(call_id)
+    }
+
     /// Calls with a connected stream.
     pub fn live_count(&self) -> usize {
         self.calls

@@ -273,11 +273,7 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
 
 async fn metrics_text(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Some(token) = s.config.metrics_token.as_deref() {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let given = crate::console::auth::bearer(&headers).unwrap_or_default();
         if !crate::console::auth::same(given, token) {
             return crate::console::auth::unauthorized("metrics need their bearer token");
         }

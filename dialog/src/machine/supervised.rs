@@ -85,7 +85,7 @@ impl Dialog {
                 }
             }
             Supervisor::Speak(text) => {
-                if !self.supervised.taken_over {
+                if !self.is_taken_over() {
                     return;
                 }
                 let id = self.next_say;

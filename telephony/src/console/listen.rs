@@ -80,7 +80,7 @@ async fn open_leg(s: &Arc<AppState>, p: &Principal, sid: &str, body: &[u8], barg
     if let Err(r) = p.require_supervisor() {
         return r;
     }
-    if !s.registry.list().iter().any(|c| c.call_id == sid) {
+    if !s.registry.contains(&sid) {
         return (StatusCode::NOT_FOUND, "no such live call\n").into_response();
     }
     let offer: SdpOffer = match serde_json::from_slice(body) {

@@ -83,7 +83,7 @@ pub async fn calls(State(s): State<Arc<AppState>>, p: Principal) -> Sse<impl Str
 
 /// `GET /api/calls/{sid}/live`.
 pub async fn call(State(s): State<Arc<AppState>>, p: Principal, Path(sid): Path<String>) -> Response {
-    if !s.registry.list().iter().any(|c| c.call_id == sid) {
+    if !s.registry.contains(&sid) {
         return (StatusCode::NOT_FOUND, "no such live call\n").into_response();
     }
     if !crate::api::audit_read(&s, &p, "call.watch", &format!("call:{sid}/live"), Some(&sid)).await {

@@ -42,7 +42,7 @@ async fn act(
     if let Err(r) = p.require_supervisor() {
         return r;
     }
-    if !s.registry.list().iter().any(|c| c.call_id == sid) {
+    if !s.registry.contains(&sid) {
         return (StatusCode::NOT_FOUND, "no such live call\n").into_response();
     }
     if !crate::api::audit_read(s, p, &format!("call.{action}"), &format!("call:{sid}"), Some(sid)).await {
