@@ -34,7 +34,7 @@ fn say(text: &str) -> Step {
 
 /// The stack and the simulated account, with this staff directory and these staff.
 async fn wired(scratch: &ScratchDatabase, directory: StaffDirectory, staff: Vec<StaffParty>) -> (Stack, TwilioSim) {
-    common::wired::wired(scratch, |server| server.staff = directory, |sim| sim.staff = staff).await
+    common::wired::wired(scratch, |c| c.server.staff = directory, |sim| sim.staff = staff).await
 }
 
 fn line(number: &str, hours: Hours) -> Destination {

@@ -97,7 +97,8 @@ fn speech_onset_ms(ulaw: &[u8]) -> u64 {
 async fn wired(scratch: &ScratchDatabase) -> (Stack, TwilioSim) {
     common::wired::wired(
         scratch,
-        |server| {
+        |c| {
+            let server = &mut c.server;
             server.staff = StaffDirectory::default().with(
                 Line::T1,
                 Destination {

@@ -62,16 +62,25 @@ const NUMBER_GOES_ON: &[&str] = &[
 /// ellipsis (the recogniser's mark of a trailing-off voice); otherwise
 /// [`Completeness::Complete`].
 pub fn judge_words(text: &str) -> Completeness {
+    judge(text, false)
+}
+
+/// [`judge_words`] for someone reading out figures ("she's met about two
+/// fifty."): a number the recogniser ended with a full stop is the end of
+/// the amount, not the start of a longer one.
+pub fn judge_figures(text: &str) -> Completeness {
+    judge(text, true)
+}
+
+fn judge(text: &str, stop_ends_numbers: bool) -> Completeness {
     let text = clip(text, MAX_CHARS).trim();
     let w = words(text);
     let Some(last) = w.last() else {
         return Completeness::Unsure;
     };
     let question = text.ends_with('?');
-    if TRAILING.contains(&last.as_str())
-        || NUMBER_GOES_ON.contains(&last.as_str())
-        || (INTRODUCING.contains(&last.as_str()) && !question)
-    {
+    let number_goes_on = NUMBER_GOES_ON.contains(&last.as_str()) && !(stop_ends_numbers && text.ends_with('.'));
+    if TRAILING.contains(&last.as_str()) || number_goes_on || (INTRODUCING.contains(&last.as_str()) && !question) {
         return Completeness::Incomplete;
     }
     // The recogniser also writes a comma or an ellipsis where a voice

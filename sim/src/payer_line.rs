@@ -44,7 +44,18 @@
 //! when = ["coverage", "active"]
 //! say = "Yes, it's active."
 //! again = "It is active, yes."   # optional: said when asked the same again
+//!
+//! [[rep.check]]            # at the read-back ("To confirm: …"): where the bot
+//! about = ["deductible"]   # names `about`, that part must hold every `right`
+//! right = ["1500", "250|two fifty"]   # (`|` separates ways of saying it)
+//! say = "No, the deductible is fifteen hundred, and she's met two fifty."
 //! ```
+//!
+//! A read-back is checked part by part (the bot's words split at commas and
+//! full stops; digits compared without their thousands commas): each check
+//! judges the first part that names one of its `about`, the rep corrects
+//! the first check whose part lacks its `right`, and confirms only a
+//! read-back with nothing wrong in it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -170,6 +181,65 @@ pub struct Rep {
     /// Said when the bot says goodbye; then the rep hangs up.
     #[serde(default = "default_bye")]
     pub bye: String,
+    /// What the rep checks when the bot reads the answers back.
+    #[serde(default)]
+    pub check: Vec<Check>,
+}
+
+/// A value the rep checks at the read-back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// Words that name the part of the read-back (any of them).
+    pub about: Vec<String>,
+    /// What that part must hold, each one (alternatives split by `|`).
+    pub right: Vec<String>,
+    /// The rep's correction when it does not.
+    pub say: String,
+}
+
+impl Check {
+    /// Whether a read-back part that names this check says it right;
+    /// `None` when `part` does not name it.
+    fn judge(&self, part: &str) -> Option<bool> {
+        if !self.about.iter().any(|a| part.contains(&a.to_lowercase())) {
+            return None;
+        }
+        let squeezed: String = part.chars().filter(|c| c.is_alphanumeric()).collect();
+        Some(self.right.iter().all(|r| {
+            r.split('|').any(|alt| {
+                let alt = alt.to_lowercase();
+                let alt_squeezed: String = alt.chars().filter(|c| c.is_alphanumeric()).collect();
+                part.contains(&alt) || squeezed.contains(&alt_squeezed)
+            })
+        }))
+    }
+}
+
+/// The parts of a read-back as the rep hears them: lower case, thousands
+/// commas and dollar signs dropped, split at commas, colons and full stops.
+fn readback_parts(heard: &str) -> Vec<String> {
+    let chars: Vec<char> = heard.to_lowercase().chars().collect();
+    let mut clean = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let digit = |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(char::is_ascii_digit);
+        if (c == ',' || c == '.') && digit(i.checked_sub(1)) && digit(Some(i + 1)) {
+            continue;
+        }
+        if c != '$' {
+            clean.push(c);
+        }
+    }
+    clean
+        .split([',', '.', ':', ';', '?'])
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Whether the bot is reading the answers back.
+fn is_readback(words: &str) -> bool {
+    words.contains("to confirm") || words.contains("is that correct") || words.contains("is that right")
 }
 
 fn default_fallback() -> String {
@@ -240,6 +310,8 @@ pub struct LineLog {
     pub heard: Vec<String>,
     /// What the line said.
     pub said: Vec<String>,
+    /// Corrections the rep made at read-backs.
+    pub corrections: Vec<String>,
 }
 
 /// Where the line is.
@@ -495,6 +567,19 @@ impl Responder for PayerLine {
                         Step::HangUp,
                     ];
                 }
+                if identified && is_readback(&words) {
+                    let parts = readback_parts(&words);
+                    // Each check judges the first part that names it.
+                    let wrong = rep
+                        .check
+                        .iter()
+                        .find(|c| parts.iter().find_map(|p| c.judge(p)) == Some(false));
+                    if let Some(c) = wrong {
+                        let say = c.say.clone();
+                        self.note(|l| l.corrections.push(say.clone()));
+                        return vec![self.say(&say, &script.rep_voice)];
+                    }
+                }
                 if !identified {
                     self.at = At::Rep {
                         identified: true,
@@ -562,5 +647,75 @@ impl Responder for PayerLine {
         };
         self.entered.clear();
         self.play()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRIPT: &str = r#"
+name = "Test line"
+start = "rep"
+[rep]
+id = "rep"
+greeting = "This is Dana, member ID please?"
+after_identifiers = "Found her."
+[[rep.answer]]
+when = ["confirm", "correct"]
+say = "Yes, that's all correct."
+[[rep.check]]
+about = ["deductible"]
+right = ["1500", "250|two fifty"]
+say = "No, the deductible is fifteen hundred, and she's met two fifty."
+[[rep.check]]
+about = ["reference"]
+right = ["44719"]
+say = "The reference number is R E F 4 4 7 1 9."
+"#;
+
+    fn said(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Say { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A line at the rep, identified, hearing what `heard` holds in turn.
+    fn line(heard: Vec<&'static str>) -> (PayerLine, Arc<std::sync::Mutex<LineLog>>) {
+        let queue = std::sync::Mutex::new(heard.into_iter());
+        let ears: Ears = Arc::new(move |_: &[i16]| queue.lock().unwrap().next().unwrap_or_default().to_owned());
+        let log = Arc::default();
+        let script = Arc::new(PayerScript::parse(SCRIPT).unwrap());
+        (PayerLine::new(script, ears, Arc::clone(&log)), log)
+    }
+
+    #[test]
+    fn the_rep_corrects_a_wrong_value_read_back_and_confirms_a_right_one() {
+        let (mut l, log) = line(vec![
+            "The member ID is W 1 2 3.",
+            "To confirm: coverage is active, a deductible of $1,500 with $350 met, reference number R E F 4 4 7 1 9. Is that correct?",
+            "To confirm: coverage is active, a deductible of $1,500 with $250 met, reference number REF-44719. Is that correct?",
+        ]);
+        assert_eq!(said(&l.bot_turn(&[])), ["Found her."]);
+        assert_eq!(
+            said(&l.bot_turn(&[])),
+            ["No, the deductible is fifteen hundred, and she's met two fifty."]
+        );
+        assert_eq!(said(&l.bot_turn(&[])), ["Yes, that's all correct."]);
+        assert_eq!(log.lock().unwrap().corrections.len(), 1);
+    }
+
+    #[test]
+    fn a_part_left_out_of_the_read_back_is_not_corrected() {
+        let (mut l, _) = line(vec![
+            "The member ID is W 1 2 3.",
+            "To confirm: coverage is active, reference number 44719. Is that correct?",
+        ]);
+        l.bot_turn(&[]);
+        assert_eq!(said(&l.bot_turn(&[])), ["Yes, that's all correct."]);
     }
 }

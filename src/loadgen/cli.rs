@@ -110,10 +110,52 @@ pub struct LoadgenArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Outbound benefits verifications instead of inbound calls: this many
+    /// jobs queued at once against simulated payer lines (server in process).
+    #[arg(long)]
+    pub verifications: Option<usize>,
+    /// Payer line scripts the verifications call, in turn.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "acme_provider,heldout_summit,heldout_northway"
+    )]
+    pub payer_lines: Vec<String>,
+    /// Where the payer line scripts are.
+    #[arg(long, default_value = "data/payer_lines")]
+    pub payer_line_dir: PathBuf,
+    /// The dialer's cap on verification calls at once.
+    #[arg(long, default_value_t = 4)]
+    pub verify_max_calls: i64,
+    /// The dialer's cap on calls at once to one payer line.
+    #[arg(long, default_value_t = 2)]
+    pub per_line: i64,
+    /// Seconds of hold on the verification call measured alone first (0: none).
+    #[arg(long, default_value_t = 60.0)]
+    pub hold_secs: f64,
 }
 
 /// Runs the subcommand; `stack` is how to start the server in process.
 pub async fn main(args: LoadgenArgs, mut stack: StackConfig) -> Result<(), LoadgenError> {
+    if let Some(count) = args.verifications {
+        let load = super::verifications::VerifyLoad {
+            count,
+            lines: args.payer_lines.clone(),
+            dir: args.payer_line_dir.clone(),
+            limits: functions::benefits_verification::DialLimits {
+                overall: args.verify_max_calls,
+                per_line: args.per_line,
+            },
+            hold_secs: args.hold_secs,
+            limit: Duration::from_secs(3 * 3600),
+        };
+        let report = super::verifications::run(&load, stack).await?;
+        println!("{}", super::verifications::table(&report));
+        if let Some(path) = &args.json {
+            super::verifications::write_json(&report, path)?;
+        }
+        return Ok(());
+    }
     let mix = build_mix(&args)?;
     let local = match &args.target {
         Some(_) => None,

@@ -12,7 +12,8 @@
 //! figures), [`prom`] (scrape, difference, bucket percentiles), [`stats`]
 //! (percentiles), [`report`] (figures, budgets, JSON), [`text`] (table), [`plot`] (SVG), [`progress`]
 //! (live bar), [`capacity`] (the search), [`local`] (in-process server),
-//! [`cli`] (the subcommand).
+//! [`verifications`] (outbound verification calls at volume), [`cli`] (the
+//! subcommand).
 
 pub mod capacity;
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod runner;
 pub mod scenario;
 pub mod stats;
 pub mod text;
+pub mod verifications;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -127,4 +127,22 @@ impl SpeechEngines {
         }
         Ok(first.unwrap_or_else(|| started.elapsed()))
     }
+
+    /// 8 kHz PCM transcribed with the shared Whisper pool (as a final, no
+    /// hint); empty when the pool refuses or decoding fails. For parties a
+    /// simulation plays that must hear the bot the way a listener would.
+    pub async fn transcribe_8k(&self, pcm: &[i16]) -> String {
+        let f: Vec<f32> = pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        let Ok(mut up) = StreamResampler::new(8000, 16000) else {
+            return String::new();
+        };
+        let mut audio = Vec::new();
+        if up.push(&f, &mut audio).is_err() || up.flush(&mut audio).is_err() {
+            return String::new();
+        }
+        match self.stt.submit(models::stt::JobKind::Final, audio, None) {
+            Some(rx) => rx.await.ok().and_then(Result::ok).map(|t| t.text).unwrap_or_default(),
+            None => String::new(),
+        }
+    }
 }

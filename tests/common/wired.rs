@@ -49,16 +49,16 @@ pub async fn transcribe(engines: &SpeechEngines, pcm: &[i16]) -> String {
 }
 
 /// The stack in agent mode on `scratch`, and a simulated account whose
-/// number calls it; `server` and `sim` adjust their settings.
+/// number calls it; `stack` and `sim` adjust their settings.
 pub async fn wired(
     scratch: &ScratchDatabase,
-    server: impl FnOnce(&mut telephony::ServerConfig),
+    stack: impl FnOnce(&mut StackConfig),
     sim: impl FnOnce(&mut SimConfig),
 ) -> (Stack, TwilioSim) {
     let sim_cfg = SimConfig::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_base = format!("http://{}", listener.local_addr().unwrap());
-    let mut server_cfg = telephony::ServerConfig {
+    let server_cfg = telephony::ServerConfig {
         mode: telephony::CallMode::Agent,
         listen: "127.0.0.1:0".parse().unwrap(),
         twilio_auth_token: Some(sim_cfg.auth_token.clone()),
@@ -69,8 +69,7 @@ pub async fn wired(
         )),
         ..Default::default()
     };
-    server(&mut server_cfg);
-    let cfg = StackConfig {
+    let mut cfg = StackConfig {
         database_url: Some(scratch.url.clone()),
         server: server_cfg,
         sim: functions::payer_sim::SimConfig {
@@ -80,6 +79,7 @@ pub async fn wired(
         },
         ..Default::default()
     };
+    stack(&mut cfg);
     let stack = Stack::start(cfg, Vec::new()).await.expect("stack starts");
     let mut sim_cfg = SimConfig {
         voice_url: format!("http://{}/twilio/voice", stack.addr),

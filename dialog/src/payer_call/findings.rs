@@ -24,15 +24,70 @@ pub type Dollars = f64;
 /// What the patient pays for the drug.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct CostShare {
-    /// A flat copay, in dollars.
+    /// A flat copay, in dollars (the first one said).
     pub copay: Option<Dollars>,
-    /// Coinsurance, the patient's percentage.
+    /// Coinsurance, the patient's percentage (the first one said).
     pub coinsurance_pct: Option<u32>,
     /// Whether the cost share applies only after the deductible.
     pub after_deductible: bool,
-    /// The answer in the representative's words (retail / specialty /
-    /// mail order differences are kept here).
+    /// The terms at each kind of pharmacy the representative named.
+    pub channels: Channels,
+    /// The answer in the representative's words.
     pub said: String,
+}
+
+/// What the patient pays at one kind of pharmacy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Terms {
+    /// A flat copay.
+    Copay {
+        /// In dollars.
+        dollars: Dollars,
+    },
+    /// A share of the cost.
+    Coinsurance {
+        /// The patient's percentage.
+        pct: u32,
+    },
+    /// The plan has no benefit there ("there's no mail order benefit").
+    NotCovered,
+}
+
+/// The cost share at retail, specialty and mail-order pharmacies; `None`
+/// where the representative did not say.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct Channels {
+    /// A retail pharmacy.
+    pub retail: Option<Terms>,
+    /// A specialty pharmacy.
+    pub specialty: Option<Terms>,
+    /// Mail order (home delivery).
+    pub mail_order: Option<Terms>,
+}
+
+impl Channels {
+    /// Whether all three were said.
+    pub fn all_said(&self) -> bool {
+        self.retail.is_some() && self.specialty.is_some() && self.mail_order.is_some()
+    }
+
+    /// Whether none was said.
+    pub fn is_empty(&self) -> bool {
+        self.retail.is_none() && self.specialty.is_none() && self.mail_order.is_none()
+    }
+
+    /// The channels said, by name.
+    pub fn said(&self) -> Vec<(&'static str, Terms)> {
+        [
+            ("retail", self.retail),
+            ("specialty", self.specialty),
+            ("mail order", self.mail_order),
+        ]
+        .into_iter()
+        .filter_map(|(n, t)| Some((n, t?)))
+        .collect()
+    }
 }
 
 /// Every field a verification call asks for; `None` until answered.

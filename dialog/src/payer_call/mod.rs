@@ -29,9 +29,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 
-pub use findings::{Captured, CostShare, Dollars, Findings};
+pub use findings::{Captured, Channels, CostShare, Dollars, Findings, Terms};
 
 use crate::machine::{Action, Event};
+use crate::turn_end::{self, Completeness};
 use findings::captured;
 use menu::{Choice, Entry};
 
@@ -476,9 +477,86 @@ impl PayerCall {
             }
             Phase::WithRep => {
                 self.pending.push(text.to_owned());
-                self.act_at = Some(self.now + self.cfg.rep_settle);
+                let heard = self.pending.join(" ");
+                if !self.far_talking && self.rep_completeness(&heard, text) == Completeness::Complete {
+                    // A whole answer: reply now rather than after the settle.
+                    self.pending.clear();
+                    self.act_at = None;
+                    self.on_rep(&heard);
+                } else {
+                    self.act_at = Some(self.now + self.cfg.rep_settle);
+                }
             }
             Phase::Done => {}
+        }
+    }
+
+    /// Whether `text`, heard up to a pause in the far end's speech, is a
+    /// whole turn here. Read-only: nothing is said or changed.
+    ///
+    /// Menus and hold recordings pause mid-sentence, so there it is always
+    /// [`Completeness::Unsure`] (the usual hangover). With the rep,
+    /// complete: a whole answer to the question asked (an amount together
+    /// with how much is met, coverage with its dates, the channels of a
+    /// cost share), a yes or a no to the read-back, a question to the bot,
+    /// or a request to hold; unfinished words wait longer; anything else
+    /// waits the usual hangover.
+    pub fn turn_completeness(&self, text: &str) -> Completeness {
+        if self.phase != Phase::WithRep {
+            return Completeness::Unsure;
+        }
+        let mut heard = self.pending.join(" ");
+        heard.push(' ');
+        heard.push_str(text);
+        self.rep_completeness(heard.trim(), text)
+    }
+
+    /// [`PayerCall::turn_completeness`] of everything `heard` since the
+    /// bot last replied, `last` being its latest part.
+    fn rep_completeness(&self, heard: &str, last: &str) -> Completeness {
+        // A question put to the bot ("Which medication was that?") is a
+        // whole turn, whatever word it ends on.
+        let question = last.trim_end().ends_with('?');
+        if question && self.readback == Readback::NotYet {
+            return Completeness::Complete;
+        }
+        let by_words = turn_end::judge_figures(last);
+        if by_words != Completeness::Complete {
+            return by_words;
+        }
+        if reply::asks_to_hold(heard) {
+            return Completeness::Complete;
+        }
+        if let Readback::Asked(_) = self.readback {
+            return if reply::affirms(heard) || (question && reply::yes_no(heard).is_none()) {
+                Completeness::Complete
+            } else {
+                // A no is followed by the correction.
+                Completeness::Unsure
+            };
+        }
+        let Some(q) = self.asking else {
+            return Completeness::Unsure;
+        };
+        let mut probe = self.findings.clone();
+        if !read_into(&mut probe, q, heard, 0.9) {
+            return Completeness::Unsure;
+        }
+        let whole = match q {
+            Question::Deductible => probe.deductible_met.is_some(),
+            Question::OutOfPocket => probe.oop_met.is_some(),
+            Question::Coverage => {
+                (probe.coverage_dates.is_some() && says_a_date(heard))
+                    || probe.coverage_active.as_ref().is_some_and(|c| !c.value)
+            }
+            Question::CostShare => probe.cost_share.as_ref().is_some_and(|c| c.value.channels.all_said()),
+            Question::PaProcess => contains_any(heard, &["hours", "days", "business days", "week", "weeks"]),
+            _ => true,
+        };
+        if whole {
+            Completeness::Complete
+        } else {
+            Completeness::Unsure
         }
     }
 
@@ -755,242 +833,7 @@ impl PayerCall {
 
     /// Reads `heard` as the answer to `q`; whether it answered it.
     fn read_answer(&mut self, q: Question, heard: &str, conf: f32) -> bool {
-        let f = &mut self.findings;
-        let t = heard;
-        let got = match q {
-            Question::Coverage => {
-                let active = if contains_any(
-                    t,
-                    &[
-                        "terminated",
-                        "inactive",
-                        "not active",
-                        "termed",
-                        "cancelled",
-                        "canceled",
-                        "lapsed",
-                    ],
-                ) {
-                    Some(false)
-                } else if contains_any(t, &["active", "effective", "in force", "current"]) {
-                    Some(true)
-                } else {
-                    reply::yes_no(t)
-                };
-                if let Some(a) = active {
-                    f.coverage_active = Some(captured(a, t, conf));
-                    if contains_any(
-                        t,
-                        &[
-                            "effective",
-                            "since",
-                            "through",
-                            "until",
-                            "as of",
-                            "from",
-                            "starting",
-                            "term date",
-                        ],
-                    ) {
-                        f.coverage_dates = Some(captured(t.to_owned(), t, conf));
-                    }
-                }
-                active.is_some()
-            }
-            Question::PlanType => reply::plan_type(t)
-                .map(|p| f.plan_type = Some(captured(p, t, conf)))
-                .is_some(),
-            Question::Network => reply::in_network(t)
-                .map(|n| f.in_network = Some(captured(n, t, conf)))
-                .is_some(),
-            Question::Deductible | Question::OutOfPocket => {
-                let mut a = reply::amounts(t);
-                if a.is_empty()
-                    && contains_any(
-                        t,
-                        &[
-                            "no deductible",
-                            "zero deductible",
-                            "doesn't have a deductible",
-                            "there isn't one",
-                        ],
-                    )
-                {
-                    a.push(0.0);
-                }
-                let met = if contains_any(
-                    t,
-                    &[
-                        "fully met",
-                        "met in full",
-                        "has been met",
-                        "already met",
-                        "all met",
-                        "met it",
-                        "met all",
-                        "all of it",
-                    ],
-                ) && a.len() == 1
-                {
-                    a.first().copied()
-                } else if contains_any(
-                    t,
-                    &["none", "nothing", "hasn't met", "not met", "no amount", "zero met"],
-                ) && a.len() == 1
-                {
-                    Some(0.0)
-                } else {
-                    a.get(1).copied()
-                };
-                let (total, done) = if q == Question::Deductible {
-                    (&mut f.deductible, &mut f.deductible_met)
-                } else {
-                    (&mut f.oop_max, &mut f.oop_met)
-                };
-                match a.first() {
-                    Some(&v) => {
-                        *total = Some(captured(v, t, conf));
-                        if let Some(m) = met {
-                            *done = Some(captured(m, t, conf));
-                        }
-                        true
-                    }
-                    None => false,
-                }
-            }
-            Question::CostShare => {
-                let pct = reply::coinsurance(t);
-                // A copay of hundreds is more likely a misheard "eighty twenty".
-                let copay = if pct.is_none() {
-                    reply::amounts(t).first().copied().filter(|a| *a <= 500.0)
-                } else {
-                    None
-                };
-                if pct.is_some() || copay.is_some() {
-                    let share = CostShare {
-                        copay,
-                        coinsurance_pct: pct,
-                        after_deductible: reply::after_deductible(t),
-                        said: t.to_owned(),
-                    };
-                    f.cost_share = Some(captured(share, t, conf));
-                    true
-                } else {
-                    false
-                }
-            }
-            Question::PriorAuth => {
-                let pa = if contains_any(
-                    t,
-                    &[
-                        "no pa",
-                        "no p a",
-                        "no prior auth",
-                        "not required",
-                        "doesn't require",
-                        "does not require",
-                        "doesn't need",
-                        "does not need",
-                        "no authorization",
-                    ],
-                ) {
-                    Some(false)
-                } else if contains_any(
-                    t,
-                    &[
-                        "requires",
-                        "required",
-                        "needs a",
-                        "needs prior",
-                        "need a pa",
-                        "need prior",
-                    ],
-                ) {
-                    Some(true)
-                } else {
-                    reply::yes_no(t)
-                };
-                pa.map(|p| f.pa_required = Some(captured(p, t, conf))).is_some()
-            }
-            Question::PaProcess => {
-                let substantive = reply::tokens(t).len() >= 3 && !reply::asks_to_hold(t);
-                if substantive {
-                    f.pa_process = Some(captured(t.to_owned(), t, conf));
-                }
-                substantive
-            }
-            Question::StepTherapy => {
-                let st = if contains_any(
-                    t,
-                    &[
-                        "no step",
-                        "not required",
-                        "doesn't",
-                        "does not",
-                        "there isn't",
-                        "there is not",
-                        "none",
-                    ],
-                ) {
-                    Some(false)
-                } else if contains_any(
-                    t,
-                    &[
-                        "there is a",
-                        "there's a",
-                        "is required",
-                        "requirement",
-                        "have to try",
-                        "must try",
-                    ],
-                ) {
-                    Some(true)
-                } else {
-                    reply::yes_no(t)
-                };
-                st.map(|s| f.step_therapy = Some(captured(s, t, conf))).is_some()
-            }
-            Question::QuantityLimit => {
-                let ql = if contains_any(
-                    t,
-                    &[
-                        "no quantity",
-                        "no limit",
-                        "not limited",
-                        "there aren't",
-                        "there are not",
-                        "none",
-                    ],
-                ) {
-                    Some(false)
-                } else if contains_any(
-                    t,
-                    &[
-                        "limited to",
-                        "limit of",
-                        "limit is",
-                        "per 30",
-                        "per thirty",
-                        "per month",
-                    ],
-                ) {
-                    Some(true)
-                } else {
-                    reply::yes_no(t)
-                };
-                ql.map(|q| f.quantity_limit = Some(captured(q, t, conf))).is_some()
-            }
-            Question::Reference => {
-                // Asked for it: a run of digits and letters is the answer even
-                // when "reference" itself was not heard ("for this call is 5 50912").
-                let r = reply::reference(t).or_else(|| reply::reference(&format!("reference {t}")));
-                r.map(|r| f.reference = Some(captured(r, t, conf))).is_some()
-            }
-            Question::RepName => {
-                let name = reply::own_name(t).or_else(|| lone_name(t));
-                name.map(|n| f.rep_name = Some(captured(n, t, conf))).is_some()
-            }
-        };
+        let got = read_into(&mut self.findings, q, heard, conf);
         if got {
             self.changed = true;
         }
@@ -1047,10 +890,31 @@ impl PayerCall {
             } else {
                 ""
             };
-            match (c.value.coinsurance_pct, c.value.copay) {
-                (Some(p), _) => parts.push(format!("{p} percent coinsurance{after}")),
-                (None, Some(a)) => parts.push(format!("a {} copay{after}", money(a))),
-                _ => {}
+            let said = c.value.channels.said();
+            if said.is_empty() {
+                match (c.value.coinsurance_pct, c.value.copay) {
+                    (Some(p), _) => parts.push(format!("{p} percent coinsurance{after}")),
+                    (None, Some(a)) => parts.push(format!("a {} copay{after}", money(a))),
+                    _ => {}
+                }
+            } else {
+                // Channels with the same terms said together: "20 percent
+                // coinsurance after the deductible at retail and specialty".
+                let mut groups: Vec<(Terms, Vec<&str>)> = Vec::new();
+                for (name, terms) in said {
+                    match groups.iter_mut().find(|(t, _)| *t == terms) {
+                        Some((_, names)) => names.push(name),
+                        None => groups.push((terms, vec![name])),
+                    }
+                }
+                for (terms, names) in groups {
+                    let at = and_list(&names);
+                    parts.push(match terms {
+                        Terms::Coinsurance { pct } => format!("{pct} percent coinsurance{after} at {at}"),
+                        Terms::Copay { dollars } => format!("a {} copay{after} at {at}", money(dollars)),
+                        Terms::NotCovered => format!("no {at} benefit"),
+                    });
+                }
             }
         }
         if let Some(p) = &f.pa_required {
@@ -1172,6 +1036,266 @@ impl PayerCall {
         self.playing.insert(id);
         self.actions.push_back(Action::Say { id, text });
         self.guard = None;
+    }
+}
+
+/// Reads `heard` as the answer to `q` into `f`; whether it answered it.
+fn read_into(f: &mut Findings, q: Question, heard: &str, conf: f32) -> bool {
+    let t = heard;
+    match q {
+        Question::Coverage => {
+            let active = if contains_any(
+                t,
+                &[
+                    "terminated",
+                    "inactive",
+                    "not active",
+                    "termed",
+                    "cancelled",
+                    "canceled",
+                    "lapsed",
+                ],
+            ) {
+                Some(false)
+            } else if contains_any(t, &["active", "effective", "in force", "current"]) {
+                Some(true)
+            } else {
+                reply::yes_no(t)
+            };
+            if let Some(a) = active {
+                f.coverage_active = Some(captured(a, t, conf));
+                if contains_any(
+                    t,
+                    &[
+                        "effective",
+                        "since",
+                        "through",
+                        "until",
+                        "as of",
+                        "from",
+                        "starting",
+                        "term date",
+                    ],
+                ) {
+                    f.coverage_dates = Some(captured(t.to_owned(), t, conf));
+                }
+            }
+            active.is_some()
+        }
+        Question::PlanType => reply::plan_type(t)
+            .map(|p| f.plan_type = Some(captured(p, t, conf)))
+            .is_some(),
+        Question::Network => reply::in_network(t)
+            .map(|n| f.in_network = Some(captured(n, t, conf)))
+            .is_some(),
+        Question::Deductible | Question::OutOfPocket => {
+            let mut a = reply::amounts(t);
+            if a.is_empty()
+                && contains_any(
+                    t,
+                    &[
+                        "no deductible",
+                        "zero deductible",
+                        "doesn't have a deductible",
+                        "there isn't one",
+                    ],
+                )
+            {
+                a.push(0.0);
+            }
+            let met = if contains_any(
+                t,
+                &[
+                    "fully met",
+                    "met in full",
+                    "has been met",
+                    "already met",
+                    "all met",
+                    "met it",
+                    "met all",
+                    "all of it",
+                ],
+            ) && a.len() == 1
+            {
+                a.first().copied()
+            } else if contains_any(
+                t,
+                &["none", "nothing", "hasn't met", "not met", "no amount", "zero met"],
+            ) && a.len() == 1
+            {
+                Some(0.0)
+            } else {
+                a.get(1).copied()
+            };
+            let (total, done) = if q == Question::Deductible {
+                (&mut f.deductible, &mut f.deductible_met)
+            } else {
+                (&mut f.oop_max, &mut f.oop_met)
+            };
+            match a.first() {
+                Some(&v) => {
+                    *total = Some(captured(v, t, conf));
+                    if let Some(m) = met {
+                        *done = Some(captured(m, t, conf));
+                    }
+                    true
+                }
+                None => false,
+            }
+        }
+        Question::CostShare => {
+            let pct = reply::coinsurance(t);
+            // A copay of hundreds is more likely a misheard "eighty twenty".
+            let copay = if pct.is_none() {
+                reply::amounts(t).first().copied().filter(|a| *a <= 500.0)
+            } else {
+                None
+            };
+            if pct.is_some() || copay.is_some() {
+                let share = CostShare {
+                    copay,
+                    coinsurance_pct: pct,
+                    after_deductible: reply::after_deductible(t),
+                    channels: reply::channels(t),
+                    said: t.to_owned(),
+                };
+                f.cost_share = Some(captured(share, t, conf));
+                true
+            } else {
+                false
+            }
+        }
+        Question::PriorAuth => {
+            let pa = if contains_any(
+                t,
+                &[
+                    "no pa",
+                    "no p a",
+                    "no prior auth",
+                    "not required",
+                    "doesn't require",
+                    "does not require",
+                    "doesn't need",
+                    "does not need",
+                    "no authorization",
+                ],
+            ) {
+                Some(false)
+            } else if contains_any(
+                t,
+                &[
+                    "requires",
+                    "required",
+                    "needs a",
+                    "needs prior",
+                    "need a pa",
+                    "need prior",
+                ],
+            ) {
+                Some(true)
+            } else {
+                reply::yes_no(t)
+            };
+            pa.map(|p| f.pa_required = Some(captured(p, t, conf))).is_some()
+        }
+        Question::PaProcess => {
+            let substantive = reply::tokens(t).len() >= 3 && !reply::asks_to_hold(t);
+            if substantive {
+                f.pa_process = Some(captured(t.to_owned(), t, conf));
+            }
+            substantive
+        }
+        Question::StepTherapy => {
+            let st = if contains_any(
+                t,
+                &[
+                    "no step",
+                    "not required",
+                    "doesn't",
+                    "does not",
+                    "there isn't",
+                    "there is not",
+                    "none",
+                ],
+            ) {
+                Some(false)
+            } else if contains_any(
+                t,
+                &[
+                    "there is a",
+                    "there's a",
+                    "is required",
+                    "requirement",
+                    "have to try",
+                    "must try",
+                ],
+            ) {
+                Some(true)
+            } else {
+                reply::yes_no(t)
+            };
+            st.map(|s| f.step_therapy = Some(captured(s, t, conf))).is_some()
+        }
+        Question::QuantityLimit => {
+            let ql = if contains_any(
+                t,
+                &[
+                    "no quantity",
+                    "no limit",
+                    "not limited",
+                    "there aren't",
+                    "there are not",
+                    "none",
+                ],
+            ) {
+                Some(false)
+            } else if contains_any(
+                t,
+                &[
+                    "limited to",
+                    "limit of",
+                    "limit is",
+                    "per 30",
+                    "per thirty",
+                    "per month",
+                ],
+            ) {
+                Some(true)
+            } else {
+                reply::yes_no(t)
+            };
+            ql.map(|q| f.quantity_limit = Some(captured(q, t, conf))).is_some()
+        }
+        Question::Reference => {
+            // Asked for it: a run of digits and letters is the answer even
+            // when "reference" itself was not heard ("for this call is 5 50912").
+            let r = reply::reference(t).or_else(|| reply::reference(&format!("reference {t}")));
+            r.map(|r| f.reference = Some(captured(r, t, conf))).is_some()
+        }
+        Question::RepName => {
+            let name = reply::own_name(t).or_else(|| lone_name(t));
+            name.map(|n| f.rep_name = Some(captured(n, t, conf))).is_some()
+        }
+    }
+}
+
+/// Whether the words name a date: a month, a year, or a day of one.
+fn says_a_date(text: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+        "november", "december", "year", "month",
+    ];
+    reply::tokens(text)
+        .iter()
+        .any(|w| MONTHS.contains(&w.as_str()) || w.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 

@@ -3,6 +3,7 @@
 //! fifty", "eighty twenty after deductible", "reference number is R 4 4 7".
 //! Pure functions over one transcribed utterance.
 
+use super::findings::{Channels, Terms};
 use crate::nlu::numbers::{read_cardinal, read_small};
 
 /// Lower-case words with money and percent signs kept apart: "$1,500.50"
@@ -190,7 +191,9 @@ pub fn coinsurance(text: &str) -> Option<u32> {
     }
     // "eighty twenty", "80/20", "seventy thirty"
     for i in 0..w.len() {
-        let a = read_small(&w[i..]).filter(|r| r.len == 1 && !r.ordinal)?;
+        let Some(a) = read_small(&w[i..]).filter(|r| r.len == 1 && !r.ordinal) else {
+            continue;
+        };
         if let Some(b) = read_small(&w[i + 1..]).filter(|r| r.len == 1 && !r.ordinal)
             && a.value + b.value == 100
             && a.value % 10 == 0
@@ -199,9 +202,93 @@ pub fn coinsurance(text: &str) -> Option<u32> {
         {
             return Some(b.value);
         }
-        let _ = a;
     }
     None
+}
+
+/// The terms at each kind of pharmacy, read clause by clause: "eighty
+/// twenty at retail and specialty, mail order is the same", "a thirty
+/// dollar copay at retail", "there's no mail order benefit". Terms said
+/// before any pharmacy is named go to the pharmacies named next; "the
+/// same" repeats the terms said last. Pharmacies never named stay `None`.
+pub fn channels(text: &str) -> Channels {
+    let mut out = Channels::default();
+    let mut last: Option<Terms> = None;
+    let mut unplaced: Option<Terms> = None;
+    for clause in text.split(['.', ';', ',', '?', '!']) {
+        let w = tokens(clause);
+        if w.is_empty() {
+            continue;
+        }
+        let joined = format!(" {} ", w.join(" "));
+        let named: Vec<&str> = [
+            ("retail", &[" retail "][..]),
+            ("specialty", &[" specialty ", " speciality "][..]),
+            (
+                "mail_order",
+                &[" mail order ", " mailorder ", " mail ", " home delivery "][..],
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, words)| words.iter().any(|x| joined.contains(x)))
+        .map(|(name, _)| name)
+        .collect();
+        let said = if let Some(pct) = coinsurance(clause) {
+            Some(Terms::Coinsurance { pct })
+        } else if let Some(&dollars) = amounts(clause).first().filter(|a| **a <= 500.0) {
+            Some(Terms::Copay { dollars })
+        } else if has_phrase(
+            clause,
+            &[
+                "no mail order benefit",
+                "no benefit",
+                "not covered",
+                "isn't covered",
+                "is not covered",
+                "not available",
+                "no coverage",
+                "doesn't cover",
+                "does not cover",
+                "no mail order",
+                "no specialty",
+                "no retail",
+            ],
+        ) {
+            Some(Terms::NotCovered)
+        } else if has_phrase(clause, &["the same", "same thing", "same as", "also"]) {
+            last
+        } else {
+            None
+        };
+        match (said, named.is_empty()) {
+            (Some(t), true) => {
+                unplaced = Some(t);
+                last = Some(t);
+            }
+            (Some(t), false) => {
+                place(&mut out, &named, t);
+                unplaced = None;
+                last = Some(t);
+            }
+            (None, false) => {
+                if let Some(t) = unplaced.take().or(last) {
+                    place(&mut out, &named, t);
+                }
+            }
+            (None, true) => {}
+        }
+    }
+    out
+}
+
+fn place(out: &mut Channels, named: &[&str], t: Terms) {
+    for n in named {
+        match *n {
+            "retail" => out.retail = Some(t),
+            "specialty" => out.specialty = Some(t),
+            _ => out.mail_order = Some(t),
+        }
+    }
 }
 
 /// The plan type named in the answer.
@@ -491,6 +578,24 @@ mod tests {
         assert_eq!(in_network("They're out of network for this plan"), Some(false));
         assert_eq!(in_network("of network for this plan."), Some(false));
         assert!(after_deductible("eighty twenty after deductible"));
+    }
+
+    #[test]
+    fn cost_share_by_pharmacy() {
+        let co = |pct| Some(Terms::Coinsurance { pct });
+        let copay = |dollars| Some(Terms::Copay { dollars });
+        let c = channels("It's eighty twenty after deductible, at retail and specialty. Mail order is the same.");
+        assert_eq!((c.retail, c.specialty, c.mail_order), (co(20), co(20), co(20)));
+        let c = channels("It's a thirty dollar copay at retail, and mail order is the same.");
+        assert_eq!((c.retail, c.specialty, c.mail_order), (copay(30.0), None, copay(30.0)));
+        let c = channels("Coinsurance is forty percent at specialty, and there's no mail order benefit.");
+        assert_eq!(
+            (c.retail, c.specialty, c.mail_order),
+            (None, co(40), Some(Terms::NotCovered))
+        );
+        let c = channels("Ten dollars at retail, twenty five at mail order, and specialty is thirty percent.");
+        assert_eq!((c.retail, c.specialty, c.mail_order), (copay(10.0), co(30), copay(25.0)));
+        assert!(channels("She pays twenty percent coinsurance after the deductible.").is_empty());
     }
 
     #[test]

@@ -243,3 +243,105 @@ fn a_reply_is_not_taken_for_a_name() {
     assert_eq!(lone_name("It's Dana."), Some("Dana".into()));
     assert_eq!(lone_name("Priya."), Some("Priya".into()));
 }
+
+impl Line {
+    /// The far end says `text`; what the bot says without any more time
+    /// passing.
+    fn hears_now(&mut self, text: &str) -> Vec<String> {
+        let before = self.said.len();
+        self.call.handle(Event::CallerSpeechStarted, self.now);
+        self.advance(Duration::from_millis(1500));
+        self.call.handle(Event::CallerSpeechEnded, self.now);
+        self.call.handle(Event::Final(text.into()), self.now);
+        self.drain();
+        self.said[before..].to_vec()
+    }
+
+    /// To the rep, with the coverage question asked.
+    fn with_rep() -> Self {
+        let mut l = Self::new();
+        l.hears("Thank you for holding, this is Dana. How can I help you?");
+        assert!(l.last_said().contains("coverage active"), "{}", l.last_said());
+        l
+    }
+}
+
+#[test]
+fn a_whole_answer_from_the_rep_is_answered_at_once_and_half_of_one_waits() {
+    use crate::Completeness::{Complete, Incomplete, Unsure};
+    let mut l = Line::new();
+    // Menus pause mid-sentence: never judged complete.
+    assert_eq!(l.call.turn_completeness("For pharmacy benefits, press 2."), Unsure);
+    l = Line::with_rep();
+    assert_eq!(l.call.turn_completeness("Yes, her coverage is active,"), Unsure);
+    assert_eq!(l.call.turn_completeness("Yes, it's active, effective as of"), Incomplete);
+    assert_eq!(l.call.turn_completeness("Yes, it's active, effective"), Unsure, "the date follows");
+    assert_eq!(
+        l.call
+            .turn_completeness("Yes, it's active, effective January first, twenty twenty six."),
+        Complete
+    );
+    // Complete: the next question comes with no settle.
+    let said = l.hears_now("Yes, it's active, effective January first, twenty twenty six.");
+    assert!(said.iter().any(|s| s.contains("type of plan")), "{said:?}");
+    l.hears("It's a PPO.");
+    assert!(l.last_said().contains("in network"), "{}", l.last_said());
+    l.hears_now("Yes, you're in network.");
+    assert!(l.last_said().contains("deductible"), "{}", l.last_said());
+    // An amount without what is met: the met part usually follows.
+    assert_eq!(l.call.turn_completeness("Her deductible is fifteen hundred."), Unsure);
+    assert_eq!(l.call.turn_completeness("Her deductible is fifteen hundred, and she's met about"), Incomplete);
+    assert_eq!(
+        l.call
+            .turn_completeness("Her deductible is fifteen hundred, and she's met about two fifty."),
+        Complete
+    );
+    assert_eq!(l.call.turn_completeness("Let me check on that, one moment."), Complete);
+    // Said in two parts: the first waits, the second completes it.
+    assert!(l.hears_now("Her deductible is fifteen hundred.").is_empty());
+    let said = l.hears_now("And she's met about two fifty.");
+    assert!(said.iter().any(|s| s.contains("out of pocket")), "{said:?}");
+    assert_eq!(l.call.findings().deductible_met.as_ref().map(|c| c.value), Some(250.0));
+    // A question put to the bot is a whole turn.
+    assert_eq!(l.call.turn_completeness("Sorry, which medication was that?"), Complete);
+}
+
+#[test]
+fn a_correction_at_the_read_back_is_taken_and_read_back_again() {
+    let mut l = Line::with_rep();
+    for answer in [
+        "Yes, it's active, effective January first, twenty twenty six.",
+        "It's a PPO.",
+        "Yes, you're in network.",
+        "Fifteen hundred, and she's met about two fifty.",
+        "Six thousand five hundred, and she's met twelve hundred.",
+        "Eighty twenty at retail and specialty, and there's no mail order benefit.",
+        "No PA on that one.",
+        "No step therapy.",
+        "No quantity limits.",
+        "Your reference number is R E F 4 4 7 1 9.",
+    ] {
+        l.hears(answer);
+    }
+    let first = l.last_said().to_owned();
+    assert!(first.starts_with("To confirm:"), "{first}");
+    assert!(
+        first.contains("20 percent coinsurance at retail and specialty, no mail order benefit"),
+        "{first}"
+    );
+    assert_eq!(
+        l.call.turn_completeness("Yes, that's correct."),
+        crate::Completeness::Complete
+    );
+    l.hears("No, the deductible is two thousand, and she's met about two fifty.");
+    let again = l.last_said().to_owned();
+    assert!(again.starts_with("To confirm:"), "read back again: {again}");
+    assert!(again.contains("a deductible of 2,000 dollars"), "{again}");
+    l.hears("Yes, that's right.");
+    assert!(l.hung_up);
+    let f = l.call.findings();
+    assert_eq!(f.deductible.as_ref().map(|c| (c.value, c.confirmed)), Some((2000.0, true)));
+    let c = f.cost_share.as_ref().map(|c| c.value.channels).unwrap_or_default();
+    assert_eq!(c.mail_order, Some(Terms::NotCovered));
+    assert_eq!(c.retail, Some(Terms::Coinsurance { pct: 20 }));
+}

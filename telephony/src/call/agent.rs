@@ -176,8 +176,7 @@ impl AgentCall {
     pub fn turn_completeness(&self, text: &str) -> dialog::Completeness {
         match &self.dialog {
             Conversation::Patient(d) => d.turn_completeness(text),
-            // Menus and reps pause mid-sentence: the usual hangover.
-            Conversation::Payer(..) => dialog::Completeness::Unsure,
+            Conversation::Payer(_, c) => c.turn_completeness(text),
         }
     }
 
