@@ -48,6 +48,7 @@
 //! [[rep.check]]            # at the read-back ("To confirm: …"): where the bot
 //! about = ["deductible"]   # names `about`, that part must hold every `right`
 //! right = ["1500", "250|two fifty"]   # (`|` separates ways of saying it)
+//! wrong = ["no deductible"]           # and none of `wrong`
 //! say = "No, the deductible is fifteen hundred, and she's met two fifty."
 //! ```
 //!
@@ -193,7 +194,11 @@ pub struct Check {
     /// Words that name the part of the read-back (any of them).
     pub about: Vec<String>,
     /// What that part must hold, each one (alternatives split by `|`).
+    #[serde(default)]
     pub right: Vec<String>,
+    /// What that part must not hold (any of them).
+    #[serde(default)]
+    pub wrong: Vec<String>,
     /// The rep's correction when it does not.
     pub say: String,
 }
@@ -204,6 +209,9 @@ impl Check {
     fn judge(&self, part: &str) -> Option<bool> {
         if !self.about.iter().any(|a| part.contains(&a.to_lowercase())) {
             return None;
+        }
+        if self.wrong.iter().any(|w| part.contains(&w.to_lowercase())) {
+            return Some(false);
         }
         let squeezed: String = part.chars().filter(|c| c.is_alphanumeric()).collect();
         Some(self.right.iter().all(|r| {
@@ -672,6 +680,10 @@ say = "No, the deductible is fifteen hundred, and she's met two fifty."
 about = ["reference"]
 right = ["44719"]
 say = "The reference number is R E F 4 4 7 1 9."
+[[rep.check]]
+about = ["prior authorization"]
+wrong = ["no prior"]
+say = "No, prior authorization is required."
 "#;
 
     fn said(steps: &[Step]) -> Vec<String> {
@@ -697,16 +709,18 @@ say = "The reference number is R E F 4 4 7 1 9."
     fn the_rep_corrects_a_wrong_value_read_back_and_confirms_a_right_one() {
         let (mut l, log) = line(vec![
             "The member ID is W 1 2 3.",
+            "To confirm: coverage is active, a deductible of $1,500 with $250 met, no prior authorization. Is that correct?",
             "To confirm: coverage is active, a deductible of $1,500 with $350 met, reference number R E F 4 4 7 1 9. Is that correct?",
             "To confirm: coverage is active, a deductible of $1,500 with $250 met, reference number REF-44719. Is that correct?",
         ]);
         assert_eq!(said(&l.bot_turn(&[])), ["Found her."]);
+        assert_eq!(said(&l.bot_turn(&[])), ["No, prior authorization is required."]);
         assert_eq!(
             said(&l.bot_turn(&[])),
             ["No, the deductible is fifteen hundred, and she's met two fifty."]
         );
         assert_eq!(said(&l.bot_turn(&[])), ["Yes, that's all correct."]);
-        assert_eq!(log.lock().unwrap().corrections.len(), 1);
+        assert_eq!(log.lock().unwrap().corrections.len(), 2);
     }
 
     #[test]

@@ -736,10 +736,12 @@ impl PayerCall {
             self.finish();
             return;
         }
-        // A correction: read whatever it says, and read back again once.
+        // A correction: read it as the answer to each question it names
+        // ("No, you are in network" corrects the network, and nothing
+        // else), and read back again.
         let before = self.findings.clone();
         for q in QUESTIONS {
-            if q != Question::RepName && q != Question::PaProcess {
+            if q != Question::RepName && q != Question::PaProcess && names_topic(q, heard) {
                 self.read_answer(q, heard, 0.9);
             }
         }
@@ -1277,6 +1279,27 @@ fn read_into(f: &mut Findings, q: Question, heard: &str, conf: f32) -> bool {
             name.map(|n| f.rep_name = Some(captured(n, t, conf))).is_some()
         }
     }
+}
+
+/// Whether `text` speaks of what question `q` asks (a correction at the
+/// read-back changes only the answers it names).
+fn names_topic(q: Question, text: &str) -> bool {
+    let words: &[&str] = match q {
+        Question::Coverage => &["coverage", "active", "inactive", "effective", "terminated", "termed"],
+        Question::PlanType => return reply::plan_type(text).is_some(),
+        Question::Network => &["network", "participating"],
+        Question::Deductible => &["deductible"],
+        Question::OutOfPocket => &["out of pocket", "maximum", "max", "oop"],
+        Question::CostShare => &[
+            "copay", "co pay", "coinsurance", "co insurance", "percent", "retail", "specialty", "mail order",
+        ],
+        Question::PriorAuth => &["prior auth", "prior authorization", "authorization", "pa", "p a"],
+        Question::StepTherapy => &["step"],
+        Question::QuantityLimit => &["quantity", "limit", "limits", "limited"],
+        Question::Reference => &["reference", "confirmation"],
+        Question::PaProcess | Question::RepName => return false,
+    };
+    contains_any(text, words)
 }
 
 /// Whether the words name a date: a month, a year, or a day of one.

@@ -333,6 +333,11 @@ fn a_correction_at_the_read_back_is_taken_and_read_back_again() {
         l.call.turn_completeness("Yes, that's correct."),
         crate::Completeness::Complete
     );
+    // A correction of one answer changes that answer alone.
+    l.hears("No, you are in network.");
+    assert!(l.last_said().starts_with("To confirm:"), "{}", l.last_said());
+    assert!(l.last_said().contains("coverage is active"), "{}", l.last_said());
+    assert!(l.last_said().contains("no prior authorization"), "{}", l.last_said());
     l.hears("No, the deductible is two thousand, and she's met about two fifty.");
     let again = l.last_said().to_owned();
     assert!(again.starts_with("To confirm:"), "read back again: {again}");
