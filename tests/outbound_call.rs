@@ -411,15 +411,33 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
 
     // Cancelled while its call is on the line: the call is hung up through
     // Twilio's REST API, the job stays cancelled, and it is never dialed again.
-    let (code, created) = api(reqwest::Method::POST, &url, t, Some(json!({"patient_id": patient_id, "medication": medication, "payer_phone": PAYER_LINE}))).await;
+    let (code, created) = api(
+        reqwest::Method::POST,
+        &url,
+        t,
+        Some(json!({"patient_id": patient_id, "medication": medication, "payer_phone": PAYER_LINE})),
+    )
+    .await;
     assert_eq!(code, 202, "{created}");
     let live = created["id"].as_i64().expect("id");
-    let on_line = until(&base, live, &["ivr", "hold", "with_rep", "completed", "failed", "needs_human"], Duration::from_secs(60)).await;
-    assert!(["ivr", "hold", "with_rep"].contains(&on_line["status"].as_str().unwrap_or_default()), "{on_line:#}");
+    let on_line = until(
+        &base,
+        live,
+        &["ivr", "hold", "with_rep", "completed", "failed", "needs_human"],
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(
+        ["ivr", "hold", "with_rep"].contains(&on_line["status"].as_str().unwrap_or_default()),
+        "{on_line:#}"
+    );
     let sid = on_line["call_sid"].as_str().expect("call under way").to_owned();
     let (code, v) = api(reqwest::Method::DELETE, &format!("{url}/{live}"), t, None).await;
     assert_eq!((code, v["status"].as_str()), (200, Some("canceled")), "{v}");
-    let report = sim.wait_report(&sid, Duration::from_secs(20)).await.expect("the call was hung up");
+    let report = sim
+        .wait_report(&sid, Duration::from_secs(20))
+        .await
+        .expect("the call was hung up");
     println!("cancelled call lasted {:.1} s", report.duration.as_secs_f64());
     tokio::time::sleep(Duration::from_secs(4)).await;
     let (_, after) = api(reqwest::Method::GET, &format!("{url}/{live}"), t, None).await;
@@ -427,7 +445,12 @@ async fn a_verification_call_gets_through_menu_and_hold_and_brings_back_the_bene
     assert_eq!(after["attempts"], 1, "not dialed again: {after:#}");
     assert_eq!(logs.lock().unwrap().len(), 3, "no other call to the line");
     assert!(
-        !hooks.got.lock().unwrap().iter().any(|(_, d, _)| d["verification_id"] == live),
+        !hooks
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, d, _)| d["verification_id"] == live),
         "no webhook for a cancelled job"
     );
 }

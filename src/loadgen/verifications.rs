@@ -183,7 +183,11 @@ fn cpu_split() -> (f64, f64) {
     fn ticks(stat: &str) -> f64 {
         let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
         let f: Vec<&str> = rest.split_whitespace().collect();
-        [11, 12].iter().filter_map(|i| f.get(*i)?.parse::<f64>().ok()).sum::<f64>() / 100.0
+        [11, 12]
+            .iter()
+            .filter_map(|i| f.get(*i)?.parse::<f64>().ok())
+            .sum::<f64>()
+            / 100.0
     }
     let total = ticks(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default());
     let mut sim = 0.0;
@@ -216,7 +220,13 @@ fn with_long_hold(mut script: PayerScript, secs: f64) -> PayerScript {
             .map(|s| s.music.unwrap_or(0.0) + s.silence.unwrap_or(0.0) + s.say.as_ref().map_or(0.0, |_| 3.0))
             .sum();
         let times = (secs / once.max(1.0)).ceil().max(1.0) as usize;
-        let segments: Vec<Segment> = h.segments.iter().cloned().cycle().take(h.segments.len() * times).collect();
+        let segments: Vec<Segment> = h
+            .segments
+            .iter()
+            .cloned()
+            .cycle()
+            .take(h.segments.len() * times)
+            .collect();
         h.segments = segments;
     }
     script
@@ -224,8 +234,10 @@ fn with_long_hold(mut script: PayerScript, secs: f64) -> PayerScript {
 
 /// Runs the load; `stack` is how to start the server in this process.
 pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyReport, LoadgenError> {
-    if load.count == 0 || load.lines.is_empty() {
-        return Err(LoadgenError::Usage("--verifications and --payer-lines must not be empty".into()));
+    if (load.count == 0 && load.hold_secs <= 0.0) || load.lines.is_empty() {
+        return Err(LoadgenError::Usage(
+            "--verifications (or --hold-secs) and --payer-lines must not be empty".into(),
+        ));
     }
     let scripts: Vec<(String, Arc<PayerScript>)> = load
         .lines
@@ -253,7 +265,9 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
     let sim_cfg = SimConfig::default();
     let api_base = format!(
         "http://{}",
-        sim_listener.local_addr().map_err(|e| LoadgenError::Usage(e.to_string()))?
+        sim_listener
+            .local_addr()
+            .map_err(|e| LoadgenError::Usage(e.to_string()))?
     );
 
     stack.server.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -319,7 +333,12 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
 
     // Patients with a medication, one job each, the lines in turn.
     let patients: Vec<(i64, String)> = {
-        let c = stack.db.pool.get().await.map_err(|e| LoadgenError::Usage(e.to_string()))?;
+        let c = stack
+            .db
+            .pool
+            .get()
+            .await
+            .map_err(|e| LoadgenError::Usage(e.to_string()))?;
         c.query(
             "SELECT DISTINCT ON (p.id) p.id, pm.name FROM patients p
              JOIN patient_medications pm ON pm.patient_id = p.id ORDER BY p.id, pm.name",
@@ -332,7 +351,9 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
         .collect()
     };
     if patients.is_empty() {
-        return Err(LoadgenError::Usage("no patient with a medication in the database".into()));
+        return Err(LoadgenError::Usage(
+            "no patient with a medication in the database".into(),
+        ));
     }
     let started = Instant::now();
     let deadline = started + load.limit;
@@ -348,7 +369,10 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
             Arc::new(with_long_hold((**script).clone(), load.hold_secs)),
             logs,
         );
-        eprintln!("hold alone: one call to {name} with about {:.0} s of hold", load.hold_secs);
+        eprintln!(
+            "hold alone: one call to {name} with about {:.0} s of hold",
+            load.hold_secs
+        );
         let (patient_id, medication) = patients[0].clone();
         let id = create(&stack, patient_id, &medication, number).await?;
         let mut at_hold: Option<(Instant, (f64, f64), f64)> = None;
@@ -445,7 +469,8 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
         let v = view(&stack, *id).await?;
         let times = seen.get(id).cloned().unwrap_or_default();
         let first = |st: &str| times.iter().find(|(s, _)| s == st).map(|(_, t)| *t);
-        let dial = first("dialing");
+        // A short status can fall between two polls: the first one seen.
+        let dial = first("dialing").or_else(|| first("ivr"));
         let since_dial = |t: Option<Instant>| Some(t?.duration_since(dial?).as_secs_f64());
         let end = times
             .iter()
@@ -511,7 +536,12 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
 }
 
 async fn create(stack: &Stack, patient_id: i64, medication: &str, number: &str) -> Result<i64, LoadgenError> {
-    let c = stack.db.pool.get().await.map_err(|e| LoadgenError::Usage(e.to_string()))?;
+    let c = stack
+        .db
+        .pool
+        .get()
+        .await
+        .map_err(|e| LoadgenError::Usage(e.to_string()))?;
     bv::create(
         &**c,
         &NewVerification {
@@ -526,7 +556,12 @@ async fn create(stack: &Stack, patient_id: i64, medication: &str, number: &str) 
 }
 
 async fn view(stack: &Stack, id: i64) -> Result<Value, LoadgenError> {
-    let c = stack.db.pool.get().await.map_err(|e| LoadgenError::Usage(e.to_string()))?;
+    let c = stack
+        .db
+        .pool
+        .get()
+        .await
+        .map_err(|e| LoadgenError::Usage(e.to_string()))?;
     bv::view(&**c, id)
         .await
         .map_err(|e| LoadgenError::Usage(e.to_string()))?
@@ -585,7 +620,11 @@ pub fn table(r: &VerifyReport) -> String {
     show(&mut s, "dial to rep", secs(|j| j.to_rep_s));
     show(&mut s, "dial to end", secs(|j| j.to_end_s));
     show(&mut s, "on hold", secs(|j| j.hold_s));
-    let replies: Vec<f64> = r.jobs.iter().flat_map(|j| j.replies_s.iter().map(|x| x * 1000.0)).collect();
+    let replies: Vec<f64> = r
+        .jobs
+        .iter()
+        .flat_map(|j| j.replies_s.iter().map(|x| x * 1000.0))
+        .collect();
     show(&mut s, "bot reply to the rep", Summary::of(&replies));
     let _ = writeln!(
         s,
@@ -618,4 +657,56 @@ pub fn table(r: &VerifyReport) -> String {
 pub fn write_json(r: &VerifyReport, path: &Path) -> Result<(), LoadgenError> {
     let text = serde_json::to_string_pretty(r).map_err(|e| LoadgenError::Usage(e.to_string()))?;
     std::fs::write(path, text).map_err(|e| LoadgenError::Usage(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRIPT: &str = r#"
+name = "Test line"
+start = "hold"
+[[hold]]
+id = "hold"
+segments = [{ music = 5.0 }, { say = "Please continue to hold." }, { silence = 2.0 }]
+next = "rep"
+[rep]
+id = "rep"
+greeting = "Hi."
+after_identifiers = "Found her."
+[truth]
+deductible = 1500.0
+pa_required = true
+coinsurance_pct = 20
+retail = "20%"
+mail_order = "none"
+reference = "REF1"
+"#;
+
+    #[test]
+    fn fields_are_scored_against_the_truth() {
+        let script = PayerScript::parse(SCRIPT).unwrap();
+        let fields = json!({
+            "deductible": {"value": 1500.0},
+            "pa_required": {"value": false},
+            "cost_share": {"value": {"coinsurance_pct": 20, "channels": {
+                "retail": {"kind": "coinsurance", "pct": 20},
+                "mail_order": {"kind": "not_covered"},
+                "specialty": null
+            }}}
+        });
+        let s = score(&script, &fields);
+        assert_eq!(s.right, 4, "{s:?}");
+        assert_eq!(s.wrong.len(), 1, "{s:?}");
+        assert!(s.wrong[0].starts_with("pa_required"), "{s:?}");
+        assert_eq!(s.missing, ["reference"]);
+        assert_eq!(s.total(), 6);
+    }
+
+    #[test]
+    fn a_long_hold_repeats_the_segments() {
+        let script = with_long_hold(PayerScript::parse(SCRIPT).unwrap(), 60.0);
+        // 5 s + about 3 s + 2 s a round: six rounds for a minute.
+        assert_eq!(script.hold[0].segments.len(), 18);
+    }
 }

@@ -42,6 +42,9 @@ pub const EARLY_TURN_ENDS: &str = "switchboard_early_turn_ends_total";
 pub const STT_PARTIALS_SKIPPED: &str = "switchboard_stt_partials_skipped_total";
 /// Jobs waiting in the STT pool, by `kind` (final, partial).
 pub const STT_QUEUE_DEPTH: &str = "switchboard_stt_queue_depth";
+/// Utterances on a line on hold that repeat a recording already decoded
+/// (not decoded again).
+pub const RECORDINGS_SKIPPED: &str = "switchboard_stt_recordings_skipped_total";
 /// Webhook requests refused for a bad signature.
 pub const SIGNATURE_REJECTS: &str = "switchboard_webhook_signature_rejects_total";
 /// Call recordings closed, by `outcome` (complete, incomplete, failed).

@@ -1291,7 +1291,14 @@ fn names_topic(q: Question, text: &str) -> bool {
         Question::Deductible => &["deductible"],
         Question::OutOfPocket => &["out of pocket", "maximum", "max", "oop"],
         Question::CostShare => &[
-            "copay", "co pay", "coinsurance", "co insurance", "percent", "retail", "specialty", "mail order",
+            "copay",
+            "co pay",
+            "coinsurance",
+            "co insurance",
+            "percent",
+            "retail",
+            "specialty",
+            "mail order",
         ],
         Question::PriorAuth => &["prior auth", "prior authorization", "authorization", "pa", "p a"],
         Question::StepTherapy => &["step"],
@@ -1305,8 +1312,20 @@ fn names_topic(q: Question, text: &str) -> bool {
 /// Whether the words name a date: a month, a year, or a day of one.
 fn says_a_date(text: &str) -> bool {
     const MONTHS: &[&str] = &[
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-        "november", "december", "year", "month",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "year",
+        "month",
     ];
     reply::tokens(text)
         .iter()

@@ -594,7 +594,10 @@ mod tests {
             (None, co(40), Some(Terms::NotCovered))
         );
         let c = channels("Ten dollars at retail, twenty five at mail order, and specialty is thirty percent.");
-        assert_eq!((c.retail, c.specialty, c.mail_order), (copay(10.0), co(30), copay(25.0)));
+        assert_eq!(
+            (c.retail, c.specialty, c.mail_order),
+            (copay(10.0), co(30), copay(25.0))
+        );
         assert!(channels("She pays twenty percent coinsurance after the deductible.").is_empty());
     }
 

@@ -274,8 +274,15 @@ fn a_whole_answer_from_the_rep_is_answered_at_once_and_half_of_one_waits() {
     assert_eq!(l.call.turn_completeness("For pharmacy benefits, press 2."), Unsure);
     l = Line::with_rep();
     assert_eq!(l.call.turn_completeness("Yes, her coverage is active,"), Unsure);
-    assert_eq!(l.call.turn_completeness("Yes, it's active, effective as of"), Incomplete);
-    assert_eq!(l.call.turn_completeness("Yes, it's active, effective"), Unsure, "the date follows");
+    assert_eq!(
+        l.call.turn_completeness("Yes, it's active, effective as of"),
+        Incomplete
+    );
+    assert_eq!(
+        l.call.turn_completeness("Yes, it's active, effective"),
+        Unsure,
+        "the date follows"
+    );
     assert_eq!(
         l.call
             .turn_completeness("Yes, it's active, effective January first, twenty twenty six."),
@@ -290,7 +297,11 @@ fn a_whole_answer_from_the_rep_is_answered_at_once_and_half_of_one_waits() {
     assert!(l.last_said().contains("deductible"), "{}", l.last_said());
     // An amount without what is met: the met part usually follows.
     assert_eq!(l.call.turn_completeness("Her deductible is fifteen hundred."), Unsure);
-    assert_eq!(l.call.turn_completeness("Her deductible is fifteen hundred, and she's met about"), Incomplete);
+    assert_eq!(
+        l.call
+            .turn_completeness("Her deductible is fifteen hundred, and she's met about"),
+        Incomplete
+    );
     assert_eq!(
         l.call
             .turn_completeness("Her deductible is fifteen hundred, and she's met about two fifty."),
@@ -345,7 +356,10 @@ fn a_correction_at_the_read_back_is_taken_and_read_back_again() {
     l.hears("Yes, that's right.");
     assert!(l.hung_up);
     let f = l.call.findings();
-    assert_eq!(f.deductible.as_ref().map(|c| (c.value, c.confirmed)), Some((2000.0, true)));
+    assert_eq!(
+        f.deductible.as_ref().map(|c| (c.value, c.confirmed)),
+        Some((2000.0, true))
+    );
     let c = f.cost_share.as_ref().map(|c| c.value.channels).unwrap_or_default();
     assert_eq!(c.mail_order, Some(Terms::NotCovered));
     assert_eq!(c.retail, Some(Terms::Coinsurance { pct: 20 }));

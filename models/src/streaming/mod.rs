@@ -26,6 +26,7 @@
 use std::collections::VecDeque;
 
 use media::resample::StreamResampler;
+pub use recordings::Recordings;
 
 use crate::ModelError;
 use crate::stt::JobKind;
@@ -98,6 +99,12 @@ pub enum Hypothesis {
         /// Its audio length, ms.
         audio_ms: u32,
     },
+    /// The utterance repeats a recording already heard on the line (see
+    /// [`StreamingRecognizer::set_skip_recordings`]): not decoded.
+    Recording {
+        /// Utterance number.
+        utterance: u64,
+    },
 }
 
 struct Utterance {
@@ -136,6 +143,8 @@ pub struct StreamingRecognizer {
     partials: bool,
     requests: VecDeque<Request>,
     hypotheses: VecDeque<Hypothesis>,
+    /// Recordings heard on the line, while repeats of them are skipped.
+    recordings: Option<Recordings>,
     /// Per-frame scratch (8 kHz as f32, and its 16 kHz resampling).
     scratch_in: Vec<f32>,
     scratch_up: Vec<f32>,
@@ -162,6 +171,7 @@ impl StreamingRecognizer {
             partials: true,
             requests: VecDeque::new(),
             hypotheses: VecDeque::new(),
+            recordings: None,
             scratch_in: Vec::with_capacity(160),
             scratch_up: Vec::with_capacity(320),
         })
@@ -236,9 +246,26 @@ impl StreamingRecognizer {
         self.partials = on;
     }
 
+    /// Whether utterances that repeat a recording already decoded on this
+    /// line are skipped ([`Hypothesis::Recording`], no decode): for a line
+    /// on hold, where the same announcements come round again and again.
+    /// While on, no speculative decode is made (the repeat is only known
+    /// at the end of the utterance). Turned off, what was heard is forgotten.
+    pub fn set_skip_recordings(&mut self, on: bool) {
+        match (on, self.recordings.is_some()) {
+            (true, false) => self.recordings = Some(Recordings::default()),
+            (false, true) => self.recordings = None,
+            _ => {}
+        }
+    }
+
     /// The caller paused: decode the utterance so far as its final, early.
-    /// No-op outside an utterance or while a speculation is running.
+    /// No-op outside an utterance, while a speculation is running, or while
+    /// recordings are skipped.
     pub fn speculate(&mut self) {
+        if self.recordings.is_some() {
+            return;
+        }
         let Some(u) = self.current.as_mut() else {
             return;
         };
@@ -284,6 +311,10 @@ impl StreamingRecognizer {
                     return;
                 }
                 _ => {}
+            }
+            if self.recordings.as_mut().is_some_and(|r| r.heard_before(&u.audio)) {
+                self.hypotheses.push_back(Hypothesis::Recording { utterance: u.id });
+                return;
             }
             self.requests.push_back(Request {
                 utterance: u.id,
@@ -378,5 +409,6 @@ fn norm(w: &str) -> String {
     w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()
 }
 
+mod recordings;
 #[cfg(test)]
 mod tests;

@@ -250,3 +250,50 @@ fn partials_only_while_wanted_and_the_first_one_early() {
         [JobKind::Partial]
     );
 }
+
+/// `ms` of a voice-like sound (loudness rising and falling four times a
+/// second) starting at phase `t0` seconds.
+fn announcement(r: &mut StreamingRecognizer, ms: u32, t0: f64) {
+    let mut t = t0;
+    for _ in 0..ms / 20 {
+        let frame: Vec<i16> = (0..160)
+            .map(|i| {
+                let s = t + f64::from(i) / 8000.0;
+                let loud = 0.3 * (0.5 + 0.5 * (s * 2.0 * std::f64::consts::PI * 4.0).sin()).powi(2);
+                (loud * 32767.0 * (s * 2.0 * std::f64::consts::PI * 200.0).sin()) as i16
+            })
+            .collect();
+        r.push_audio(&frame).unwrap();
+        t += 0.02;
+    }
+}
+
+#[test]
+fn on_hold_a_recording_heard_again_is_not_decoded_again() {
+    let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
+    r.set_partials(false);
+    r.set_skip_recordings(true);
+    let mut play = |r: &mut StreamingRecognizer, at: u64, t0: f64| {
+        frames(r, 500);
+        r.on_vad(VadEvent::SpeechStart { at_ms: at });
+        announcement(r, 2000, t0);
+        r.speculate();
+        r.on_vad(VadEvent::SpeechEnd { at_ms: at + 2000 });
+    };
+    play(&mut r, 500, 0.0);
+    let q = requests(&mut r);
+    assert_eq!(q.len(), 1, "the first time it is decoded: {q:?}");
+    assert_eq!(q[0].1, JobKind::Final, "no speculation on hold");
+    r.on_result(1, JobKind::Final, Some("Your call is important to us.".into()), 2000);
+    // The same recording again: known by its sound.
+    play(&mut r, 3000, 0.0);
+    assert!(requests(&mut r).is_empty());
+    let h: Vec<Hypothesis> = std::iter::from_fn(|| r.poll_hypothesis()).collect();
+    assert_eq!(h.last(), Some(&Hypothesis::Recording { utterance: 2 }));
+    // Off hold, everything is decoded.
+    r.set_skip_recordings(false);
+    play(&mut r, 6000, 0.0);
+    let q = requests(&mut r);
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0].1, JobKind::Speculative, "decoded at the pause as usual");
+}

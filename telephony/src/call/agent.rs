@@ -163,6 +163,15 @@ impl AgentCall {
         }
     }
 
+    /// Whether the far end is a payer line holding the call (music and
+    /// recorded announcements until a person picks up).
+    pub fn on_hold(&self) -> bool {
+        match &self.dialog {
+            Conversation::Patient(_) => false,
+            Conversation::Payer(_, c) => c.phase() == dialog::payer_call::Phase::Hold,
+        }
+    }
+
     /// Whether caller speech over the bot awaits a barge-in decision.
     pub fn floor_contested(&self, now: std::time::Instant) -> bool {
         match &self.dialog {

@@ -105,6 +105,13 @@ impl SpeechPath {
         self.recognizer.set_partials(on);
     }
 
+    /// Whether the far end is a line on hold: announcements that come round
+    /// again are not decoded again (see
+    /// [`StreamingRecognizer::set_skip_recordings`]).
+    pub fn set_on_hold(&mut self, on: bool) {
+        self.recognizer.set_skip_recordings(on);
+    }
+
     /// Caller audio seen so far, ms.
     pub fn audio_ms(&self) -> u64 {
         self.audio_ms

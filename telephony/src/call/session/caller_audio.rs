@@ -26,6 +26,7 @@ impl CallSession {
             // Partials only decide barge-in: decode them only over the bot.
             let bot = live.playout.is_active(now) || live.agent.as_ref().is_some_and(AgentCall::is_bot_speaking);
             sp.set_partials(bot);
+            sp.set_on_hold(live.agent.as_ref().is_some_and(AgentCall::on_hold));
             let events = match sp.on_frame(&live.pcm) {
                 Ok(ev) => ev,
                 Err(e) => {

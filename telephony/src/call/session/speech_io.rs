@@ -60,6 +60,7 @@ impl CallSession {
                     Hypothesis::Final { text, audio_ms, .. } => {
                         super::agent_io::on_transcript(live, out, Some((text, audio_ms)), None, now);
                     }
+                    Hypothesis::Recording { .. } => counter!(m::RECORDINGS_SKIPPED).increment(1),
                 }
             }
             return;
@@ -90,6 +91,7 @@ impl CallSession {
                         Self::barge_in(live, out, now);
                     }
                 }
+                Hypothesis::Recording { .. } => {}
                 Hypothesis::Final { text, audio_ms, .. } => {
                     tracing::debug!(words = text.split_whitespace().count(), audio_ms, "final transcript");
                     if let Some(b) = live.barge_in.as_mut() {
