@@ -58,6 +58,53 @@ impl ExpectedNames {
     }
 }
 
+impl ExpectedNames {
+    /// Which of two decodes of one identity turn to believe: `hinted` (with
+    /// [`ExpectedNames::hint`] as the prompt) or `plain` (no prompt).
+    ///
+    /// The hint makes a name on file the likelier spelling, which is its
+    /// use, and its danger: on a noisy line a small model may write the name
+    /// on file for a different name said. So where the hinted decode holds
+    /// a part of a name on file, the plain decode must hold something that
+    /// sounds or is spelled like a part of that same name; if it does not,
+    /// the hint put the name there, and the plain words are believed (the
+    /// caller is then asked again or to spell, never verified on the
+    /// hint's word). Where the hinted decode names nobody on file, it is
+    /// believed. A plain decode that names nobody (noise) does not bear a
+    /// name out either: on a noisy line that costs genuine callers a second
+    /// try or a spelling, and measured it is what keeps another's name out
+    /// (BENCHMARKS.md, "the names hint checked").
+    pub fn corroborate<'a>(&self, hinted: &'a str, plain: &'a str) -> &'a str {
+        let heard_hinted = crate::nlu::text::words(hinted);
+        let heard_plain = crate::nlu::text::words(plain);
+        for name in &self.0 {
+            let parts = crate::nlu::text::words(name);
+            let in_hinted = parts.iter().any(|p| p.len() >= 2 && heard_hinted.contains(p));
+            if !in_hinted {
+                continue;
+            }
+            let alike = parts.iter().any(|p| heard_plain.iter().any(|w| sounds_alike(w, p)));
+            if !alike {
+                return plain;
+            }
+        }
+        hinted
+    }
+}
+
+/// Whether a word heard is a name part as a recogniser may write it: the
+/// same phonetic key (semivowels and h aside: "luis" / "lewis"), or a close
+/// spelling.
+fn sounds_alike(heard: &str, part: &str) -> bool {
+    use crate::nlu::phonetic::phonetic_key;
+    if heard.len() < 2 || part.len() < 2 {
+        return false;
+    }
+    let key = |w: &str| phonetic_key(w).replace(['W', 'H', 'Y'], "");
+    let (a, b) = (key(heard), key(part));
+    (a == b && a.len() >= 2) || strsim::jaro_winkler(heard, part) >= 0.85
+}
+
 impl std::fmt::Debug for ExpectedNames {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "ExpectedNames({} redacted)", self.0.len())
@@ -81,6 +128,31 @@ mod tests {
         assert!(!shown.contains("Lewis"), "{shown}");
         let many = ExpectedNames::new((0..9).map(|i| format!("Name{i} Lewis")).collect());
         assert_eq!(many.hint().unwrap().matches("My name is").count(), MAX_EXPECTED_NAMES);
+    }
+
+    #[test]
+    fn a_name_on_file_is_believed_only_when_the_plain_decode_bears_it_out() {
+        let names = ExpectedNames::new(vec!["Joseph Murphy".into(), "Wei Lewis".into()]);
+        // The hint pulled: another name was said.
+        assert_eq!(
+            names.corroborate("My name is Joseph Murphy.", "My name's Priya Patel."),
+            "My name's Priya Patel."
+        );
+        // The hint mended a mangled spelling of the name on file.
+        assert_eq!(
+            names.corroborate("My name is Wei Lewis.", "My name is way luis."),
+            "My name is Wei Lewis."
+        );
+        assert_eq!(
+            names.corroborate("This is Joseph Murphy.", "This is Joe's of Murphy."),
+            "This is Joseph Murphy."
+        );
+        // No name on file in the hinted words: nothing to check.
+        assert_eq!(
+            names.corroborate("March third, 1985.", "March 3rd 1985"),
+            "March third, 1985."
+        );
+        assert_eq!(ExpectedNames::default().corroborate("a", "b"), "a");
     }
 
     #[test]

@@ -345,6 +345,17 @@ impl Dialog {
         }
     }
 
+    /// The names on file the recogniser is hinted with, while the caller is
+    /// being identified (to check a hinted decode against a plain one, see
+    /// [`crate::hint::ExpectedNames::corroborate`]). PHI: for the
+    /// recogniser's side only.
+    pub fn expected_names(&self) -> Option<&crate::hint::ExpectedNames> {
+        match &self.stage {
+            Stage::Identify(id) if id.expected.hint().is_some() => Some(&id.expected),
+            _ => None,
+        }
+    }
+
     /// The last bot utterance cut short, with how much of it was heard.
     pub fn last_interruption(&self) -> Option<Interruption> {
         self.turns.last_interruption()

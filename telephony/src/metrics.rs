@@ -42,6 +42,10 @@ pub const EARLY_TURN_ENDS: &str = "switchboard_early_turn_ends_total";
 pub const STT_PARTIALS_SKIPPED: &str = "switchboard_stt_partials_skipped_total";
 /// Jobs waiting in the STT pool, by `kind` (final, partial).
 pub const STT_QUEUE_DEPTH: &str = "switchboard_stt_queue_depth";
+/// Identity turns where the names hint put a name on file into the
+/// transcript that a plain decode did not bear out (the plain words were
+/// used).
+pub const HINT_OVERRULED: &str = "switchboard_stt_hint_overruled_total";
 /// Utterances on a line on hold that repeat a recording already decoded
 /// (not decoded again).
 pub const RECORDINGS_SKIPPED: &str = "switchboard_stt_recordings_skipped_total";

@@ -155,6 +155,15 @@ impl AgentCall {
         }
     }
 
+    /// The names on file the recogniser is hinted with while the caller is
+    /// identified (see [`Dialog::expected_names`]).
+    pub fn expected_names(&self) -> Option<&dialog::hint::ExpectedNames> {
+        match &self.dialog {
+            Conversation::Patient(d) => d.expected_names(),
+            Conversation::Payer(..) => None,
+        }
+    }
+
     /// Whether the bot is talking (a `Say` not yet finished or cut).
     pub fn is_bot_speaking(&self) -> bool {
         match &self.dialog {

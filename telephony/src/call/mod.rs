@@ -486,6 +486,15 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
         .then(|| session.recognition_hint())
         .flatten()
         .map(std::sync::Arc::<str>::from);
+    // A hint of names on file is checked against a plain decode of the
+    // same audio, so that the hint can mend a name but never put one there.
+    let check = hint
+        .as_ref()
+        .and_then(|_| session.expected_names())
+        .filter(|_| kind != JobKind::Partial);
+    let plain = check
+        .as_ref()
+        .and_then(|_| app.speech.as_ref()?.stt.submit(kind, req.audio.clone(), None));
     let Some(rx) = app.speech.as_ref().and_then(|s| s.stt.submit(kind, req.audio, hint)) else {
         counter!(m::STT_PARTIALS_SKIPPED).increment(1);
         session.handle_decoded(utterance, kind, None, audio_ms, Instant::now());
@@ -494,7 +503,7 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
     let atx = atx.clone();
     let submitted = Instant::now();
     tokio::spawn(async move {
-        let text = match rx.await {
+        let got = |r: Result<Result<models::stt::Transcript, models::ModelError>, _>| match r {
             Ok(Ok(t)) => Some(t.text),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "decode failed");
@@ -502,6 +511,15 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
             }
             Err(_) => None,
         };
+        let mut text = got(rx.await);
+        if let (Some(names), Some(plain), Some(hinted)) = (check, plain, text.as_deref()) {
+            let plain = got(plain.await).unwrap_or_default();
+            let believed = names.corroborate(hinted, &plain);
+            if believed != hinted {
+                counter!(m::HINT_OVERRULED).increment(1);
+                text = Some(believed.to_owned());
+            }
+        }
         // Speculative finals are final decodes too (started at a pause).
         if matches!(kind, JobKind::Final | JobKind::Speculative) {
             histogram!(m::STT_FINAL_LATENCY).record(submitted.elapsed().as_secs_f64());

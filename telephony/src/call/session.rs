@@ -196,6 +196,12 @@ impl CallSession {
         self.live.as_ref()?.agent.as_ref()?.recognition_hint()
     }
 
+    /// The names on file behind the hint while the caller is identified
+    /// (see [`dialog::hint::ExpectedNames::corroborate`]).
+    pub fn expected_names(&self) -> Option<dialog::hint::ExpectedNames> {
+        self.live.as_ref()?.agent.as_ref()?.expected_names().cloned()
+    }
+
     /// Whether the session has ended (after its outputs are drained).
     pub fn is_ended(&self) -> bool {
         self.ended
