@@ -79,8 +79,7 @@ impl ExpectedNames {
         let heard_plain = crate::nlu::text::words(plain);
         for name in &self.0 {
             let parts = crate::nlu::text::words(name);
-            let in_hinted = parts.iter().any(|p| p.len() >= 2 && heard_hinted.contains(p));
-            if !in_hinted {
+            if !Self::holds_part(&heard_hinted, &parts) {
                 continue;
             }
             let alike = parts.iter().any(|p| heard_plain.iter().any(|w| sounds_alike(w, p)));
@@ -89,6 +88,20 @@ impl ExpectedNames {
             }
         }
         hinted
+    }
+
+    /// Whether `hinted` holds a part of a name on file, so that
+    /// [`ExpectedNames::corroborate`] needs the plain decode (a turn with
+    /// only a date of birth in it does not wait for one).
+    pub fn named_in(&self, hinted: &str) -> bool {
+        let heard = crate::nlu::text::words(hinted);
+        self.0
+            .iter()
+            .any(|name| Self::holds_part(&heard, &crate::nlu::text::words(name)))
+    }
+
+    fn holds_part(heard: &[String], parts: &[String]) -> bool {
+        parts.iter().any(|p| p.len() >= 2 && heard.contains(p))
     }
 }
 
@@ -147,7 +160,9 @@ mod tests {
             names.corroborate("This is Joseph Murphy.", "This is Joe's of Murphy."),
             "This is Joseph Murphy."
         );
-        // No name on file in the hinted words: nothing to check.
+        // No name on file in the hinted words: nothing to check, nothing
+        // to wait for.
+        assert!(names.named_in("It's Wei Lewis") && !names.named_in("March third, 1985."));
         assert_eq!(
             names.corroborate("March third, 1985.", "March 3rd 1985"),
             "March third, 1985."

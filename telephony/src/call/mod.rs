@@ -512,7 +512,10 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
             Err(_) => None,
         };
         let mut text = got(rx.await);
-        if let (Some(names), Some(plain), Some(hinted)) = (check, plain, text.as_deref()) {
+        // Only a name on file in the hinted words waits for the plain decode.
+        if let (Some(names), Some(plain), Some(hinted)) = (check, plain, text.as_deref())
+            && names.named_in(hinted)
+        {
             let plain = got(plain.await).unwrap_or_default();
             let believed = names.corroborate(hinted, &plain);
             if believed != hinted {
