@@ -56,6 +56,10 @@ pub enum LoadgenError {
     /// Invalid options.
     #[error("{0}")]
     Usage(String),
+    /// A verification run's own machinery: the simulator's runtime and
+    /// socket, the database, a job that vanished.
+    #[error("verification run: {0}")]
+    Verification(String),
     /// Starting the server in process, rendering speech, sockets.
     #[error(transparent)]
     App(#[from] AppError),

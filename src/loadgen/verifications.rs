@@ -257,18 +257,11 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
         .thread_keep_alive(Duration::from_secs(24 * 3600))
         .enable_all()
         .build()
-        .map_err(|e| LoadgenError::Usage(format!("simulator runtime: {e}")))?;
-    let sim_listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| LoadgenError::Usage(e.to_string()))?;
-    sim_listener
-        .set_nonblocking(true)
-        .map_err(|e| LoadgenError::Usage(e.to_string()))?;
+        .map_err(|e| failed(format!("simulator runtime: {e}")))?;
+    let sim_listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(failed)?;
+    sim_listener.set_nonblocking(true).map_err(failed)?;
     let sim_cfg = SimConfig::default();
-    let api_base = format!(
-        "http://{}",
-        sim_listener
-            .local_addr()
-            .map_err(|e| LoadgenError::Usage(e.to_string()))?
-    );
+    let api_base = format!("http://{}", sim_listener.local_addr().map_err(failed)?);
 
     stack.server.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     stack.server.mode = telephony::CallMode::Agent;
@@ -292,8 +285,7 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
     let stack = Stack::start(stack, Vec::new()).await?;
     let sim = {
         let _in_sim = sim_rt.enter();
-        let listener =
-            tokio::net::TcpListener::from_std(sim_listener).map_err(|e| LoadgenError::Usage(e.to_string()))?;
+        let listener = tokio::net::TcpListener::from_std(sim_listener).map_err(failed)?;
         TwilioSim::start_on(
             listener,
             SimConfig {
@@ -302,13 +294,13 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
                 ..sim_cfg
             },
         )
-        .map_err(|e| LoadgenError::Usage(e.to_string()))?
+        .map_err(failed)?
     };
     let engines = stack
         .state
         .speech
         .clone()
-        .ok_or_else(|| LoadgenError::Usage("the stack has no speech engines".into()))?;
+        .ok_or_else(|| failed("the stack has no speech engines"))?;
     let handle = tokio::runtime::Handle::current();
     let ears: Ears = Arc::new(move |pcm: &[i16]| handle.block_on(engines.transcribe_8k(pcm)));
 
@@ -333,19 +325,14 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
 
     // Patients with a medication, one job each, the lines in turn.
     let patients: Vec<(i64, String)> = {
-        let c = stack
-            .db
-            .pool
-            .get()
-            .await
-            .map_err(|e| LoadgenError::Usage(e.to_string()))?;
+        let c = client(&stack).await?;
         c.query(
             "SELECT DISTINCT ON (p.id) p.id, pm.name FROM patients p
              JOIN patient_medications pm ON pm.patient_id = p.id ORDER BY p.id, pm.name",
             &[],
         )
         .await
-        .map_err(|e| LoadgenError::Usage(e.to_string()))?
+        .map_err(failed)?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect()
@@ -535,13 +522,18 @@ pub async fn run(load: &VerifyLoad, mut stack: StackConfig) -> Result<VerifyRepo
     Ok(report)
 }
 
+/// A failure of the run's own machinery.
+fn failed(e: impl std::fmt::Display) -> LoadgenError {
+    LoadgenError::Verification(e.to_string())
+}
+
+/// A connection to the stack's database.
+async fn client(stack: &Stack) -> Result<deadpool_postgres::Object, LoadgenError> {
+    stack.db.pool.get().await.map_err(failed)
+}
+
 async fn create(stack: &Stack, patient_id: i64, medication: &str, number: &str) -> Result<i64, LoadgenError> {
-    let c = stack
-        .db
-        .pool
-        .get()
-        .await
-        .map_err(|e| LoadgenError::Usage(e.to_string()))?;
+    let c = client(stack).await?;
     bv::create(
         &**c,
         &NewVerification {
@@ -552,20 +544,15 @@ async fn create(stack: &Stack, patient_id: i64, medication: &str, number: &str) 
         },
     )
     .await
-    .map_err(|e| LoadgenError::Usage(e.to_string()))
+    .map_err(failed)
 }
 
 async fn view(stack: &Stack, id: i64) -> Result<Value, LoadgenError> {
-    let c = stack
-        .db
-        .pool
-        .get()
-        .await
-        .map_err(|e| LoadgenError::Usage(e.to_string()))?;
+    let c = client(stack).await?;
     bv::view(&**c, id)
         .await
-        .map_err(|e| LoadgenError::Usage(e.to_string()))?
-        .ok_or_else(|| LoadgenError::Usage(format!("verification {id} vanished")))
+        .map_err(failed)?
+        .ok_or_else(|| failed(format!("verification {id} vanished")))
 }
 
 /// The report as a table.
@@ -655,8 +642,8 @@ pub fn table(r: &VerifyReport) -> String {
 
 /// Writes the report as JSON.
 pub fn write_json(r: &VerifyReport, path: &Path) -> Result<(), LoadgenError> {
-    let text = serde_json::to_string_pretty(r).map_err(|e| LoadgenError::Usage(e.to_string()))?;
-    std::fs::write(path, text).map_err(|e| LoadgenError::Usage(format!("{}: {e}", path.display())))
+    let text = serde_json::to_string_pretty(r).map_err(|e| LoadgenError::Report(e.to_string()))?;
+    std::fs::write(path, text).map_err(|e| LoadgenError::Report(format!("{}: {e}", path.display())))
 }
 
 #[cfg(test)]
