@@ -492,14 +492,15 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
         .as_ref()
         .and_then(|_| session.expected_names())
         .filter(|_| kind != JobKind::Partial);
-    let plain = check
-        .as_ref()
-        .and_then(|_| app.speech.as_ref()?.stt.submit(kind, req.audio.clone(), None));
+    let plain_audio = check.as_ref().map(|_| req.audio.clone());
     let Some(rx) = app.speech.as_ref().and_then(|s| s.stt.submit(kind, req.audio, hint)) else {
         counter!(m::STT_PARTIALS_SKIPPED).increment(1);
         session.handle_decoded(utterance, kind, None, audio_ms, Instant::now());
         return;
     };
+    // Queued after the hinted one, so a turn that needs no check never
+    // waits behind it.
+    let plain = plain_audio.and_then(|a| app.speech.as_ref()?.stt.submit(kind, a, None));
     let atx = atx.clone();
     let submitted = Instant::now();
     tokio::spawn(async move {
