@@ -121,7 +121,7 @@ impl Stack {
         };
         let functions = Functions::new(
             db.pool.clone(),
-            Some(embedder),
+            Some(embedder.clone()),
             FunctionsConfig {
                 benefits_url,
                 inject_delay: cfg.inject_delay.clone(),
@@ -129,7 +129,16 @@ impl Stack {
             },
         )
         .await?;
-        let agent = AgentServices::new(functions, &cfg.spool_dir)
+        let e = embedder.clone();
+        let intents = match tokio::task::spawn_blocking(move || telephony::intents::IntentClassifier::new(e)).await {
+            Ok(Ok(c)) => Some(Arc::new(c)),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "intent second opinion unavailable: the grammar alone");
+                None
+            }
+            Err(e) => return Err(AppError::Other(e.to_string())),
+        };
+        let agent = AgentServices::new(functions, &cfg.spool_dir, intents)
             .await
             .map_err(|e| AppError::Other(e.to_string()))?;
         if let Some((url, secret)) = &cfg.webhook {

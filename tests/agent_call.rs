@@ -3,7 +3,9 @@
 //! and four simulated callers speaking like Twilio over real WebSockets,
 //! with speech from flite (a different engine from the bot's Piper), at the
 //! same time:
-//! - a verified caller asks about prior authorization and hears the policy cited;
+//! - a verified caller asks about prior authorization and hears the policy
+//!   cited, then asks for their medications in words the grammar does not
+//!   know and is answered on the embedding second opinion;
 //! - a caller who fails verification hears no PHI and is transferred;
 //! - a caller who asks for a representative is transferred;
 //! - a caller who talks over the greeting stops the bot (barge-in).
@@ -25,6 +27,10 @@ use telephony::monitor::{AgentNote, MonitorNote};
 use telephony::twilio::twiml::DialTarget;
 
 const VOICE: &str = "rms";
+
+/// A request for the medication list that only the second opinion
+/// understands (asserted below).
+const MEDICATIONS_ASKED_OTHERWISE: &str = "Tell me the drugs you have me down for.";
 
 fn who(sid: &str, from: &str) -> CallerIdentity {
     CallerIdentity {
@@ -80,6 +86,7 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
         &[
             "My name is Maria Garcia, and my date of birth is March third, nineteen eighty five.",
             "Does my Ozempic need prior authorization?",
+            MEDICATIONS_ASKED_OTHERWISE,
             "No, that's all. Goodbye.",
         ],
         VOICE,
@@ -145,6 +152,13 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
         la.iter()
             .any(|t| t.contains("According to Blue Cross Blue Shield GLP-1 Agonist Prior Authorization Policy")),
         "the answer cites the payer's policy: {la:?}"
+    );
+    let classify = |t: &str| dialog::understand(t, &stack.state.agent.as_ref().unwrap().catalog).intent;
+    assert_eq!(classify(MEDICATIONS_ASKED_OTHERWISE), dialog::Intent::Unknown);
+    assert!(
+        la.iter()
+            .any(|t| t == "You have 2 medications on file: Metformin and Ozempic."),
+        "the medications read out on the second opinion: {la:?}"
     );
     assert!(
         functions.contains(&("CAverified".into(), "patient_lookup", "ok")),

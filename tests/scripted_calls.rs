@@ -20,8 +20,9 @@
 //! with a name not on file, and keep trying; every other one calls from the
 //! patient's own number (a household phone).
 //!
-//! `SWITCHBOARD_SCRIPTED_BATCH=1` draws the callers from the next 40
-//! patients: a second held-out set, kept unread while the dialog changed.
+//! `SWITCHBOARD_SCRIPTED_BATCH=N` draws the callers from the N-th next 40
+//! patients: held-out sets, each kept unread while the dialog changed (0, 1
+//! and 2 have been read since); from batch 3 on, in new phrasings too.
 //!
 //! Measured: task success, genuine callers verified within two attempts,
 //! false verifications (must be 0), PHI spoken before verification (must be
@@ -39,6 +40,7 @@ use functions::{Functions, FunctionsConfig, ingest, seed};
 use models::assets::{Assets, files};
 use models::stt::{JobKind, SttPool, WhisperModel};
 use switchboard::voice::{LineNoise, Voice};
+use telephony::intents::{IntentClassifier, Opinions};
 
 mod common;
 
@@ -185,6 +187,15 @@ fn say_date(d: NaiveDate, style: usize) -> String {
 }
 
 fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
+    if batch() >= 3 {
+        // Phrasings written with batch 3, after every change they measure.
+        return match i % 4 {
+            0 => format!("Sure, I'm {name}, and my birthday is {}.", say_date(dob, i)),
+            1 => format!("{name} here, born on {}.", say_date(dob, i)),
+            2 => format!("Okay. It's {name}. Date of birth, {}.", say_date(dob, i)),
+            _ => format!("The name is {name}, birthday {}.", say_date(dob, i)),
+        };
+    }
     match i % 4 {
         0 => format!("My name is {name}, and my date of birth is {}.", say_date(dob, i)),
         1 => format!("Hi, this is {name}. I was born on {}.", say_date(dob, i)),
@@ -194,6 +205,21 @@ fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
 }
 
 fn ask_line(ask: Ask, med: &str, i: usize) -> String {
+    if batch() >= 3 {
+        // Phrasings written with batch 3, after every change they measure.
+        return match (ask, i % 2) {
+            (Ask::Refill, 0) => format!("I'm running out of {med}, can I get more?"),
+            (Ask::Refill, _) => format!("Could you put in a refill for my {med}?"),
+            (Ask::Coverage, 0) => format!("Does my insurance pay for {med}?"),
+            (Ask::Coverage, _) => format!("How much do I pay for {med} with my plan?"),
+            (Ask::PriorAuth, 0) => format!("Is a prior authorization required for my {med}?"),
+            (Ask::PriorAuth, _) => format!("Will my plan need to approve {med} first?"),
+            (Ask::Medications, 0) => "Can you tell me the medicines I'm on?".into(),
+            (Ask::Medications, _) => "What prescriptions do you have on file for me?".into(),
+            (Ask::Person, 0) => "Could you connect me to someone at the pharmacy?".into(),
+            (Ask::Person, _) => "I'd rather speak with a person, please.".into(),
+        };
+    }
     match (ask, i % 2) {
         (Ask::Refill, 0) => format!("I need to refill my {med}."),
         (Ask::Refill, _) => format!("Can you refill my {med} prescription?"),
@@ -274,9 +300,13 @@ async fn run_call(
     fx: &Arc<Functions>,
     pool: &SttPool,
     catalog: Arc<Catalog>,
+    intents: &Option<Arc<IntentClassifier>>,
 ) -> Report {
     let mut now = Instant::now();
-    let mut d = Dialog::new(DialogConfig::default(), catalog, now);
+    let mut d = Dialog::new(DialogConfig::default(), catalog.clone(), now);
+    // The second opinion on requests the grammar misses, as calls have it.
+    let opinions = Opinions::default();
+    d.set_intent_fallback(Box::new(opinions.clone()));
     let (phone, phi): (String, Vec<String>) = match caller {
         Caller::Genuine { who, .. } => (who.phone.clone(), who.medications.clone()),
         // Every other impostor calls from the patient's own line (a
@@ -440,6 +470,12 @@ async fn run_call(
         };
         let hint = d.recognition_hint().filter(|_| use_hint());
         let heard = line.hear(pool, &reply, hint).await;
+        if let Some(clf) = intents
+            && dialog::nlu::wants_second_opinion(&heard, &dialog::understand(&heard, &catalog))
+            && let Some(intent) = clf.classify(&heard).expect("embedded")
+        {
+            opinions.note(&heard, intent);
+        }
         r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
         d.handle(Event::CallerSpeechStarted, now);
         d.handle(Event::CallerSpeechEnded, now);
@@ -456,8 +492,10 @@ fn use_hint() -> bool {
 }
 
 /// Which 40 seeded patients the callers are drawn from:
-/// `SWITCHBOARD_SCRIPTED_BATCH=1` is a second set of callers, never looked at
-/// while the dialog was developed (the default, 0, has been read).
+/// `SWITCHBOARD_SCRIPTED_BATCH=N` is the N-th next 40, each batch kept
+/// unread while the dialog changed (0, 1 and 2 have since been read). From
+/// batch 3 on the callers also say their identity and request in phrasings
+/// written with that batch.
 fn batch() -> i64 {
     std::env::var("SWITCHBOARD_SCRIPTED_BATCH")
         .ok()
@@ -486,6 +524,9 @@ async fn thirty_scripted_calls_from_held_out_callers() {
     seed::seed(&pool_db, 1000, 7).await.unwrap();
     let assets = Assets::discover();
     let embedder = Arc::new(models::embed::Embedder::load(&assets, 1).expect("MiniLM installed"));
+    // `SWITCHBOARD_INTENT_OPINION=false` measures the calls with the grammar alone.
+    let intents = (std::env::var("SWITCHBOARD_INTENT_OPINION").map_or(true, |v| v != "false"))
+        .then(|| Arc::new(IntentClassifier::new(embedder.clone()).expect("examples embedded")));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/payer_policies");
     ingest::ingest_dir(&pool_db, &embedder, &dir).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -585,7 +626,7 @@ async fn thirty_scripted_calls_from_held_out_callers() {
     let mut tasks = tokio::task::JoinSet::new();
     let sem = Arc::new(tokio::sync::Semaphore::new(2));
     for (i, caller) in callers.iter().cloned().enumerate() {
-        let (fx, stt, catalog, sem) = (fx.clone(), stt.clone(), catalog.clone(), sem.clone());
+        let (fx, stt, catalog, sem, intents) = (fx.clone(), stt.clone(), catalog.clone(), sem.clone(), intents.clone());
         let line = Line {
             voice: voices[i % voices.len()].clone(),
             noise: LINES[i % LINES.len()].1,
@@ -593,7 +634,7 @@ async fn thirty_scripted_calls_from_held_out_callers() {
         };
         tasks.spawn(async move {
             let _slot = sem.acquire_owned().await.expect("semaphore");
-            (i, run_call(&caller, line, i, &fx, &stt, catalog).await)
+            (i, run_call(&caller, line, i, &fx, &stt, catalog, &intents).await)
         });
     }
     let mut reports: Vec<(usize, Report)> = Vec::new();

@@ -163,6 +163,9 @@ impl Tally {
 #[derive(Debug, Default, Clone, Copy)]
 struct Scores {
     intent: Tally,
+    /// The intent with the embedding second opinion where the grammar
+    /// found none (as the call path reads it).
+    second: Tally,
     name: Tally,
     dob: Tally,
     medication: Tally,
@@ -307,6 +310,10 @@ async fn held_out_callers_are_understood_and_the_hint_helps() {
         })
         .collect();
     decoded.extend(checked);
+    let intents = telephony::intents::IntentClassifier::new(Arc::new(
+        models::embed::Embedder::load(&Assets::discover(), 1).expect("MiniLM installed"),
+    ))
+    .expect("examples embedded");
     let mut scores: HashMap<(usize, Front, Hint), Scores> = HashMap::new();
     let mut misses = String::new();
     for (i, l, front, hint, own, text, decode_ms) in decoded {
@@ -324,8 +331,18 @@ async fn held_out_callers_are_understood_and_the_hint_helps() {
         if let Some(want) = &case.intent {
             let ok = u.intent.label() == want;
             s.intent.add(ok);
+            let second = if dialog::nlu::wants_second_opinion(&t.text, &u) {
+                intents.classify(&t.text).expect("embedded").unwrap_or(u.intent)
+            } else {
+                u.intent
+            };
+            s.second.add(second.label() == want);
             if !ok {
-                wrong.push(format!("intent {}", u.intent.label()));
+                wrong.push(format!(
+                    "intent {} (second opinion {})",
+                    u.intent.label(),
+                    second.label()
+                ));
             }
         }
         if let Some(want) = &case.name {
@@ -377,19 +394,20 @@ async fn held_out_callers_are_understood_and_the_hint_helps() {
         denoise_cost.len()
     );
     println!(
-        "| line | front | hint | intent | name | date of birth | medication | phantom medication | another's name heard | mean decode |"
+        "| line | front | hint | intent | intent, second opinion | name | date of birth | medication | phantom medication | another's name heard | mean decode |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut keys: Vec<_> = scores.keys().copied().collect();
     keys.sort();
     for key in &keys {
         let s = scores[key];
         println!(
-            "| {} | {:?} | {:?} | {} | {} | {} | {} | {} | {} | {} ms |",
+            "| {} | {:?} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} ms |",
             LINES[key.0].0,
             key.1,
             key.2,
             s.intent.show(),
+            s.second.show(),
             s.name.show(),
             s.dob.show(),
             s.medication.show(),
@@ -432,6 +450,17 @@ async fn held_out_callers_are_understood_and_the_hint_helps() {
     let clean = get(0, Front::Plain, Hint::None);
     // Floors a few points under the figures measured on 2026-12-04.
     assert!(clean.intent.rate() >= 0.70, "clean intent {}", clean.intent.show());
+    // The second opinion speaks only where the grammar heard no request:
+    // it never takes a right answer away, and it adds some (2026-12-07:
+    // 76.9 -> 82.7 % clean, 53.8 -> 57.7 % at 15 dB).
+    for (key, s) in &scores {
+        assert!(s.second.hit >= s.intent.hit, "{key:?}: {s:?}");
+    }
+    assert!(
+        clean.second.rate() >= 0.78,
+        "clean intent, second opinion {}",
+        clean.second.show()
+    );
     assert!(clean.dob.rate() >= 0.70, "clean date of birth {}", clean.dob.show());
     assert!(clean.name.rate() >= 0.35, "clean name {}", clean.name.show());
     let verified = get(0, Front::Plain, Hint::Own);

@@ -63,10 +63,11 @@ impl Default for DialogConfig {
     }
 }
 
-/// A second opinion on utterances the grammar does not understand (the
-/// server plugs in an embedding-similarity classifier). Consulted only when
-/// the grammar says [`Intent::Unknown`] and the utterance carries no name
-/// or date of birth.
+/// A second opinion on utterances the grammar does not understand.
+/// Consulted only where [`crate::nlu::wants_second_opinion`] says so, while
+/// the dialog steps: an implementation must be a lookup, not a model run
+/// (the server's classifier embeds the transcript off the runtime as it
+/// comes back from the recogniser and leaves its opinion here).
 pub trait IntentFallback: Send {
     /// The intent of `text`, if the classifier is confident.
     fn classify(&self, text: &str) -> Option<Intent>;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use functions::Functions;
 use functions::calls::CallLog;
 
+use crate::intents::IntentClassifier;
+
 /// Shared by every agent call.
 pub struct AgentServices {
     /// The latency-budgeted functions.
@@ -15,18 +17,27 @@ pub struct AgentServices {
     pub catalog: Arc<dialog::Catalog>,
     /// Writer of `voice_calls` and `call_utterances`.
     pub log: CallLog,
+    /// The second opinion on requests the grammar does not understand
+    /// (`None`: the grammar alone).
+    pub intents: Option<Arc<IntentClassifier>>,
 }
 
 impl AgentServices {
     /// Loads the catalog and starts the call-record writer, which spools
     /// finished calls under `spool_dir` while the database is unreachable.
-    pub async fn new(functions: Arc<Functions>, spool_dir: &Path) -> Result<Arc<Self>, AgentError> {
+    /// `intents` is the second opinion on requests the grammar misses.
+    pub async fn new(
+        functions: Arc<Functions>,
+        spool_dir: &Path,
+        intents: Option<Arc<IntentClassifier>>,
+    ) -> Result<Arc<Self>, AgentError> {
         let catalog = Arc::new(functions.catalog().await?);
         let log = CallLog::spawn(functions.pool().clone(), spool_dir)?;
         Ok(Arc::new(Self {
             functions,
             catalog,
             log,
+            intents,
         }))
     }
 }

@@ -7,6 +7,7 @@ pub mod call;
 pub mod config;
 pub mod console;
 pub mod control;
+pub mod intents;
 pub mod metrics;
 pub mod monitor;
 pub mod outbound;

@@ -49,6 +49,9 @@ pub const HINT_OVERRULED: &str = "switchboard_stt_hint_overruled_total";
 /// Utterances on a line on hold that repeat a recording already decoded
 /// (not decoded again).
 pub const RECORDINGS_SKIPPED: &str = "switchboard_stt_recordings_skipped_total";
+/// Second opinions formed on caller transcripts the grammar did not
+/// understand, by the `intent` given (`none`: not confident).
+pub const INTENT_SECOND_OPINIONS: &str = "switchboard_intent_second_opinions_total";
 /// Webhook requests refused for a bad signature.
 pub const SIGNATURE_REJECTS: &str = "switchboard_webhook_signature_rejects_total";
 /// Call recordings closed, by `outcome` (complete, incomplete, failed).

@@ -5,7 +5,7 @@
 use super::{Awaiting, CallOutcome, Dialog, Stage, Tier};
 use crate::calls::Purpose;
 use crate::nlu::text::{MAX_CHARS, clip};
-use crate::nlu::{Intent, Understanding, is_backchannel, understand};
+use crate::nlu::{Intent, Understanding, is_backchannel, understand, wants_second_opinion};
 use crate::prompts;
 use crate::tools::{Request, Severity};
 use crate::verify::Pending;
@@ -18,9 +18,7 @@ impl Dialog {
     /// finds no intent and no identity.
     pub(super) fn interpret(&self, text: &str) -> Understanding {
         let mut u = understand(text, &self.catalog);
-        if u.intent == Intent::Unknown
-            && u.name.is_none()
-            && u.dob.is_none()
+        if wants_second_opinion(text, &u)
             && let Some(intent) = self.fallback.as_ref().and_then(|f| f.classify(text))
         {
             u.intent = intent;

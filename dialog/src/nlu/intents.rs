@@ -61,6 +61,39 @@ pub enum Intent {
 }
 
 impl Intent {
+    /// Every intent, [`Intent::Unknown`] last.
+    pub const ALL: [Intent; 24] = [
+        Self::Coverage,
+        Self::PriorAuth,
+        Self::Refill,
+        Self::Status,
+        Self::SideEffect,
+        Self::Human,
+        Self::Emergency,
+        Self::Goodbye,
+        Self::Hours,
+        Self::NewPrescription,
+        Self::ControlledSubstance,
+        Self::Interaction,
+        Self::ClinicalQuestion,
+        Self::Price,
+        Self::Refund,
+        Self::Complaint,
+        Self::Yes,
+        Self::No,
+        Self::Backchannel,
+        Self::Medications,
+        Self::Repeat,
+        Self::Hold,
+        Self::RefusesVerification,
+        Self::Unknown,
+    ];
+
+    /// The intent whose [`Intent::label`] is `label`.
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.label() == label)
+    }
+
     /// Stable snake_case label (metrics, staff task reasons).
     pub fn label(self) -> &'static str {
         match self {
@@ -363,7 +396,12 @@ pub fn classify(text: &str) -> Intent {
         (Intent::Human, asks_for_person(&w)),
         (Intent::PriorAuth, p.any(PRIOR_AUTH)),
         (Intent::Interaction, take_with || p.any(INTERACTION)),
-        (Intent::ControlledSubstance, p.any(CONTROLLED)),
+        // A coverage question about a controlled drug is a benefits
+        // question; filling one is the pharmacist's.
+        (
+            Intent::ControlledSubstance,
+            p.any(CONTROLLED) && !(p.any(COVERAGE) && !p.any(REFILL)),
+        ),
         (Intent::NewPrescription, p.any(NEW_PRESCRIPTION)),
         (Intent::Refund, p.any(REFUND)),
         (Intent::Complaint, p.any(COMPLAINT)),
@@ -447,6 +485,8 @@ mod tests {
             ("are you open on Sunday", Intent::Hours),
             ("my doctor sent in a new prescription", Intent::NewPrescription),
             ("I need my oxycodone filled", Intent::ControlledSubstance),
+            ("Is my Oxycodone covered?", Intent::Coverage),
+            ("I need my Xanax refilled, is it covered", Intent::ControlledSubstance),
             ("can I take ibuprofen with lisinopril", Intent::Interaction),
             ("does metformin interact with alcohol", Intent::Interaction),
             ("what dose should I be on", Intent::ClinicalQuestion),
@@ -520,6 +560,14 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(classify(text), want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        for i in Intent::ALL {
+            assert_eq!(Intent::from_label(i.label()), Some(i));
+        }
+        assert_eq!(Intent::from_label("nonsense"), None);
     }
 
     #[test]

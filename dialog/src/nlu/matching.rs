@@ -112,7 +112,10 @@ pub fn match_among<'a>(text: &str, names: &'a [String]) -> Option<&'a str> {
                         .into_iter()
                         .flatten()
                         .any(|w| LOOSE_STOP.contains(&w.as_str()) || (n == 1 && COMMON.contains(&w.as_str())));
-                    if edge_stop {
+                    // Two everyday words are a phrase, not a misheard name
+                    // ("is my co" is not Ozempic; "in real" may be Enbrel).
+                    let common = run.iter().filter(|w| COMMON.contains(&w.as_str())).count();
+                    if edge_stop || common >= 2 {
                         continue;
                     }
                     let run = run.concat();

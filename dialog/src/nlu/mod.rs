@@ -3,6 +3,7 @@
 //! functions of the text and the [`Catalog`]; nothing is logged.
 
 pub mod dates;
+pub mod exemplars;
 pub mod intents;
 pub mod matching;
 pub mod names;
@@ -60,6 +61,13 @@ impl Understanding {
             severity: None,
         }
     }
+}
+
+/// Whether a second opinion on the intent (see [`exemplars`]) may be used
+/// for this understanding: the grammar found no intent, no name and no
+/// date of birth, in words enough to be a request (two or more).
+pub fn wants_second_opinion(text: &str, u: &Understanding) -> bool {
+    u.intent == Intent::Unknown && u.name.is_none() && u.dob.is_none() && text.split_whitespace().count() >= 2
 }
 
 /// Understands `text` against `catalog`. The intent is classified on the

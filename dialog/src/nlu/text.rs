@@ -40,9 +40,38 @@ pub fn words(text: &str) -> Vec<String> {
 fn flush(cur: &mut String, out: &mut Vec<String>) {
     let word = cur.trim_matches('\'');
     if !word.is_empty() {
-        out.push(word.to_owned());
+        out.push(unloop(word));
     }
     cur.clear();
+}
+
+/// A word with the recogniser's repetition loop taken out: a run of two or
+/// three letters said three times or more in a row is kept twice
+/// ("metoprololololol" -> "metoprolol"). Digits are left alone ("1000000").
+fn unloop(word: &str) -> String {
+    let c: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len());
+    let mut i = 0;
+    'scan: while i < c.len() {
+        for unit in 2..=3 {
+            let piece = &c[i..(i + unit).min(c.len())];
+            if piece.len() < unit || !piece.iter().all(|ch| ch.is_alphabetic()) {
+                continue;
+            }
+            let mut reps = 1;
+            while c.get(i + reps * unit..i + (reps + 1) * unit) == Some(piece) {
+                reps += 1;
+            }
+            if reps >= 3 {
+                out.extend(piece.iter().chain(piece));
+                i += reps * unit;
+                continue 'scan;
+            }
+        }
+        out.push(c[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Words joined for phrase lookup on word boundaries.
@@ -94,6 +123,19 @@ impl Phrases {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repetition_loops_are_taken_out_of_words() {
+        assert_eq!(
+            words("co pay for Metoprolololololololol"),
+            ["co", "pay", "for", "metoprolol"]
+        );
+        assert_eq!(unloop("hahahaha"), "haha");
+        assert_eq!(unloop("metoprolol"), "metoprolol");
+        assert_eq!(unloop("banana"), "banana");
+        assert_eq!(unloop("1000000"), "1000000");
+        assert_eq!(unloop("lisinopril"), "lisinopril");
+    }
 
     #[test]
     fn words_strip_punctuation_and_case() {

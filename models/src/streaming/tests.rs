@@ -273,7 +273,7 @@ fn on_hold_a_recording_heard_again_is_not_decoded_again() {
     let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
     r.set_partials(false);
     r.set_skip_recordings(true);
-    let mut play = |r: &mut StreamingRecognizer, at: u64, t0: f64| {
+    let play = |r: &mut StreamingRecognizer, at: u64, t0: f64| {
         frames(r, 500);
         r.on_vad(VadEvent::SpeechStart { at_ms: at });
         announcement(r, 2000, t0);

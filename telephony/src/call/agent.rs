@@ -54,6 +54,15 @@ impl AgentCall {
         }
     }
 
+    /// Lets the patient dialog read `opinions` where its grammar finds no
+    /// request (see [`crate::intents`]); a payer call has no use for them.
+    pub fn with_opinions(mut self, opinions: crate::intents::Opinions) -> Self {
+        if let Conversation::Patient(d) = &mut self.dialog {
+            d.set_intent_fallback(Box::new(opinions));
+        }
+        self
+    }
+
     /// An outbound verification call (job `id`) with `call`'s conversation.
     pub fn payer(id: i64, call: PayerCall) -> Self {
         Self {

@@ -33,6 +33,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
         .with_closed_tiers(app.control.directory.closed_tiers(chrono::Utc::now()));
     if let Some(agent) = app.agent.as_ref() {
         session = session.with_catalog(agent.catalog.clone());
+        if let Some(intents) = agent.intents.clone() {
+            session = session.with_intents(intents);
+        }
     }
     if let Some(outbound) = app.outbound.as_ref() {
         session = session.with_outbound(outbound.clone());
@@ -501,6 +504,7 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
     // Queued after the hinted one, so a turn that needs no check never
     // waits behind it.
     let plain = plain_audio.and_then(|a| app.speech.as_ref()?.stt.submit(kind, a, None));
+    let second = session.second_opinion().filter(|_| kind != JobKind::Partial);
     let atx = atx.clone();
     let submitted = Instant::now();
     tokio::spawn(async move {
@@ -528,6 +532,9 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
         if matches!(kind, JobKind::Final | JobKind::Speculative) {
             histogram!(m::STT_FINAL_LATENCY).record(submitted.elapsed().as_secs_f64());
         }
+        if let (Some(second), Some(t)) = (second, text.as_deref()) {
+            second_opinion(second, t).await;
+        }
         let _ = atx
             .send(Async::Decoded {
                 utterance,
@@ -537,6 +544,31 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
             })
             .await;
     });
+}
+
+/// Forms the second opinion on `text` where the grammar understands no
+/// request in it, off the runtime, and leaves it for the dialog.
+async fn second_opinion(
+    (classifier, catalog, opinions): (
+        Arc<crate::intents::IntentClassifier>,
+        Arc<dialog::Catalog>,
+        crate::intents::Opinions,
+    ),
+    text: &str,
+) {
+    if !dialog::nlu::wants_second_opinion(text, &dialog::nlu::understand(text, &catalog)) {
+        return;
+    }
+    let t = text.to_owned();
+    match tokio::task::spawn_blocking(move || classifier.classify(&t)).await {
+        Ok(Ok(Some(intent))) => {
+            counter!(m::INTENT_SECOND_OPINIONS, "intent" => intent.label()).increment(1);
+            opinions.note(text, intent);
+        }
+        Ok(Ok(None)) => counter!(m::INTENT_SECOND_OPINIONS, "intent" => "none").increment(1),
+        Ok(Err(e)) => tracing::warn!(error = %e, "intent second opinion failed"),
+        Err(e) => tracing::warn!(error = %e, "intent second opinion task failed"),
+    }
 }
 
 /// Speaks `text`: a cached prompt at once, else Piper on a bounded blocking

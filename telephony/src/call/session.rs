@@ -102,6 +102,8 @@ pub struct CallSession {
     closed_tiers: Vec<dialog::Tier>,
     silero: Option<Arc<SileroModel>>,
     catalog: Option<Arc<dialog::Catalog>>,
+    /// The second opinion on requests, and what it said on this call.
+    intents: Option<(Arc<crate::intents::IntentClassifier>, crate::intents::Opinions)>,
     outbound: Option<Arc<crate::outbound::Outbound>>,
     codec: InboundCodec,
     live: Option<Live>,
@@ -126,6 +128,7 @@ impl CallSession {
             closed_tiers: Vec::new(),
             silero,
             catalog: None,
+            intents: None,
             outbound: None,
             codec: InboundCodec::new(cfg.limits),
             bucket: Bucket::full(p.messages_per_sec as f64, p.burst as f64, now),
@@ -144,6 +147,30 @@ impl CallSession {
     pub fn with_catalog(mut self, catalog: Arc<dialog::Catalog>) -> Self {
         self.catalog = Some(catalog);
         self
+    }
+
+    /// A second opinion on the requests the dialog's grammar does not
+    /// understand (agent mode; see [`crate::intents`]).
+    pub fn with_intents(mut self, classifier: Arc<crate::intents::IntentClassifier>) -> Self {
+        self.intents = Some((classifier, crate::intents::Opinions::default()));
+        self
+    }
+
+    /// What forms a second opinion on this call's transcripts, and where it
+    /// leaves it: only while a patient's dialog is listening.
+    pub fn second_opinion(
+        &self,
+    ) -> Option<(
+        Arc<crate::intents::IntentClassifier>,
+        Arc<dialog::Catalog>,
+        crate::intents::Opinions,
+    )> {
+        let agent = self.live.as_ref()?.agent.as_ref()?;
+        if agent.payer_job().is_some() {
+            return None;
+        }
+        let (classifier, opinions) = self.intents.as_ref()?;
+        Some((classifier.clone(), self.catalog.clone()?, opinions.clone()))
     }
 
     /// Outbound verification calls: a stream whose `start` names a job
@@ -383,6 +410,9 @@ impl CallSession {
                     match (self.silero.clone().map(SpeechPath::new), self.catalog.clone()) {
                         (Some(Ok(sp)), Some(catalog)) => {
                             let mut agent = AgentCall::new(catalog, now);
+                            if let Some((_, opinions)) = &self.intents {
+                                agent = agent.with_opinions(opinions.clone());
+                            }
                             agent.handle(
                                 dialog::Event::StaffHours {
                                     closed: self.closed_tiers.clone(),
