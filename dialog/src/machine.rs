@@ -484,6 +484,7 @@ impl Dialog {
         match &self.stage {
             Stage::Identify(id) => match (&id.name, &id.dob) {
                 (Some(_), None) if id.month_day.is_some() => prompts::ASK_YEAR,
+                (Some(_), None) if id.keypad_offered => prompts::ASK_DOB_KEYPAD,
                 (Some(_), None) => prompts::ASK_DOB,
                 (None, Some(_)) => prompts::ASK_NAME,
                 _ => prompts::ASK_IDENTITY,

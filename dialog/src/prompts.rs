@@ -49,6 +49,14 @@ pub const NOT_UNDERSTOOD: &str = "Sorry, I didn't catch that. Could you say it a
 /// at once, not after a failed lookup.
 pub const NOT_UNDERSTOOD_DOB: &str = "Sorry, I didn't catch your date of birth. You can say it again, or key it in: \
                                       two digits for the month, two for the day, and four for the year.";
+/// An identity turn gave nothing usable: one half at a time, the name first
+/// (the date of birth can then be keyed in, see [`ASK_DOB_KEYPAD`]).
+pub const NOT_UNDERSTOOD_NAME: &str =
+    "Sorry, I didn't catch that. Let's take it one step at a time: please say just your first and last name.";
+/// The date of birth asked for after an identity turn was missed: the keypad
+/// is offered with the question.
+pub const ASK_DOB_KEYPAD: &str = "Thanks. And your date of birth? You can say it, or key it in: two digits for the \
+                                  month, two for the day, and four for the year.";
 /// A verified caller's request was not understood: what can be asked, by
 /// voice or by key.
 pub const NOT_UNDERSTOOD_MENU: &str = "Sorry, I didn't catch that. You can ask about coverage and copays, prior \
@@ -128,6 +136,8 @@ pub const FIXED_PROMPTS: &[&str] = &[
     ONE_MOMENT,
     NOT_UNDERSTOOD,
     NOT_UNDERSTOOD_DOB,
+    NOT_UNDERSTOOD_NAME,
+    ASK_DOB_KEYPAD,
     NOT_UNDERSTOOD_MENU,
     NOT_UNDERSTOOD_TRANSFER,
     HOW_CAN_I_HELP,
@@ -169,7 +179,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 41);
+        assert_eq!(FIXED_PROMPTS.len(), 43);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

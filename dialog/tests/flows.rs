@@ -298,9 +298,9 @@ fn hours_before_verification_carry_no_phi() {
 #[test]
 fn not_understood_three_times_transfers() {
     let mut call = Call::started();
-    assert_eq!(said(&call.hear("the weather is lovely")), [NOT_UNDERSTOOD]);
+    assert_eq!(said(&call.hear("the weather is lovely")), [NOT_UNDERSTOOD_NAME]);
     call.finish_speaking();
-    assert_eq!(said(&call.hear("")), [NOT_UNDERSTOOD]);
+    assert_eq!(said(&call.hear("")), [NOT_UNDERSTOOD_NAME]);
     call.finish_speaking();
     let out = call.hear("is the music on");
     assert_eq!(said(&out), [NOT_UNDERSTOOD_TRANSFER]);
@@ -451,11 +451,11 @@ fn what_repeats_and_hold_on_waits_without_counting_as_not_understood() {
     assert_eq!(said(&call.hear("Hold on a second, let me find my card.")), [HOLD_ON]);
     call.finish_speaking();
     // Two misses after the repeat and the hold: still asked again, not transferred.
-    assert_eq!(said(&call.hear("the weather is lovely")), [NOT_UNDERSTOOD]);
+    assert_eq!(said(&call.hear("the weather is lovely")), [NOT_UNDERSTOOD_NAME]);
     call.finish_speaking();
-    assert_eq!(said(&call.hear("is the music on")), [NOT_UNDERSTOOD]);
+    assert_eq!(said(&call.hear("is the music on")), [NOT_UNDERSTOOD_NAME]);
     call.finish_speaking();
-    assert_eq!(said(&call.hear("Sorry, can you repeat that?")), [NOT_UNDERSTOOD]);
+    assert_eq!(said(&call.hear("Sorry, can you repeat that?")), [NOT_UNDERSTOOD_NAME]);
     assert_eq!(call.dialog.outcome(), CallOutcome::InProgress);
 }
 
@@ -485,7 +485,7 @@ fn after_a_miss_the_date_of_birth_can_be_keyed_in() {
     assert_eq!(said(&out), [VERIFY_RETRY]);
     assert!(VERIFY_RETRY.contains("key in your date of birth"));
     call.finish_speaking();
-    assert_eq!(said(&call.hear("Jane Doe")), [ASK_DOB]);
+    assert_eq!(said(&call.hear("Jane Doe")), [ASK_DOB_KEYPAD]);
     call.finish_speaking();
     // Not a date: asked again, nothing looked up.
     let mut out = Vec::new();
@@ -522,7 +522,7 @@ fn after_a_miss_the_surname_can_be_spelled() {
     assert!(VERIFY_RETRY.contains("spell your last name"));
     call.finish_speaking();
     // The name as misheard, then its spelling: the spelling wins.
-    assert_eq!(said(&call.hear("My name is Jane Dough, D. O. E.")), [ASK_DOB]);
+    assert_eq!(said(&call.hear("My name is Jane Dough, D. O. E.")), [ASK_DOB_KEYPAD]);
     call.finish_speaking();
     let out = call.hear("March third, 1985");
     assert_eq!(

@@ -223,3 +223,46 @@ fn a_date_of_birth_not_understood_offers_the_keypad_at_once() {
         }]
     );
 }
+
+#[test]
+fn an_identity_turn_not_understood_asks_for_the_name_alone_then_offers_the_keypad() {
+    let mut call = Call::started();
+    let out = call.hear("He is the Dean of the foundation, nineteen.");
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_NAME]);
+    call.finish_speaking();
+    let out = call.hear("My name is Jane Doe.");
+    assert_eq!(said(&out), [ASK_DOB_KEYPAD]);
+    call.finish_speaking();
+    let mut out = Vec::new();
+    for k in "03031985".chars() {
+        out.extend(call.send(Event::Dtmf(k)));
+    }
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into())
+        }]
+    );
+}
+
+#[test]
+fn a_long_turn_that_only_opens_with_sure_is_a_miss_not_a_yes() {
+    // "Sure, in George Brown and my birthday is a Pro 10th": no name, no
+    // date, a leading "sure". It was taken as a yes and the same question
+    // asked for ever; it is a miss, and three misses reach a person.
+    let mut call = Call::started();
+    let garbled = "Sure, in Gorge Bran and my birthday is a Pro 10th 1978.";
+    let out = call.hear(garbled);
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_NAME]);
+    call.finish_speaking();
+    call.hear(garbled);
+    call.finish_speaking();
+    let out = call.hear(garbled);
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_TRANSFER]);
+    assert!(out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    // A short "okay" is still answered with the question.
+    let mut call = Call::started();
+    assert_eq!(said(&call.hear("Okay.")), [ASK_IDENTITY]);
+}

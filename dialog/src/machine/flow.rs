@@ -223,6 +223,12 @@ impl Dialog {
                     id.keypad_offered = true;
                     prompts::NOT_UNDERSTOOD_DOB
                 }
+                // Nothing of the identity yet: the name alone, then the date
+                // with the keypad offered.
+                Stage::Identify(id) if id.name.is_none() && id.dob.is_none() && id.month_day.is_none() => {
+                    id.keypad_offered = true;
+                    prompts::NOT_UNDERSTOOD_NAME
+                }
                 Stage::Verified(s)
                     if matches!(s.awaiting, Awaiting::Nothing | Awaiting::AnythingElse | Awaiting::Menu) =>
                 {
@@ -301,6 +307,7 @@ impl Dialog {
             id.spelled_last = Some(spelled.clone());
         }
         let intent = u.intent;
+        let words = text.split_whitespace().count();
         if intent.needs_verification() {
             id.pending = Some(Pending { understanding: u, text });
         }
@@ -322,7 +329,10 @@ impl Dialog {
                     id.offered_person = Some("caller_request");
                     self.say(prompts::VERIFY_WHY, true);
                 }
-                Intent::Yes | Intent::Backchannel => {
+                // "Okay" or "sure" on its own: the question again. More
+                // words than that, none of them understood, is a miss (or
+                // the same question would be asked for ever).
+                Intent::Yes | Intent::Backchannel if words <= 3 => {
                     let question = self.current_question();
                     self.say(question, true);
                 }
@@ -337,6 +347,7 @@ impl Dialog {
                 self.call(Request::PatientLookup { name, dob, phone }, Purpose::Lookup);
             }
             (None, true) if id.month_day.is_some() => self.say(prompts::ASK_YEAR, true),
+            (None, true) if id.keypad_offered => self.say(prompts::ASK_DOB_KEYPAD, true),
             (None, true) => self.say(prompts::ASK_DOB, true),
             (None, false) => self.say(prompts::ASK_NAME, true),
         }

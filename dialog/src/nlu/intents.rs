@@ -182,6 +182,8 @@ const HUMAN: &[&str] = &[
 const PRIOR_AUTH: &[&str] = &[
     "prior auth*", "pre auth*", "preauth*", "prior approval", "pre approval", "preapproval", "a pa", "the pa", "my pa",
     "pa form", "pa request", "pa required", "need pa", "needs pa", "p a", "authoriz*", "authoris*", "step therapy",
+    // "prior" then a word the recogniser made of "authorization".
+    "need a prior", "needs a prior", "need prior", "needs prior", "require a prior", "requires a prior",
 ];
 #[rustfmt::skip]
 const INTERACTION: &[&str] = &[
@@ -217,7 +219,7 @@ const SIDE_EFFECT: &[&str] = &[
 #[rustfmt::skip]
 const COVERAGE: &[&str] = &[
     "cover*", "copay*", "co pay*", "copayment", "coinsurance", "formulary", "tier", "tiers", "deductible", "benefit*",
-    "insurance", "out of pocket", "my plan", "eligib*",
+    "insurance", "out of pocket", "my plan*", "eligib*",
 ];
 #[rustfmt::skip]
 const PRICE: &[&str] = &[
@@ -400,7 +402,7 @@ pub fn classify(text: &str) -> Intent {
         // question; filling one is the pharmacist's.
         (
             Intent::ControlledSubstance,
-            p.any(CONTROLLED) && !(p.any(COVERAGE) && !p.any(REFILL)),
+            p.any(CONTROLLED) && (!p.any(COVERAGE) || p.any(REFILL)),
         ),
         (Intent::NewPrescription, p.any(NEW_PRESCRIPTION)),
         (Intent::Refund, p.any(REFUND)),
@@ -466,6 +468,7 @@ mod tests {
             ("Does Humira need prior authorization?", Intent::PriorAuth),
             ("does it need a PA", Intent::PriorAuth),
             ("do I need pre-authorization for Ozempic", Intent::PriorAuth),
+            ("That my Amoxicillin needs a prior optimization.", Intent::PriorAuth),
             ("I need a refill on my metformin", Intent::Refill),
             ("what's the status of my order", Intent::Status),
             ("is my prescription ready", Intent::Status),

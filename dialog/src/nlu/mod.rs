@@ -65,9 +65,16 @@ impl Understanding {
 
 /// Whether a second opinion on the intent (see [`exemplars`]) may be used
 /// for this understanding: the grammar found no intent, no name and no
-/// date of birth, in words enough to be a request (two or more).
+/// date of birth, in words enough to be a request (two or more), and the
+/// caller was not trying to give their identity ("my name was Puthness" is
+/// a name misheard, not a refusal to give one).
 pub fn wants_second_opinion(text: &str, u: &Understanding) -> bool {
-    u.intent == Intent::Unknown && u.name.is_none() && u.dob.is_none() && text.split_whitespace().count() >= 2
+    const IDENTITY_CUES: &[&str] = &["name", "named", "born", "birth", "birthday", "dob"];
+    u.intent == Intent::Unknown
+        && u.name.is_none()
+        && u.dob.is_none()
+        && text.split_whitespace().count() >= 2
+        && !text::words(text).iter().any(|w| IDENTITY_CUES.contains(&w.as_str()))
 }
 
 /// Understands `text` against `catalog`. The intent is classified on the
@@ -129,6 +136,19 @@ mod tests {
             medications: vec!["Ozempic".into(), "Metformin".into(), "Humira".into()],
             payers: vec!["Aetna".into(), "Blue Cross Blue Shield".into()],
         }
+    }
+
+    #[test]
+    fn a_second_opinion_only_on_requests_the_grammar_missed() {
+        let c = catalog();
+        let wants = |t: &str| wants_second_opinion(t, &understand(t, &c));
+        assert!(wants("tell me the drugs you have me down for"));
+        // Understood, too short, or an identity attempt misheard.
+        assert!(!wants("is my Ozempic covered"));
+        assert!(!wants("hmm"));
+        assert!(!wants("My name was Puthness."));
+        assert!(!wants("the birthday of the the"));
+        assert!(!wants("Jane Doe March 3 1985"));
     }
 
     #[test]
