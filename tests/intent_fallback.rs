@@ -66,6 +66,8 @@ struct Tally {
     labelled: usize,
     /// Of those, labelled with the wrong intent.
     labelled_wrong: usize,
+    /// Time to form each opinion (one embedding and the nearest examples).
+    opinion_ms: Vec<f64>,
 }
 
 fn score(name: &str, set: &[(String, Intent)], clf: &IntentClassifier, catalog: &Catalog) -> Tally {
@@ -75,7 +77,9 @@ fn score(name: &str, set: &[(String, Intent)], clf: &IntentClassifier, catalog: 
         let mut got = u.intent;
         let mut note = String::new();
         if wants_second_opinion(text, &u) {
+            let t0 = std::time::Instant::now();
             let s = clf.scores(text).expect("embedded").expect("examples");
+            t.opinion_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
             if let Some(i) = clf.decide(&s) {
                 got = i;
                 t.labelled += 1;
@@ -107,6 +111,16 @@ fn score(name: &str, set: &[(String, Intent)], clf: &IntentClassifier, catalog: 
         t.labelled,
         t.labelled_wrong
     );
+    let mut ms = t.opinion_ms.clone();
+    ms.sort_by(f64::total_cmp);
+    if !ms.is_empty() {
+        println!(
+            "{name}: an opinion takes {:.1} ms p50, {:.1} ms max ({} formed, one thread)",
+            ms[ms.len() / 2],
+            ms[ms.len() - 1],
+            ms.len()
+        );
+    }
     t
 }
 

@@ -491,10 +491,13 @@ async fn run_call(
             format!("{}.", say_year(dob))
         } else if last == prompts::ASK_NAME || last == prompts::NOT_UNDERSTOOD_NAME {
             format!("My name is {name}.")
+        } else if last == prompts::CONFIRM_EMERGENCY {
+            // Nobody in these calls has an emergency.
+            "No, it isn't.".into()
         } else if !d.is_verified() {
             // Anything else before verification: try once more.
             identity_line(&name, dob, i + 1)
-        } else if !asked || (last == prompts::NOT_UNDERSTOOD && repeats < 2) {
+        } else if !asked || ((last == prompts::NOT_UNDERSTOOD || last == prompts::HOW_CAN_I_HELP) && repeats < 2) {
             // The request, and again (as a person would) when not understood.
             repeats += usize::from(asked);
             asked = true;

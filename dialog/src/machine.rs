@@ -144,6 +144,8 @@ pub struct Dialog {
     handoff: Option<Handoff>,
     /// A supervisor's guidance and take-over.
     supervised: supervised::Supervised,
+    /// [`prompts::CONFIRM_EMERGENCY`] was asked: a yes is an emergency.
+    confirming_emergency: bool,
 }
 
 /// What the person who takes a transferred call (or works its callback) is
@@ -203,6 +205,7 @@ impl Dialog {
             last_said: None,
             handoff: None,
             supervised: supervised::Supervised::default(),
+            confirming_emergency: false,
         }
     }
 

@@ -112,6 +112,9 @@ pub const CONNECT_PHARMACIST: &str = "Because this sounds serious, I'm connectin
 /// An emergency was mentioned (any stage, verified or not).
 pub const EMERGENCY: &str = "If this is a medical emergency, please hang up and dial 9 1 1 now. I'm flagging this and \
                              connecting you to a pharmacist.";
+/// Only the second opinion (not the grammar) heard an emergency: asked
+/// before 911 advice is given on a guess.
+pub const CONFIRM_EMERGENCY: &str = "It sounds like this could be an emergency. Is this a medical emergency?";
 /// The caller is done.
 pub const GOODBYE: &str = "Thanks for calling. Goodbye.";
 /// First silence after a question.
@@ -138,6 +141,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     NOT_UNDERSTOOD_DOB,
     NOT_UNDERSTOOD_NAME,
     ASK_DOB_KEYPAD,
+    CONFIRM_EMERGENCY,
     NOT_UNDERSTOOD_MENU,
     NOT_UNDERSTOOD_TRANSFER,
     HOW_CAN_I_HELP,
@@ -179,7 +183,7 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 43);
+        assert_eq!(FIXED_PROMPTS.len(), 44);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

@@ -293,3 +293,31 @@ fn two_requests_in_one_breath_are_answered_in_order() {
     assert!(second[0].starts_with("Ozempic is covered"), "{second:?}");
     assert_eq!(second.last().map(String::as_str), Some(ANYTHING_ELSE));
 }
+
+#[test]
+fn an_emergency_only_the_second_opinion_heard_is_asked_about_first() {
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Emergency)));
+    let out = call.hear("my heart is always so healthy long");
+    assert_eq!(said(&out), [CONFIRM_EMERGENCY]);
+    assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    call.finish_speaking();
+    let out = call.hear("yes");
+    assert_eq!(said(&out), [EMERGENCY]);
+    assert!(out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+
+    // "No": the question again, nothing flagged.
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Emergency)));
+    call.hear("my heart is always so healthy long");
+    call.finish_speaking();
+    let out = call.hear("no");
+    assert_eq!(said(&out), [HOW_CAN_I_HELP]);
+    assert!(requests(&out).is_empty(), "{out:?}");
+
+    // The grammar's own emergency words are not asked about.
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Emergency)));
+    let out = call.hear("I can't breathe");
+    assert_eq!(said(&out), [EMERGENCY]);
+}

@@ -107,6 +107,24 @@ impl Dialog {
         }
         self.turns.caller_took_turn();
         let u = self.interpret(&text);
+        if std::mem::take(&mut self.confirming_emergency) {
+            match u.intent {
+                Intent::Yes | Intent::Backchannel => return self.emergency(&Understanding::of(Intent::Emergency)),
+                Intent::No => {
+                    self.stop_speaking();
+                    let question = self.current_question();
+                    return self.say(question, true);
+                }
+                _ => {}
+            }
+        }
+        // An emergency heard only by the second opinion is asked about
+        // first: 911 advice is not given on a guess from garbled words.
+        if u.intent == Intent::Emergency && crate::nlu::classify(&text) != Intent::Emergency {
+            self.stop_speaking();
+            self.confirming_emergency = true;
+            return self.say(prompts::CONFIRM_EMERGENCY, true);
+        }
         if !matches!(
             u.intent,
             Intent::Unknown | Intent::Yes | Intent::No | Intent::Backchannel

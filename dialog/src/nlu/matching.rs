@@ -112,10 +112,16 @@ pub fn match_among<'a>(text: &str, names: &'a [String]) -> Option<&'a str> {
                         .into_iter()
                         .flatten()
                         .any(|w| LOOSE_STOP.contains(&w.as_str()) || (n == 1 && COMMON.contains(&w.as_str())));
-                    // Two everyday words are a phrase, not a misheard name
-                    // ("is my co" is not Ozempic; "in real" may be Enbrel).
+                    // Everyday words with little else are a phrase, not a
+                    // misheard name ("is my co" is not Ozempic; "in real"
+                    // may be Enbrel, "it's in through" Synthroid).
                     let common = run.iter().filter(|w| COMMON.contains(&w.as_str())).count();
-                    if edge_stop || common >= 2 {
+                    let content: usize = run
+                        .iter()
+                        .filter(|w| !COMMON.contains(&w.as_str()))
+                        .map(|w| w.chars().count())
+                        .sum();
+                    if edge_stop || (common >= 2 && content < 4) {
                         continue;
                     }
                     let run = run.concat();
@@ -251,6 +257,11 @@ mod tests {
         assert_eq!(match_among("hue melon", &close), Some("Humulin"));
         let twins = own(&["Lantus", "Lantos"]);
         assert_eq!(match_among("land us", &twins), None);
+        // A run of everyday words is not a drug; one with a real word in it
+        // may be.
+        let mixed = own(&["Metoprolol", "Ozempic", "Synthroid"]);
+        assert_eq!(match_among("What is my co pay for it", &mixed), None);
+        assert_eq!(match_among("It's in through it on my plan.", &mixed), Some("Synthroid"));
     }
 
     #[test]
