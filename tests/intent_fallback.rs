@@ -21,6 +21,10 @@ use models::embed::Embedder;
 use serde::Deserialize;
 use telephony::intents::IntentClassifier;
 
+mod common;
+
+use common::speech::catalog;
+
 #[derive(Deserialize)]
 struct Set {
     u: Vec<Case>,
@@ -44,16 +48,6 @@ fn load(file: &str) -> Vec<(String, Intent)> {
             (c.text, i)
         })
         .collect()
-}
-
-fn catalog() -> Catalog {
-    Catalog {
-        medications: functions::catalog::MEDICATIONS
-            .iter()
-            .map(|m| m.name.to_owned())
-            .collect(),
-        payers: functions::catalog::PAYERS.iter().map(|p| p.name.to_owned()).collect(),
-    }
 }
 
 /// What one set came to.

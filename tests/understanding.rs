@@ -35,7 +35,7 @@ use switchboard::voice::LineNoise;
 
 mod common;
 
-use common::speech::{LINES, ulaw_to_16k, voices};
+use common::speech::{LINES, catalog, ulaw_to_16k, voices};
 
 #[derive(Debug, Deserialize)]
 struct Corpus {
@@ -55,16 +55,6 @@ fn corpus() -> Vec<Case> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/heldout/utterances.toml");
     let text = std::fs::read_to_string(&path).expect("held-out corpus");
     toml::from_str::<Corpus>(&text).expect("corpus parses").u
-}
-
-fn catalog() -> Catalog {
-    Catalog {
-        medications: functions::catalog::MEDICATIONS
-            .iter()
-            .map(|m| m.name.to_owned())
-            .collect(),
-        payers: functions::catalog::PAYERS.iter().map(|p| p.name.to_owned()).collect(),
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

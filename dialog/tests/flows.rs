@@ -32,14 +32,7 @@ fn happy_path_pa_question_cites_the_passage_then_goodbye() {
     assert!(!call.dialog.is_bot_speaking());
 
     let out = call.hear("Hi, my name is Jane Doe, date of birth March 3rd, 1985.");
-    assert_eq!(
-        requests(&out),
-        [Request::PatientLookup {
-            name: "jane doe".into(),
-            dob: dob(),
-            phone: Some(PHONE.into())
-        }]
-    );
+    assert_eq!(requests(&out), [jane_lookup()]);
     for text in call.all_said() {
         assert!(
             phi_markers().iter().all(|m| !text.contains(m)),
@@ -158,14 +151,7 @@ fn name_and_date_across_turns() {
     let mut call = Call::started();
     assert_eq!(said(&call.hear("This is Jane Doe")), [ASK_DOB]);
     let out = call.hear("March third, nineteen eighty-five");
-    assert_eq!(
-        requests(&out),
-        [Request::PatientLookup {
-            name: "jane doe".into(),
-            dob: dob(),
-            phone: Some(PHONE.into())
-        }]
-    );
+    assert_eq!(requests(&out), [jane_lookup()]);
 
     let mut call = Call::started();
     assert_eq!(said(&call.hear("the third of March 1985")), [ASK_NAME]);
@@ -488,27 +474,14 @@ fn after_a_miss_the_date_of_birth_can_be_keyed_in() {
     assert_eq!(said(&call.hear("Jane Doe")), [ASK_DOB_KEYPAD]);
     call.finish_speaking();
     // Not a date: asked again, nothing looked up.
-    let mut out = Vec::new();
-    for k in "13451990".chars() {
-        out.extend(call.send(Event::Dtmf(k)));
-    }
+    let out = call.keys("13451990");
     assert_eq!(said(&out), [KEYPAD_INVALID]);
     assert!(requests(&out).is_empty());
     call.finish_speaking();
     // A zero is a digit now, not a transfer; `*` starts over.
-    let mut out = Vec::new();
-    for k in "12*03031985".chars() {
-        out.extend(call.send(Event::Dtmf(k)));
-    }
+    let out = call.keys("12*03031985");
     assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
-    assert_eq!(
-        requests(&out),
-        [Request::PatientLookup {
-            name: "jane doe".into(),
-            dob: dob(),
-            phone: Some(PHONE.into())
-        }]
-    );
+    assert_eq!(requests(&out), [jane_lookup()]);
 }
 
 #[test]
@@ -525,14 +498,7 @@ fn after_a_miss_the_surname_can_be_spelled() {
     assert_eq!(said(&call.hear("My name is Jane Dough, D. O. E.")), [ASK_DOB_KEYPAD]);
     call.finish_speaking();
     let out = call.hear("March third, 1985");
-    assert_eq!(
-        requests(&out),
-        [Request::PatientLookup {
-            name: "jane doe".into(),
-            dob: dob(),
-            phone: Some(PHONE.into())
-        }]
-    );
+    assert_eq!(requests(&out), [jane_lookup()]);
     // A spelling alone is not a name: the name is asked for.
     let mut call = Call::started();
     call.finish_speaking();
@@ -546,14 +512,7 @@ fn half_a_date_now_and_the_year_next() {
     assert_eq!(said(&call.hear("Jane Doe, March third")), [ASK_YEAR]);
     call.finish_speaking();
     let out = call.hear("nineteen eighty five");
-    assert_eq!(
-        requests(&out),
-        [Request::PatientLookup {
-            name: "jane doe".into(),
-            dob: dob(),
-            phone: Some(PHONE.into())
-        }]
-    );
+    assert_eq!(requests(&out), [jane_lookup()]);
     // The date first, the name after, the year last.
     let mut call = Call::started();
     call.finish_speaking();

@@ -210,18 +210,8 @@ fn a_date_of_birth_not_understood_offers_the_keypad_at_once() {
     let out = call.hear("It's been twenty first.");
     assert_eq!(said(&out), [NOT_UNDERSTOOD_DOB]);
     call.finish_speaking();
-    let mut out = Vec::new();
-    for k in "03031985".chars() {
-        out.extend(call.send(Event::Dtmf(k)));
-    }
-    assert_eq!(
-        requests(&out),
-        [Request::PatientLookup {
-            name: "jane doe".into(),
-            dob: dob(),
-            phone: Some(PHONE.into())
-        }]
-    );
+    let out = call.keys("03031985");
+    assert_eq!(requests(&out), [jane_lookup()]);
 }
 
 #[test]
@@ -233,18 +223,8 @@ fn an_identity_turn_not_understood_asks_for_the_name_alone_then_offers_the_keypa
     let out = call.hear("My name is Jane Doe.");
     assert_eq!(said(&out), [ASK_DOB_KEYPAD]);
     call.finish_speaking();
-    let mut out = Vec::new();
-    for k in "03031985".chars() {
-        out.extend(call.send(Event::Dtmf(k)));
-    }
-    assert_eq!(
-        requests(&out),
-        [Request::PatientLookup {
-            name: "jane doe".into(),
-            dob: dob(),
-            phone: Some(PHONE.into())
-        }]
-    );
+    let out = call.keys("03031985");
+    assert_eq!(requests(&out), [jane_lookup()]);
 }
 
 #[test]

@@ -321,3 +321,36 @@ fn an_emergency_only_the_second_opinion_heard_is_asked_about_first() {
     let out = call.hear("I can't breathe");
     assert_eq!(said(&out), [EMERGENCY]);
 }
+
+#[test]
+fn one_question_about_two_medications_is_answered_for_each() {
+    let mut call = Call::verified();
+    let out = call.hear("Is my Ozempic and my Metformin covered?");
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Ozempic".into()
+        }]
+    );
+    let benefits = |m: &str| Benefits {
+        medication: m.into(),
+        covered: true,
+        tier: 1,
+        copay_cents: 1000,
+        deductible_met: true,
+        pa_required: false,
+    };
+    let out = call.result(call.last_call_id(), Outcome::Benefits(benefits("Ozempic")));
+    assert!(said(&out)[0].starts_with("Ozempic is covered"), "{out:?}");
+    assert_eq!(
+        requests(&out),
+        [Request::VerifyBenefits {
+            patient_id: 42,
+            medication: "Metformin".into()
+        }]
+    );
+    let out = call.result(call.last_call_id(), Outcome::Benefits(benefits("Metformin")));
+    assert!(said(&out)[0].starts_with("Metformin is covered"), "{out:?}");
+    assert_eq!(said(&out).last().map(String::as_str), Some(ANYTHING_ELSE));
+}

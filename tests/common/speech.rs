@@ -17,6 +17,18 @@ pub fn voices() -> Vec<Voice> {
     ]
 }
 
+/// What the dialog recognises by name: the real 50-drug formulary and the
+/// payers.
+pub fn catalog() -> dialog::Catalog {
+    dialog::Catalog {
+        medications: functions::catalog::MEDICATIONS
+            .iter()
+            .map(|m| m.name.to_owned())
+            .collect(),
+        payers: functions::catalog::PAYERS.iter().map(|p| p.name.to_owned()).collect(),
+    }
+}
+
 /// The lines: clean, 15 dB and 10 dB SNR (hiss plus a click a second).
 pub const LINES: &[(&str, Option<f32>)] = &[("clean", None), ("15 dB", Some(15.0)), ("10 dB", Some(10.0))];
 

@@ -148,6 +148,13 @@ impl Dialog {
         } else {
             Vec::new()
         };
+        // One request about several medications: one answer for each.
+        if parts.len() <= 1 && matches!(self.stage, Stage::Verified(_)) {
+            let each = crate::nlu::requests::per_medication(&text, u.intent, &self.catalog);
+            if each.len() > 1 {
+                parts = each;
+            }
+        }
         if parts.len() > 1 {
             let first = parts.remove(0);
             for p in parts.into_iter().rev() {

@@ -5,7 +5,9 @@
 //! Ozempic", "thanks") stay with the piece before them.
 
 use super::intents::{Intent, classify};
+use super::matching::match_medication;
 use super::text::words;
+use crate::catalog::Catalog;
 
 /// Words at which a second request may start.
 const JOINERS: &[&str] = &["and", "also", "plus"];
@@ -78,9 +80,87 @@ pub fn split_requests(text: &str) -> Vec<String> {
     merged.into_iter().map(|(w, _)| w.join(" ")).collect()
 }
 
+/// One request about several medications ("is my Ozempic and my Metformin
+/// covered?") as one request per medication, in the order they were named,
+/// each in a plain wording of `intent`. Empty unless the request is about
+/// a medication's coverage, prior authorization or refill and names two or
+/// more different ones.
+pub fn per_medication(text: &str, intent: Intent, catalog: &Catalog) -> Vec<String> {
+    let ask = |m: &str| match intent {
+        Intent::Coverage => Some(format!("is {m} covered")),
+        Intent::PriorAuth => Some(format!("does {m} need prior authorization")),
+        Intent::Refill => Some(format!("I need a refill of {m}")),
+        _ => None,
+    };
+    if ask("").is_none() {
+        return Vec::new();
+    }
+    let mut named: Vec<String> = Vec::new();
+    for clause in text.split([',', ';']) {
+        let mut segment: Vec<String> = Vec::new();
+        let ws = words(clause);
+        for (k, w) in ws.iter().enumerate() {
+            let last = k + 1 == ws.len();
+            if !["and", "or", "plus"].contains(&w.as_str()) {
+                segment.push(w.clone());
+            }
+            if (["and", "or", "plus"].contains(&w.as_str()) || last) && !segment.is_empty() {
+                if let Some(m) = match_medication(&segment.join(" "), catalog)
+                    && !named.contains(&m)
+                {
+                    named.push(m);
+                }
+                segment.clear();
+            }
+        }
+    }
+    if named.len() < 2 {
+        return Vec::new();
+    }
+    named.iter().filter_map(|m| ask(m)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog {
+            medications: ["Ozempic", "Metformin", "Humira", "Lisinopril"]
+                .map(String::from)
+                .to_vec(),
+            payers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn one_request_about_two_medications_is_two_requests() {
+        let c = catalog();
+        assert_eq!(
+            per_medication("Is my Ozempic and my metformin covered?", Intent::Coverage, &c),
+            ["is Ozempic covered", "is Metformin covered"]
+        );
+        assert_eq!(
+            per_medication(
+                "Do Humira, Ozempic or lisinopril need prior authorization?",
+                Intent::PriorAuth,
+                &c
+            ),
+            [
+                "does Humira need prior authorization",
+                "does Ozempic need prior authorization",
+                "does Lisinopril need prior authorization"
+            ]
+        );
+        assert_eq!(
+            per_medication("refill my metformin and my lisinopril please", Intent::Refill, &c),
+            ["I need a refill of Metformin", "I need a refill of Lisinopril"]
+        );
+        // One medication, or a request not about one: left alone.
+        assert!(per_medication("Is my Ozempic covered?", Intent::Coverage, &c).is_empty());
+        assert!(per_medication("Is my Ozempic and my Ozempic pen covered?", Intent::Coverage, &c).is_empty());
+        assert!(per_medication("can I take Humira and Ozempic together", Intent::Interaction, &c).is_empty());
+    }
 
     #[test]
     fn two_requests_come_apart_in_order() {

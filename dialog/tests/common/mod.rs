@@ -25,6 +25,15 @@ pub fn catalog() -> Arc<Catalog> {
     })
 }
 
+/// The lookup of Jane Doe, born [`dob`], calling from [`PHONE`].
+pub fn jane_lookup() -> Request {
+    Request::PatientLookup {
+        name: "jane doe".into(),
+        dob: dob(),
+        phone: Some(PHONE.into()),
+    }
+}
+
 pub fn dob() -> NaiveDate {
     NaiveDate::from_ymd_opt(1985, 3, 3).expect("valid date")
 }
@@ -158,6 +167,11 @@ impl Call {
     /// A final transcript.
     pub fn hear(&mut self, text: &str) -> Vec<Action> {
         self.send(Event::Final(text.into()))
+    }
+
+    /// Keys pressed one after the other.
+    pub fn keys(&mut self, keys: &str) -> Vec<Action> {
+        keys.chars().flat_map(|k| self.send(Event::Dtmf(k))).collect()
     }
 
     pub fn result(&mut self, id: CallId, outcome: Outcome) -> Vec<Action> {
