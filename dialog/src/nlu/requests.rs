@@ -11,6 +11,8 @@ use crate::catalog::Catalog;
 
 /// Words at which a second request may start.
 const JOINERS: &[&str] = &["and", "also", "plus"];
+/// Words between the items of a list of medications.
+const LIST_JOINERS: &[&str] = &["and", "or", "plus"];
 
 /// Intents that are a request to answer (the ones that end a call or hand
 /// it over are acted on for the whole utterance before any split).
@@ -86,38 +88,27 @@ pub fn split_requests(text: &str) -> Vec<String> {
 /// a medication's coverage, prior authorization or refill and names two or
 /// more different ones.
 pub fn per_medication(text: &str, intent: Intent, catalog: &Catalog) -> Vec<String> {
-    let ask = |m: &str| match intent {
-        Intent::Coverage => Some(format!("is {m} covered")),
-        Intent::PriorAuth => Some(format!("does {m} need prior authorization")),
-        Intent::Refill => Some(format!("I need a refill of {m}")),
-        _ => None,
+    let ask: fn(&str) -> String = match intent {
+        Intent::Coverage => |m| format!("is {m} covered"),
+        Intent::PriorAuth => |m| format!("does {m} need prior authorization"),
+        Intent::Refill => |m| format!("I need a refill of {m}"),
+        _ => return Vec::new(),
     };
-    if ask("").is_none() {
-        return Vec::new();
-    }
+    // The medications named, one per item of the list ("A, B or C").
     let mut named: Vec<String> = Vec::new();
     for clause in text.split([',', ';']) {
-        let mut segment: Vec<String> = Vec::new();
-        let ws = words(clause);
-        for (k, w) in ws.iter().enumerate() {
-            let last = k + 1 == ws.len();
-            if !["and", "or", "plus"].contains(&w.as_str()) {
-                segment.push(w.clone());
-            }
-            if (["and", "or", "plus"].contains(&w.as_str()) || last) && !segment.is_empty() {
-                if let Some(m) = match_medication(&segment.join(" "), catalog)
-                    && !named.contains(&m)
-                {
-                    named.push(m);
-                }
-                segment.clear();
+        for item in words(clause).split(|w| LIST_JOINERS.contains(&w.as_str())) {
+            if let Some(m) = match_medication(&item.join(" "), catalog)
+                && !named.contains(&m)
+            {
+                named.push(m);
             }
         }
     }
     if named.len() < 2 {
         return Vec::new();
     }
-    named.iter().filter_map(|m| ask(m)).collect()
+    named.iter().map(|m| ask(m)).collect()
 }
 
 #[cfg(test)]
