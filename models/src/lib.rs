@@ -7,6 +7,7 @@
 //! (default `models/assets`, or `SWITCHBOARD_MODELS_DIR`).
 
 pub mod assets;
+pub mod cpu;
 pub mod denoise;
 pub mod embed;
 pub mod onnx;

@@ -28,6 +28,10 @@ pub struct Transcript {
     pub no_speech_prob: f32,
     /// Decoding time.
     pub decode_time: Duration,
+    /// CPU time the decode cost: the decoding thread's own, plus its helper
+    /// threads counted busy for the whole decode (ggml's workers spin while
+    /// they wait for work, so a helper costs about its wall time).
+    pub cpu_time: Duration,
 }
 
 /// Which Whisper model to run.
@@ -73,6 +77,17 @@ pub enum JobKind {
     Speculative,
 }
 
+impl JobKind {
+    /// A metric label: `partial`, `final`, `speculative`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Partial => "partial",
+            Self::Final => "final",
+            Self::Speculative => "speculative",
+        }
+    }
+}
+
 /// A loaded Whisper model.
 pub struct WhisperModel {
     ctx: WhisperContext,
@@ -109,6 +124,7 @@ impl WhisperModel {
         hint: Option<&str>,
     ) -> Result<Transcript, ModelError> {
         let started = Instant::now();
+        let meter = crate::cpu::CpuMeter::start();
         // Tokenised here rather than through `set_initial_prompt`, which
         // leaks its C string on every decode.
         let hint_tokens = match hint {
@@ -159,10 +175,12 @@ impl WhisperModel {
             text.push_str(&piece);
             no_speech = no_speech.max(seg.no_speech_probability());
         }
+        let decode_time = started.elapsed();
         Ok(Transcript {
             text: trim_repetition(text.trim()).to_owned(),
             no_speech_prob: no_speech,
-            decode_time: started.elapsed(),
+            decode_time,
+            cpu_time: meter.elapsed() + decode_time * (threads.max(1) as u32 - 1),
         })
     }
 }

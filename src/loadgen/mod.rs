@@ -94,8 +94,15 @@ pub async fn measure(plan: &Plan, config: RunConfig, limits: &Limits, show_progr
         Some(u) => prom::fetch(&http, u).await.ok(),
         None => None,
     };
+    // The callers' threads are only in the server's process when it runs here.
+    let caller_cpu_s = if config.in_process { results.caller_cpu_s } else { 0.0 };
     let server = match (before, after) {
-        (Some(b), Some(a)) => Some(report::server_figures(&a.since(&b), peaks)),
+        (Some(b), Some(a)) => {
+            let diff = a.since(&b);
+            let cpu = report::cpu_figures(&diff, caller_cpu_s);
+            let memory = report::memory_figures(&b, &a);
+            Some(report::server_figures(&diff, peaks, cpu, memory))
+        }
         _ => None,
     };
     report::build(config, &results, server, live.peak_active.load(Relaxed), limits)

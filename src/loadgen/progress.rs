@@ -60,8 +60,19 @@ impl Live {
     }
 }
 
+/// The server's resident memory when `calls_ended` calls had ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RssSample {
+    /// Seconds into the run.
+    pub at_s: f64,
+    /// Calls ended by then (the callers' count).
+    pub calls_ended: u64,
+    /// Resident memory, MiB.
+    pub rss_mib: f64,
+}
+
 /// The server's gauges at their highest during the run.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Peaks {
     /// `switchboard_active_calls`.
     pub active_calls: f64,
@@ -71,9 +82,22 @@ pub struct Peaks {
     pub stt_queue_partial: f64,
     /// Scrapes that failed (the server too busy to answer in 2 s, or gone).
     pub failed_scrapes: u64,
+    /// The server's resident memory, sampled every 5 s and at the end.
+    pub rss: Vec<RssSample>,
 }
 
 impl Peaks {
+    fn sample_rss(&mut self, s: &Scrape, started: Instant, calls_ended: u64) {
+        let rss = s.sum(telephony::metrics::PROCESS_RSS, &[]);
+        if rss > 0.0 {
+            self.rss.push(RssSample {
+                at_s: started.elapsed().as_secs_f64(),
+                calls_ended,
+                rss_mib: rss / 1_048_576.0,
+            });
+        }
+    }
+
     fn update(&mut self, s: &Scrape) {
         self.active_calls = self.active_calls.max(s.sum(prom::ACTIVE_CALLS, &[]));
         self.stt_queue_final = self
@@ -132,6 +156,9 @@ impl Progress {
                     match prom::fetch(c, url).await {
                         Ok(s) => {
                             peaks.update(&s);
+                            if n.is_multiple_of(10) {
+                                peaks.sample_rss(&s, started, live.ended.load(Relaxed));
+                            }
                             server_active = Some(s.sum(prom::ACTIVE_CALLS, &[]));
                         }
                         Err(_) => peaks.failed_scrapes += 1,
@@ -154,6 +181,7 @@ impl Progress {
                 && let Ok(s) = prom::fetch(c, url).await
             {
                 peaks.update(&s);
+                peaks.sample_rss(&s, started, live.ended.load(Relaxed));
             }
             bar.finish_and_clear();
             peaks

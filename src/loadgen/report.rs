@@ -15,7 +15,7 @@ mod checks;
 mod server;
 
 use checks::checks;
-pub use server::{budget_ms, server_figures};
+pub use server::{budget_ms, cpu_figures, memory_figures, server_figures};
 
 /// Limits a run is held to (the targets by default).
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -145,6 +145,39 @@ pub struct ServerFigures {
     pub counters: BTreeMap<String, f64>,
     /// Gauges at their highest.
     pub peaks: Peaks,
+    /// CPU time over the run, overall and by model stage.
+    pub cpu: CpuFigures,
+    /// Resident memory before, at the end and at its highest.
+    pub memory: MemoryFigures,
+}
+
+/// The server's CPU time over a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CpuFigures {
+    /// Server CPU-seconds over the run (the process's; in an in-process run
+    /// less the callers' own threads).
+    pub server_s: f64,
+    /// Calls the server saw end.
+    pub calls_ended: f64,
+    /// `server_s` per call ended.
+    pub per_call_s: f64,
+    /// Model stages' CPU-seconds per call (`stt_final`, `stt_speculative`,
+    /// `stt_partial`, `tts`, `intent`, and `other`: the call loops, VAD,
+    /// dialog, database).
+    pub stages_per_call_s: BTreeMap<String, f64>,
+    /// Whisper decodes per call, by kind.
+    pub decodes_per_call: BTreeMap<String, f64>,
+}
+
+/// The server's resident memory over a run, MiB.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MemoryFigures {
+    /// Before the first call.
+    pub before_mib: f64,
+    /// After the last call ended.
+    pub after_mib: f64,
+    /// Highest so far (VmHWM: since the process started).
+    pub peak_mib: f64,
 }
 
 /// Per-scenario figures.

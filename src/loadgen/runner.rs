@@ -85,10 +85,50 @@ pub struct RunResults {
     pub skipped: u64,
     /// From the first call to the last hang-up.
     pub wall: Duration,
+    /// CPU-seconds the callers' own threads used (their runtime,
+    /// `loadgen-caller`), so that an in-process server's share of the
+    /// process can be told apart.
+    pub caller_cpu_s: f64,
 }
 
-/// Runs `plan`, counting into `live`.
+/// Name of the callers' runtime threads.
+pub const CALLER_THREADS: &str = "loadgen-caller";
+
+/// CPU-seconds used so far by this process's threads named `prefix…`.
+pub fn threads_cpu_s(prefix: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    dir.flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with(prefix)))
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter_map(|stat| telephony::metrics::cpu_seconds(&stat))
+        .sum()
+}
+
+/// Runs `plan`, counting into `live`. The callers run on a runtime of
+/// their own (threads named [`CALLER_THREADS`]), apart from a server in
+/// this process.
 pub async fn run(plan: &Plan, live: Arc<Live>) -> RunResults {
+    let callers = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .thread_name(CALLER_THREADS)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!(error = %e, "no runtime for the callers: they share the server's");
+            return place_all(plan, live, &tokio::runtime::Handle::current()).await;
+        }
+    };
+    let mut results = place_all(plan, live, callers.handle()).await;
+    results.caller_cpu_s = threads_cpu_s(CALLER_THREADS);
+    callers.shutdown_background();
+    results
+}
+
+async fn place_all(plan: &Plan, live: Arc<Live>, rt: &tokio::runtime::Handle) -> RunResults {
     let start = Instant::now();
     let deadline = start + plan.duration;
     let http = reqwest::Client::builder()
@@ -111,7 +151,7 @@ pub async fn run(plan: &Plan, live: Arc<Live>) -> RunResults {
                 let ctx = ctx.clone();
                 let mix = plan.mix.clone();
                 let at = start + ramp_up.mul_f64(slot as f64 / calls.max(1) as f64);
-                tasks.push(tokio::spawn(async move {
+                tasks.push(rt.spawn(async move {
                     tokio::time::sleep_until(at.into()).await;
                     let mut rng =
                         fastrand::Rng::with_seed(ctx.seed ^ (slot as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -147,9 +187,7 @@ pub async fn run(plan: &Plan, live: Arc<Live>) -> RunResults {
                 let ctx = ctx.clone();
                 let id = n;
                 n += 1;
-                tasks.push(tokio::spawn(async move {
-                    vec![ctx.place(&scenario, id, &mut call_rng).await]
-                }));
+                tasks.push(rt.spawn(async move { vec![ctx.place(&scenario, id, &mut call_rng).await] }));
             }
         }
     }
@@ -163,6 +201,7 @@ pub async fn run(plan: &Plan, live: Arc<Live>) -> RunResults {
         calls,
         skipped,
         wall: start.elapsed(),
+        caller_cpu_s: 0.0,
     }
 }
 

@@ -78,8 +78,34 @@ pub fn table(r: &Report) -> String {
         let p = &sv.peaks;
         let _ = writeln!(
             s,
-            "server peaks: active_calls {:.0}, stt queue final {:.0} / partial {:.0}\n",
+            "server peaks: active_calls {:.0}, stt queue final {:.0} / partial {:.0}",
             p.active_calls, p.stt_queue_final, p.stt_queue_partial
+        );
+        let c = &sv.cpu;
+        let stages: Vec<String> = c.stages_per_call_s.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
+        let decodes: Vec<String> = c.decodes_per_call.iter().map(|(k, v)| format!("{k} {v:.1}")).collect();
+        let _ = writeln!(
+            s,
+            "server CPU: {:.1} s over {:.0} calls = {:.2} CPU-s per call ({}); decodes per call: {}",
+            c.server_s,
+            c.calls_ended,
+            c.per_call_s,
+            stages.join(", "),
+            decodes.join(", ")
+        );
+        let m = &sv.memory;
+        let curve: Vec<String> = p
+            .rss
+            .iter()
+            .map(|r| format!("{}:{:.0}", r.calls_ended, r.rss_mib))
+            .collect();
+        let _ = writeln!(
+            s,
+            "server memory: RSS {:.0} MiB before, {:.0} MiB after, peak {:.0} MiB; calls ended:RSS MiB {}\n",
+            m.before_mib,
+            m.after_mib,
+            m.peak_mib,
+            curve.join(" ")
         );
     }
     for (name, f) in &r.scenarios {

@@ -278,6 +278,9 @@ async fn metrics_text(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Res
             return crate::console::auth::unauthorized("metrics need their bearer token");
         }
     }
+    if let Some(p) = crate::metrics::ProcessFigures::read() {
+        p.publish();
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),

@@ -36,8 +36,8 @@ pub struct AgentCall {
     dialog: Conversation,
     lines: Vec<BotLine>,
     closing: Option<EndReason>,
-    /// When the caller's last turn ended (speech end), waiting for the reply.
-    turn_end: Option<Instant>,
+    /// The caller's last turn, ended and waiting for the reply.
+    turn: Option<super::turn_clock::TurnClock>,
     /// The transfer to carry out once the last line has played.
     transfer: Option<crate::control::TransferOrder>,
 }
@@ -49,7 +49,7 @@ impl AgentCall {
             dialog: Conversation::Patient(Box::new(Dialog::new(DialogConfig::default(), catalog, now))),
             lines: Vec::new(),
             closing: None,
-            turn_end: None,
+            turn: None,
             transfer: None,
         }
     }
@@ -69,7 +69,7 @@ impl AgentCall {
             dialog: Conversation::Payer(id, Box::new(call)),
             lines: Vec::new(),
             closing: None,
-            turn_end: None,
+            turn: None,
             transfer: None,
         }
     }
@@ -343,17 +343,38 @@ impl AgentCall {
 
     /// The caller started speaking again: any pending turn is void.
     pub fn cancel_turn(&mut self) {
-        self.turn_end = None;
+        self.turn = None;
     }
 
-    /// The caller's turn ended (speech end detected at `end`).
-    pub fn turn_ended(&mut self, end: Instant) {
-        self.turn_end = Some(end);
+    /// The caller's turn ended: speech ended at `end`, which is declared `now`.
+    pub fn turn_ended(&mut self, end: Instant, now: Instant) {
+        self.turn = Some(super::turn_clock::TurnClock::new(end, now));
     }
 
-    /// The first reply audio went out: the turn's latency, once per turn.
-    pub fn reply_started(&mut self, now: Instant) -> Option<std::time::Duration> {
-        self.turn_end.take().map(|t| now.saturating_duration_since(t))
+    /// The turn's final transcript arrived.
+    pub fn turn_transcribed(&mut self, now: Instant) {
+        if let Some(t) = self.turn.as_mut() {
+            t.transcribed(now);
+        }
+    }
+
+    /// The dialog asked for a line to be spoken.
+    pub fn turn_answered(&mut self, now: Instant) {
+        if let Some(t) = self.turn.as_mut() {
+            t.asked(now);
+        }
+    }
+
+    /// Audio of a reply is ready to play.
+    pub fn turn_audio_ready(&mut self, now: Instant) {
+        if let Some(t) = self.turn.as_mut() {
+            t.audio_ready(now);
+        }
+    }
+
+    /// The first reply audio went out: the turn's stages, once per turn.
+    pub fn reply_started(&mut self, now: Instant) -> Option<super::turn_clock::TurnSplit> {
+        self.turn.take().map(|t| t.split(now))
     }
 
     /// The dialog decided to transfer: carried out after the last line.

@@ -6,6 +6,7 @@ pub mod events;
 pub mod recording;
 pub mod session;
 pub mod speech;
+pub mod turn_clock;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -509,7 +510,10 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
     let submitted = Instant::now();
     tokio::spawn(async move {
         let got = |r: Result<Result<models::stt::Transcript, models::ModelError>, _>| match r {
-            Ok(Ok(t)) => Some(t.text),
+            Ok(Ok(t)) => {
+                charge_decode(kind, &t);
+                Some(t.text)
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "decode failed");
                 None
@@ -546,6 +550,17 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
     });
 }
 
+/// Counts a Whisper decode and charges its CPU time to its kind's stage.
+fn charge_decode(kind: JobKind, t: &models::stt::Transcript) {
+    counter!(m::STT_DECODES, "kind" => kind.label()).increment(1);
+    let stage = match kind {
+        JobKind::Final => "stt_final",
+        JobKind::Speculative => "stt_speculative",
+        JobKind::Partial => "stt_partial",
+    };
+    counter!(m::STAGE_CPU, "stage" => stage).increment(t.cpu_time.as_micros() as u64);
+}
+
 /// Forms the second opinion on `text` where the grammar understands no
 /// request in it, off the runtime, and leaves it for the dialog.
 async fn second_opinion(
@@ -560,7 +575,13 @@ async fn second_opinion(
         return;
     }
     let t = text.to_owned();
-    match tokio::task::spawn_blocking(move || classifier.classify(&t)).await {
+    let classified = tokio::task::spawn_blocking(move || {
+        let meter = models::cpu::CpuMeter::start();
+        let intent = classifier.classify(&t);
+        counter!(m::STAGE_CPU, "stage" => "intent").increment(meter.elapsed().as_micros() as u64);
+        intent
+    });
+    match classified.await {
         Ok(Ok(Some(intent))) => {
             counter!(m::INTENT_SECOND_OPINIONS, "intent" => intent.label()).increment(1);
             opinions.note(text, intent);
@@ -587,6 +608,7 @@ fn say(app: &AppState, session: &mut CallSession, id: UtteranceId, text: String,
             return;
         };
         let done = tokio::task::spawn_blocking(move || {
+            let meter = models::cpu::CpuMeter::start();
             let fixed = crate::speech::SpeechEngines::is_fixed(&text);
             let mut whole = Vec::new();
             let mut complete = true;
@@ -601,6 +623,7 @@ fn say(app: &AppState, session: &mut CallSession, id: UtteranceId, text: String,
             if fixed && complete && result.is_ok() {
                 engines.remember(&text, whole);
             }
+            counter!(m::STAGE_CPU, "stage" => "tts").increment(meter.elapsed().as_micros() as u64);
             match result {
                 Ok(first) => histogram!(m::TTS_FIRST_AUDIO).record(first.as_secs_f64()),
                 Err(e) => tracing::warn!(error = %e, "synthesis failed"),

@@ -82,7 +82,7 @@ pub(super) fn on_vad(live: &mut Live, out: &mut VecDeque<Output>, ev: VadEvent, 
         VadEvent::SpeechEnd { at_ms } => {
             // The end is declared after the hangover: date it back.
             let back = Duration::from_millis(audio_ms.saturating_sub(at_ms));
-            agent.turn_ended(now.checked_sub(back).unwrap_or(now));
+            agent.turn_ended(now.checked_sub(back).unwrap_or(now), now);
             agent.handle(Event::CallerSpeechEnded, now);
         }
     }
@@ -115,6 +115,7 @@ pub(super) fn on_transcript(
                 cut_off: false,
             })));
         }
+        agent.turn_transcribed(now);
         agent.handle(Event::Final(text), now);
     }
     pump(live, out, now);
@@ -129,6 +130,7 @@ pub(super) fn pump(live: &mut Live, out: &mut VecDeque<Output>, now: Instant) {
     while let Some(action) = agent.poll_action() {
         match action {
             Action::Say { id, text } => {
+                agent.turn_answered(now);
                 agent.said(id, text.clone(), audio_ms);
                 out.push_back(Output::Event(CallEvent::Agent(AgentNote::BotSays(text.clone()))));
                 out.push_back(Output::Say(UtteranceId(id), text));
@@ -209,9 +211,13 @@ pub(super) fn after_playout(
     let supervised = agent.status().is_some_and(|s| s.2);
     if sent_media
         && !supervised
-        && let Some(lat) = agent.reply_started(now)
+        && let Some(split) = agent.reply_started(now)
     {
+        let lat = split.total();
         histogram!(m::TURN_LATENCY).record(lat.as_secs_f64());
+        for (stage, d) in split.stages() {
+            histogram!(m::TURN_STAGES, "stage" => stage).record(d.as_secs_f64());
+        }
         out.push_back(Output::Event(CallEvent::Agent(AgentNote::TurnLatency(lat))));
     }
     if !playing {

@@ -125,6 +125,11 @@ impl CallSession {
         if live.speech.as_ref().is_some_and(|sp| !sp.accepts(id)) {
             return;
         }
+        if !ulaw.is_empty()
+            && let Some(agent) = live.agent.as_mut()
+        {
+            agent.turn_audio_ready(now);
+        }
         live.playout.push_audio(now, id, ulaw);
         if last {
             live.playout.finish_utterance(id);
