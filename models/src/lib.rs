@@ -13,6 +13,7 @@ pub mod embed;
 pub mod onnx;
 pub mod streaming;
 pub mod stt;
+pub mod synthesis;
 pub mod tts;
 pub mod vad;
 

@@ -66,7 +66,7 @@ impl std::str::FromStr for SttModel {
 }
 
 /// Whether a job is an interim or a final hypothesis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
     /// Interim: may be skipped under load.
     Partial,
@@ -237,6 +237,8 @@ struct Shared {
     max_partials: usize,
     /// Decodes running now.
     running: AtomicUsize,
+    /// Jobs dropped unstarted because their requester had stopped waiting.
+    dropped: AtomicU64,
     /// Threads one decode may use when it is the only work (the pool's size).
     spare_threads: usize,
     /// The pool's clock origin, and when the last decode finished on it (ms).
@@ -267,6 +269,7 @@ impl SttPool {
             ready: Condvar::new(),
             max_partials,
             running: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
             spare_threads: workers.max(1),
             epoch: Instant::now(),
             last_finished_ms: AtomicU64::new(0),
@@ -290,7 +293,8 @@ impl SttPool {
 
     /// Queues audio for decoding, with an optional recognition hint (see
     /// [`WhisperModel::transcribe`]). A partial is refused (`None`) when the
-    /// partial queue is full; a final is always queued.
+    /// partial queue is full; a final is always queued. Dropping the
+    /// receiver before the decode starts withdraws the job.
     pub fn submit(
         &self,
         kind: JobKind,
@@ -308,6 +312,12 @@ impl SttPool {
         drop(q);
         self.shared.ready.notify_one();
         Some(rx)
+    }
+
+    /// Jobs dropped before they started because whoever submitted them had
+    /// stopped waiting (dropped the receiver): stale speculations and partials.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
     }
 
     /// Jobs waiting (finals, partials).
@@ -333,6 +343,12 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
             let mut q = shared.queues.lock().unwrap_or_else(|p| p.into_inner());
             loop {
                 if let Some(j) = q.finals.pop_front().or_else(|| q.partials.pop_front()) {
+                    // Nobody waits for it any more (a stale speculation or
+                    // partial): not worth a decode.
+                    if j.reply.is_closed() {
+                        shared.dropped.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     // Alone on a quiet pool with nothing waiting: take every thread.
                     let now_ms = shared.epoch.elapsed().as_millis() as u64;
                     let quiet = now_ms.saturating_sub(shared.last_finished_ms.load(Ordering::SeqCst))

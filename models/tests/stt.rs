@@ -5,6 +5,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::{phone_speech, to_16k, word_errors};
 use models::assets::{Assets, files};
@@ -143,4 +144,29 @@ fn a_hint_longer_than_whisper_takes_is_cut_not_fatal() {
         .unwrap()
         .expect("decodes with the hint cut to size");
     assert!(t.text.to_lowercase().contains("covered"), "{:?}", t.text);
+}
+
+#[test]
+fn a_job_nobody_waits_for_is_dropped_unstarted_and_its_cpu_is_charged_when_it_runs() {
+    let assets = Assets::discover();
+    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
+    let pool = SttPool::start(Arc::new(WhisperModel::load(&path).unwrap()), 1, 2).unwrap();
+    let speech = to_16k(&phone_speech("I need a refill on my Lipitor.", "flite:slt"));
+    // One worker: the first job runs, the next two wait behind it.
+    let first = pool.submit(JobKind::Final, speech.clone(), None).unwrap();
+    let stale = pool.submit(JobKind::Speculative, speech.clone(), None).unwrap();
+    let partial = pool.submit(JobKind::Partial, speech.clone(), None).unwrap();
+    drop((stale, partial));
+    // A partial, so that it is served after both withdrawn jobs (finals first).
+    let last = pool.submit(JobKind::Partial, speech, None).unwrap();
+    let t1 = first.blocking_recv().unwrap().unwrap();
+    let t2 = last.blocking_recv().unwrap().unwrap();
+    assert_eq!(pool.dropped(), 2, "both withdrawn jobs were skipped");
+    assert!(t2.text.to_lowercase().contains("need"), "{:?}", t2.text);
+    // A one-thread decode is charged its own thread's CPU time, never more
+    // than it took.
+    for t in [&t1, &t2] {
+        assert!(t.cpu_time > Duration::from_millis(10), "{:?}", t.cpu_time);
+        assert!(t.cpu_time <= t.decode_time + Duration::from_millis(5), "{t:?}");
+    }
 }

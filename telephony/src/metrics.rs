@@ -63,6 +63,12 @@ pub const INTENT_SECOND_OPINIONS: &str = "switchboard_intent_second_opinions_tot
 pub const STAGE_CPU: &str = "switchboard_stage_cpu_microseconds_total";
 /// Whisper decodes made, by `kind` (final, speculative, partial).
 pub const STT_DECODES: &str = "switchboard_stt_decodes_total";
+/// Decodes withdrawn as stale (a speculation the caller talked on
+/// through, a partial of an ended utterance), by `kind`; see
+/// [`STT_DROPPED`] for those that never reached a decoder.
+pub const STT_WITHDRAWN: &str = "switchboard_stt_withdrawn_total";
+/// Jobs the STT pool dropped unstarted, their requester gone (as of the scrape).
+pub const STT_DROPPED: &str = "switchboard_stt_jobs_dropped_total";
 /// Gauge: the process's CPU time so far, seconds (user + system), as of the scrape.
 pub const PROCESS_CPU: &str = "switchboard_process_cpu_seconds";
 /// Gauge: the process's resident memory now, bytes, as of the scrape.
@@ -152,6 +158,8 @@ fn describe() {
     describe_counter!(RECORDINGS, "Call recordings closed, by outcome");
     describe_counter!(STAGE_CPU, Unit::Microseconds, "CPU time of model work, by stage");
     describe_counter!(STT_DECODES, "Whisper decodes made, by kind");
+    describe_counter!(STT_WITHDRAWN, "Stale decodes withdrawn, by kind");
+    describe_counter!(STT_DROPPED, "STT jobs dropped unstarted, their requester gone");
     describe_gauge!(PROCESS_CPU, Unit::Seconds, "Process CPU time (user + system) so far");
     describe_gauge!(PROCESS_RSS, Unit::Bytes, "Process resident memory");
     describe_gauge!(PROCESS_PEAK_RSS, Unit::Bytes, "Process peak resident memory (VmHWM)");

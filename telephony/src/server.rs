@@ -281,6 +281,9 @@ async fn metrics_text(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Res
     if let Some(p) = crate::metrics::ProcessFigures::read() {
         p.publish();
     }
+    if let Some(speech) = s.speech.as_ref() {
+        metrics::counter!(crate::metrics::STT_DROPPED).absolute(speech.stt.dropped());
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),

@@ -11,9 +11,9 @@ use media::resample::{StreamResampler, f32_to_i16};
 use models::ModelError;
 use models::assets::Assets;
 use models::stt::{SttModel, SttPool, WhisperModel};
+use models::synthesis::SynthesisPool;
 use models::tts::PiperVoice;
 use models::vad::SileroModel;
-use tokio::sync::Semaphore;
 
 /// What the bot says when a call starts (in `repeat` mode).
 pub const GREETING: &str = "Hello. Say something, and I will repeat it.";
@@ -46,9 +46,9 @@ pub struct SpeechEngines {
     /// Speech recognition pool.
     pub stt: SttPool,
     /// The bot's voice.
-    pub voice: PiperVoice,
-    /// Synthesis slots (one per core): TTS never takes more threads than this.
-    pub tts_slots: Arc<Semaphore>,
+    pub voice: Arc<PiperVoice>,
+    /// Synthesis threads (one per core), earliest deadline first.
+    pub synthesis: SynthesisPool,
     prompts: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
 
@@ -58,12 +58,14 @@ impl SpeechEngines {
         let silero = SileroModel::load(assets, workers)?;
         let whisper = WhisperModel::load(&assets.require(stt_model.file())?)?;
         let stt = SttPool::start(Arc::new(whisper), workers, workers * 2)?;
-        let voice = PiperVoice::load(assets, workers, 1)?;
+        // One voice session per synthesis thread.
+        let voice = Arc::new(PiperVoice::load(assets, workers.max(1), 1)?);
+        let synthesis = SynthesisPool::start(voice.clone(), workers)?;
         let engines = Arc::new(Self {
             silero,
             stt,
             voice,
-            tts_slots: Arc::new(Semaphore::new(workers.max(1))),
+            synthesis,
             prompts: Mutex::new(HashMap::new()),
         });
         for text in PROMPTS {

@@ -68,6 +68,18 @@ pub struct Request {
     pub audio: Vec<f32>,
 }
 
+/// A decode asked for earlier whose result no longer matters: a
+/// speculative final the caller talked on through, or a partial of an
+/// utterance that has ended. The owner may drop it if it has not started
+/// (its result, if it comes, is ignored as before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stale {
+    /// Utterance number.
+    pub utterance: u64,
+    /// Which of its decodes.
+    pub kind: JobKind,
+}
+
 /// What the caller is saying.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hypothesis {
@@ -143,6 +155,7 @@ pub struct StreamingRecognizer {
     partials: bool,
     requests: VecDeque<Request>,
     hypotheses: VecDeque<Hypothesis>,
+    stale: VecDeque<Stale>,
     /// Recordings heard on the line, while repeats of them are skipped.
     recordings: Option<Recordings>,
     /// Per-frame scratch (8 kHz as f32, and its 16 kHz resampling).
@@ -171,6 +184,7 @@ impl StreamingRecognizer {
             partials: true,
             requests: VecDeque::new(),
             hypotheses: VecDeque::new(),
+            stale: VecDeque::new(),
             recordings: None,
             scratch_in: Vec::with_capacity(160),
             scratch_up: Vec::with_capacity(320),
@@ -284,6 +298,12 @@ impl StreamingRecognizer {
     /// the utterance.
     pub fn resume(&mut self) {
         if let Some(u) = self.current.as_mut() {
+            if u.speculation == (Speculation::InFlight { valid: true }) {
+                self.stale.push_back(Stale {
+                    utterance: u.id,
+                    kind: JobKind::Speculative,
+                });
+            }
             u.speculation = match u.speculation {
                 Speculation::InFlight { .. } => Speculation::InFlight { valid: false },
                 _ => Speculation::None,
@@ -293,6 +313,12 @@ impl StreamingRecognizer {
 
     fn finalise(&mut self) {
         if let Some(u) = self.current.take() {
+            if u.partial_in_flight {
+                self.stale.push_back(Stale {
+                    utterance: u.id,
+                    kind: JobKind::Partial,
+                });
+            }
             self.finalised.push_back(u.id);
             if self.finalised.len() > 8 {
                 self.finalised.pop_front();
@@ -401,6 +427,11 @@ impl StreamingRecognizer {
     /// Next hypothesis.
     pub fn poll_hypothesis(&mut self) -> Option<Hypothesis> {
         self.hypotheses.pop_front()
+    }
+
+    /// Next decode that no longer matters (see [`Stale`]).
+    pub fn poll_stale(&mut self) -> Option<Stale> {
+        self.stale.pop_front()
     }
 }
 

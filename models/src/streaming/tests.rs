@@ -224,6 +224,48 @@ fn speaking_on_after_a_pause_discards_the_speculation() {
 }
 
 #[test]
+fn stale_decodes_are_reported_once_so_they_can_be_withdrawn() {
+    // A speculation the caller talks on through is stale; one that already
+    // returned is not (nothing left to withdraw).
+    let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
+    speaking(&mut r, 800);
+    r.speculate();
+    requests(&mut r);
+    r.resume();
+    r.resume();
+    assert_eq!(
+        std::iter::from_fn(|| r.poll_stale()).collect::<Vec<_>>(),
+        vec![Stale {
+            utterance: 1,
+            kind: JobKind::Speculative
+        }]
+    );
+    // Withdrawn, it comes back empty, and the next pause speculates again.
+    r.on_result(1, JobKind::Speculative, None, 0);
+    frames(&mut r, 200);
+    r.speculate();
+    assert!(requests(&mut r).iter().any(|q| q.1 == JobKind::Speculative));
+    r.on_result(1, JobKind::Speculative, Some("my date of birth is".into()), 1000);
+    r.resume();
+    assert_eq!(r.poll_stale(), None, "a returned speculation is not withdrawn");
+
+    // A partial still out when its utterance ends is stale.
+    let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
+    r.on_vad(VadEvent::SpeechStart { at_ms: 0 });
+    frames(&mut r, 600);
+    assert!(requests(&mut r).iter().any(|q| q.1 == JobKind::Partial));
+    r.on_vad(VadEvent::SpeechEnd { at_ms: 600 });
+    assert_eq!(
+        r.poll_stale(),
+        Some(Stale {
+            utterance: 1,
+            kind: JobKind::Partial
+        })
+    );
+    assert_eq!(r.poll_stale(), None);
+}
+
+#[test]
 fn partials_only_while_wanted_and_the_first_one_early() {
     let mut r = StreamingRecognizer::new(StreamingConfig::default()).unwrap();
     r.set_partials(false);

@@ -135,6 +135,9 @@ pub enum Output {
     Event(CallEvent),
     /// Decode this audio and report with [`super::CallSession::handle_decoded`].
     Decode(models::streaming::Request),
+    /// A decode asked for earlier is stale: withdraw it if it has not
+    /// started (its result, `None` then, still comes back).
+    CancelDecode(models::streaming::Stale),
     /// Speak this text as bot utterance `.0`: feed its µ-law audio back with
     /// [`super::CallSession::handle_bot_audio`].
     Say(UtteranceId, String),

@@ -8,15 +8,19 @@ pub mod session;
 pub mod speech;
 pub mod turn_clock;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use media::playout::UtteranceId;
+use media::resample::{StreamResampler, f32_to_i16};
 use metrics::{counter, gauge, histogram};
 use models::stt::JobKind;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::metrics as m;
 use crate::monitor::{MonitorEvent, MonitorNote};
@@ -77,6 +81,10 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut listeners: Vec<mpsc::Sender<crate::supervision::ListenFrame>> = Vec::new();
     // A barging supervisor's microphone, and who they are.
     let mut voice: Option<(mpsc::Receiver<Vec<u8>>, String)> = None;
+    // Speculative and partial decodes under way, to withdraw when stale.
+    let mut decoding: HashMap<(u64, JobKind), CancellationToken> = HashMap::new();
+    // Bot lines below this id were cut by a barge-in (read by the synthesis pool).
+    let cleared = Arc::new(AtomicU64::new(0));
     'call: loop {
         while let Some(out) = session.poll_output() {
             match out {
@@ -144,8 +152,13 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                         r.push(interleaved, last);
                     }
                 }
-                Output::Decode(req) => decode(&app, &mut session, req, &atx),
-                Output::Say(id, text) => say(&app, &mut session, id, text, &atx),
+                Output::Decode(req) => decode(&app, &mut session, req, &atx, &mut decoding),
+                Output::CancelDecode(stale) => {
+                    if let Some(token) = decoding.remove(&(stale.utterance, stale.kind)) {
+                        token.cancel();
+                    }
+                }
+                Output::Say(id, text) => say(&app, &mut session, id, text, &atx, &cleared),
                 Output::Call(id, request) => call_function(&app, call_id.clone(), id, request, &atx),
                 Output::Transfer(order) => {
                     if let Some(sid) = call_id.as_deref() {
@@ -181,6 +194,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 }
             }
         }
+        cleared.store(session.bot_audio_cleared_below(), Ordering::Relaxed);
         if session.is_ended() {
             break 'call;
         }
@@ -231,6 +245,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
             },
             Some(done) = arx.recv() => match done {
                 Async::Decoded { utterance, kind, text, audio_ms } => {
+                    decoding.remove(&(utterance, kind));
                     session.handle_decoded(utterance, kind, text, audio_ms, Instant::now());
                 }
                 Async::BotAudio { id, ulaw, last } => session.handle_bot_audio(id, &ulaw, last, Instant::now()),
@@ -476,8 +491,16 @@ fn call_function(
     });
 }
 
-/// Sends audio to the STT pool; the transcript comes back on `atx`.
-fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Request, atx: &mpsc::Sender<Async>) {
+/// Sends audio to the STT pool; the transcript comes back on `atx`. A
+/// speculative or partial decode is entered in `decoding`, so that it can
+/// be withdrawn when it goes stale (the transcript is `None` then).
+fn decode(
+    app: &AppState,
+    session: &mut CallSession,
+    req: models::streaming::Request,
+    atx: &mpsc::Sender<Async>,
+    decoding: &mut HashMap<(u64, JobKind), CancellationToken>,
+) {
     let audio_ms = (req.audio.len() / 16) as u32;
     let (utterance, kind) = (req.utterance, req.kind);
     if let Some(s) = app.speech.as_ref() {
@@ -508,6 +531,10 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
     let second = session.second_opinion().filter(|_| kind != JobKind::Partial);
     let atx = atx.clone();
     let submitted = Instant::now();
+    let cancel = CancellationToken::new();
+    if kind != JobKind::Final {
+        decoding.insert((utterance, kind), cancel.clone());
+    }
     tokio::spawn(async move {
         let got = |r: Result<Result<models::stt::Transcript, models::ModelError>, _>| match r {
             Ok(Ok(t)) => {
@@ -520,7 +547,24 @@ fn decode(app: &AppState, session: &mut CallSession, req: models::streaming::Req
             }
             Err(_) => None,
         };
-        let mut text = got(rx.await);
+        // Withdrawn: dropping the receivers takes the jobs off the queue.
+        let first = tokio::select! {
+            r = rx => Some(r),
+            () = cancel.cancelled() => None,
+        };
+        let Some(first) = first else {
+            counter!(m::STT_WITHDRAWN, "kind" => kind.label()).increment(1);
+            let _ = atx
+                .send(Async::Decoded {
+                    utterance,
+                    kind,
+                    text: None,
+                    audio_ms,
+                })
+                .await;
+            return;
+        };
+        let mut text = got(first);
         // Only a name on file in the hinted words waits for the plain decode.
         if let (Some(names), Some(plain), Some(hinted)) = (check, plain, text.as_deref())
             && names.named_in(hinted)
@@ -592,9 +636,17 @@ async fn second_opinion(
     }
 }
 
-/// Speaks `text`: a cached prompt at once, else Piper on a bounded blocking
-/// slot, sentence by sentence, back on `atx`.
-fn say(app: &AppState, session: &mut CallSession, id: UtteranceId, text: String, atx: &mpsc::Sender<Async>) {
+/// Speaks `text`: a cached prompt at once, else on the synthesis pool,
+/// piece by piece, back on `atx` as 8 kHz µ-law. A line cut by a barge-in
+/// (its id below `cleared`) is not synthesised further.
+fn say(
+    app: &AppState,
+    session: &mut CallSession,
+    id: UtteranceId,
+    text: String,
+    atx: &mpsc::Sender<Async>,
+    cleared: &Arc<AtomicU64>,
+) {
     let Some(engines) = app.speech.clone() else {
         return;
     };
@@ -602,40 +654,51 @@ fn say(app: &AppState, session: &mut CallSession, id: UtteranceId, text: String,
         session.handle_bot_audio(id, &audio, true, Instant::now());
         return;
     }
-    let atx = atx.clone();
-    tokio::spawn(async move {
-        let Ok(_slot) = engines.tts_slots.clone().acquire_owned().await else {
+    let mut down = match StreamResampler::new(engines.voice.sample_rate(), 8000) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "no resampler for the bot's voice");
             return;
-        };
-        let done = tokio::task::spawn_blocking(move || {
-            let meter = models::cpu::CpuMeter::start();
-            let fixed = crate::speech::SpeechEngines::is_fixed(&text);
-            let mut whole = Vec::new();
-            let mut complete = true;
-            let result = engines.synthesize_ulaw(&text, |ulaw| {
-                if fixed {
-                    whole.extend_from_slice(&ulaw);
-                }
-                let sent = atx.blocking_send(Async::BotAudio { id, ulaw, last: false }).is_ok();
-                complete &= sent;
-                sent
-            });
-            if fixed && complete && result.is_ok() {
-                engines.remember(&text, whole);
-            }
-            counter!(m::STAGE_CPU, "stage" => "tts").increment(meter.elapsed().as_micros() as u64);
-            match result {
-                Ok(first) => histogram!(m::TTS_FIRST_AUDIO).record(first.as_secs_f64()),
-                Err(e) => tracing::warn!(error = %e, "synthesis failed"),
-            }
-            let _ = atx.blocking_send(Async::BotAudio {
+        }
+    };
+    let (atx, cleared) = (atx.clone(), cleared.clone());
+    let fixed = crate::speech::SpeechEngines::is_fixed(&text);
+    let spoken = text.clone();
+    let keeper = engines.clone();
+    let started = Instant::now();
+    let (mut whole, mut heard_first, mut stopped) = (Vec::new(), false, false);
+    let mut pcm = Vec::new();
+    let sink = move |piece: models::synthesis::Piece| {
+        counter!(m::STAGE_CPU, "stage" => "tts").increment(piece.cpu_time.as_micros() as u64);
+        if !heard_first && !piece.audio.is_empty() {
+            heard_first = true;
+            histogram!(m::TTS_FIRST_AUDIO).record(started.elapsed().as_secs_f64());
+        }
+        pcm.clear();
+        let mut ok = down.push(&piece.audio, &mut pcm).is_ok();
+        if piece.last {
+            ok &= down.flush(&mut pcm).is_ok();
+        }
+        let ulaw: Vec<u8> = pcm.iter().map(|&s| media::mulaw::encode(f32_to_i16(s))).collect();
+        if fixed {
+            whole.extend_from_slice(&ulaw);
+        }
+        let sent = atx
+            .blocking_send(Async::BotAudio {
                 id,
-                ulaw: Vec::new(),
-                last: true,
-            });
-        });
-        let _ = done.await;
-    });
+                ulaw,
+                last: piece.last,
+            })
+            .is_ok();
+        // Cut by a barge-in, or the call is gone: no more pieces.
+        let go_on = ok && sent && id.0 >= cleared.load(Ordering::Relaxed);
+        stopped |= !go_on && !piece.last;
+        if piece.last && fixed && !stopped && ok && sent {
+            keeper.remember(&text, std::mem::take(&mut whole));
+        }
+        go_on
+    };
+    engines.synthesis.speak(&spoken, Box::new(sink));
 }
 
 fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session: &CallSession) {

@@ -229,6 +229,15 @@ impl CallSession {
         self.live.as_ref()?.agent.as_ref()?.expected_names().cloned()
     }
 
+    /// Bot utterances below this id were cut by a barge-in: their audio is
+    /// dropped, so synthesising more of them is wasted.
+    pub fn bot_audio_cleared_below(&self) -> u64 {
+        self.live
+            .as_ref()
+            .and_then(|l| l.speech.as_ref())
+            .map_or(0, super::speech::SpeechPath::cleared_below)
+    }
+
     /// Whether the session has ended (after its outputs are drained).
     pub fn is_ended(&self) -> bool {
         self.ended

@@ -132,6 +132,11 @@ impl SpeechPath {
         self.recognizer.poll_hypothesis()
     }
 
+    /// Next decode request whose result no longer matters.
+    pub fn poll_stale(&mut self) -> Option<models::streaming::Stale> {
+        self.recognizer.poll_stale()
+    }
+
     /// A new bot utterance id.
     pub fn new_bot_utterance(&mut self) -> UtteranceId {
         let id = UtteranceId(self.next_bot);
@@ -148,6 +153,11 @@ impl SpeechPath {
     /// audio for utterances up to `last` is dropped.
     pub fn clear_through(&mut self, last: u64) {
         self.cleared_below = self.cleared_below.max(last + 1);
+    }
+
+    /// Bot utterances below this id were cut by a barge-in.
+    pub fn cleared_below(&self) -> u64 {
+        self.cleared_below
     }
 
     /// Whether audio for bot utterance `id` may still play.

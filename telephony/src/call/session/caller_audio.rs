@@ -57,6 +57,9 @@ impl CallSession {
                 }
             }
             if let Some(sp) = live.speech.as_mut() {
+                while let Some(stale) = sp.poll_stale() {
+                    out.push_back(Output::CancelDecode(stale));
+                }
                 while let Some(req) = sp.poll_request() {
                     out.push_back(Output::Decode(req));
                 }

@@ -60,7 +60,9 @@ impl Rig {
                 Output::Record { interleaved, last } => self.records.push((interleaved, last)),
                 Output::Listen(frame) => self.listened.push((self.now - self.t0, frame)),
                 Output::TranscribeSupervisor(_) => panic!("no supervisor barges in these tests"),
-                Output::Decode(_) | Output::Say(..) | Output::Call(..) => panic!("echo mode never asks the models"),
+                Output::Decode(_) | Output::CancelDecode(_) | Output::Say(..) | Output::Call(..) => {
+                    panic!("echo mode never asks the models")
+                }
                 Output::Transfer(_) | Output::Task(_) => panic!("echo mode never transfers"),
                 Output::SendDigits(_) | Output::PayerProgress(..) => panic!("echo mode places no payer calls"),
             }
