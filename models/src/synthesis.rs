@@ -115,7 +115,13 @@ impl SynthesisPool {
     /// Queues `text` to be spoken, its first piece due now; its pieces go
     /// to `sink` in order. Text with nothing to say gets only the closing
     /// call.
-    pub fn speak(&self, text: &str, mut sink: Sink) {
+    pub fn speak(&self, text: &str, sink: Sink) {
+        self.speak_at(text, Instant::now(), sink);
+    }
+
+    /// [`SynthesisPool::speak`] with the first piece due at `due` (a line
+    /// that will only play after others of the same call).
+    pub fn speak_at(&self, text: &str, due: Instant, mut sink: Sink) {
         let pieces: VecDeque<String> = split_for_speech(text).into_iter().map(str::to_owned).collect();
         if pieces.is_empty() {
             sink(closing());
@@ -127,7 +133,7 @@ impl SynthesisPool {
         q.lines.push(Line {
             pieces,
             sink,
-            due: Instant::now(),
+            due,
             audio: Duration::ZERO,
             first_ready: None,
             seq,

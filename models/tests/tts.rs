@@ -94,3 +94,64 @@ fn phonemes_map_to_voice_ids() {
         ipa
     );
 }
+
+#[test]
+fn a_new_line_is_spoken_before_the_rest_of_a_long_one_and_a_refused_line_stops() {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use models::synthesis::{Piece, SynthesisPool};
+
+    let assets = Assets::discover();
+    let voice = Arc::new(PiperVoice::load(&assets, 1, 1).unwrap_or_else(|e| panic!("{e}")));
+    let pool = SynthesisPool::start(voice, 1).unwrap();
+    let order: Arc<Mutex<Vec<(&'static str, bool)>>> = Arc::default();
+    let (tx, rx) = std::sync::mpsc::channel::<&'static str>();
+    let sink = |name: &'static str, refuse: bool| {
+        let (order, tx) = (order.clone(), tx.clone());
+        Box::new(move |p: Piece| {
+            order.lock().unwrap().push((name, p.audio.is_empty()));
+            if p.last {
+                let _ = tx.send(name);
+            }
+            !refuse
+        }) as models::synthesis::Sink
+    };
+    // A long answer: its first clause, then three more sentences.
+    let long = "Your plan covers Ozempic for type two diabetes, and the copay is twenty five dollars. \
+                It needs a prior authorization from your doctor. Yours was approved in March. \
+                It is good for twelve months.";
+    pool.speak(long, sink("long", false));
+    // Asked for while the long answer's first piece is being made.
+    std::thread::sleep(Duration::from_millis(20));
+    pool.speak("Sure, one moment.", sink("short", false));
+    pool.speak("This line is cut. It never says this.", sink("cut", true));
+    let mut ended: Vec<&str> = (0..3)
+        .map(|_| rx.recv_timeout(Duration::from_secs(30)).unwrap())
+        .collect();
+    ended.sort_unstable();
+    assert_eq!(ended, vec!["cut", "long", "short"]);
+    let order = order.lock().unwrap().clone();
+    let at = |name: &str, nth: usize| {
+        order
+            .iter()
+            .enumerate()
+            .filter(|(_, (n, _))| *n == name)
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap()
+    };
+    // Both new lines' first pieces come before the long answer's second.
+    assert!(at("short", 0) < at("long", 1), "{order:?}");
+    assert!(at("cut", 0) < at("long", 1), "{order:?}");
+    // The refused line got its first piece and the closing call only.
+    let cut: Vec<bool> = order
+        .iter()
+        .filter(|(n, _)| *n == "cut")
+        .map(|(_, empty)| *empty)
+        .collect();
+    assert_eq!(cut, vec![false, true], "{order:?}");
+    // The long answer was said whole: its first clause, the rest of that
+    // sentence and three more sentences.
+    assert_eq!(order.iter().filter(|(n, e)| *n == "long" && !e).count(), 5, "{order:?}");
+}

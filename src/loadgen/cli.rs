@@ -107,6 +107,11 @@ pub struct LoadgenArgs {
     /// Where the plot goes without --json.
     #[arg(long, default_value = "loadgen-latency.svg")]
     pub plot: PathBuf,
+    /// Calls placed one after another before the measured run (not
+    /// counted): the server's first calls pay its warm-up (model arenas,
+    /// buffers), which a long-running server has behind it.
+    #[arg(long, default_value_t = 0)]
+    pub warmup: usize,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -259,6 +264,9 @@ async fn run(args: &LoadgenArgs, mix: Mix, target: Target, in_process: bool) -> 
             write_json(j, &c)?;
         }
     } else {
+        if args.warmup > 0 {
+            super::warm_up(&plan, args.warmup).await;
+        }
         let r = super::measure(&plan, config, &limits, !args.quiet).await;
         println!("{}", report::table(&r));
         super::plot::run_cdf(&r, &plot_path)?;

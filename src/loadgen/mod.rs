@@ -68,6 +68,23 @@ pub enum LoadgenError {
     Sim(#[from] twilio_sim::SimError),
 }
 
+/// Places `calls` calls of `plan`'s mix one after another, unmeasured.
+pub async fn warm_up(plan: &Plan, calls: usize) {
+    let warm = Plan {
+        load: runner::Load::Fixed {
+            calls: 1,
+            ramp_up: Duration::ZERO,
+        },
+        // A slot places calls until the duration is over: one, then stop.
+        duration: Duration::from_millis(1),
+        ..plan.clone()
+    };
+    for _ in 0..calls {
+        let r = runner::run(&warm, Arc::new(Live::default())).await;
+        tracing::info!(calls = r.calls.len(), "warm-up call placed");
+    }
+}
+
 /// Runs `plan` once with a progress bar (when `show_progress`), scraping
 /// the server's `/metrics` before and after, and builds the report.
 pub async fn measure(plan: &Plan, config: RunConfig, limits: &Limits, show_progress: bool) -> Report {

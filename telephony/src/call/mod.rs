@@ -85,6 +85,8 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
     let mut decoding: HashMap<(u64, JobKind), CancellationToken> = HashMap::new();
     // Bot lines below this id were cut by a barge-in (read by the synthesis pool).
     let cleared = Arc::new(AtomicU64::new(0));
+    // When the bot's lines asked for so far should have finished playing (an estimate).
+    let mut speaking_until = Instant::now();
     'call: loop {
         while let Some(out) = session.poll_output() {
             match out {
@@ -158,7 +160,7 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                         token.cancel();
                     }
                 }
-                Output::Say(id, text) => say(&app, &mut session, id, text, &atx, &cleared),
+                Output::Say(id, text) => say(&app, &mut session, id, text, &atx, &cleared, &mut speaking_until),
                 Output::Call(id, request) => call_function(&app, call_id.clone(), id, request, &atx),
                 Output::Transfer(order) => {
                     if let Some(sid) = call_id.as_deref() {
@@ -194,7 +196,11 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 }
             }
         }
-        cleared.store(session.bot_audio_cleared_below(), Ordering::Relaxed);
+        let cut_below = session.bot_audio_cleared_below();
+        if cleared.swap(cut_below, Ordering::Relaxed) != cut_below {
+            // A barge-in cut the bot: what it was going to say is void.
+            speaking_until = Instant::now();
+        }
         if session.is_ended() {
             break 'call;
         }
@@ -646,6 +652,7 @@ fn say(
     text: String,
     atx: &mpsc::Sender<Async>,
     cleared: &Arc<AtomicU64>,
+    speaking_until: &mut Instant,
 ) {
     let Some(engines) = app.speech.clone() else {
         return;
@@ -698,7 +705,23 @@ fn say(
         }
         go_on
     };
-    engines.synthesis.speak(&spoken, Box::new(sink));
+    // A line that will only play after the call's audio still to come is
+    // not due before that audio has nearly played.
+    let now = Instant::now();
+    let ahead = std::time::Duration::from_millis(session.bot_audio_pending_ms(now))
+        .max(speaking_until.saturating_duration_since(now));
+    *speaking_until = now + ahead + estimated_speech(&spoken);
+    let due = (now + ahead)
+        .checked_sub(models::synthesis::NEXT_PIECE_MARGIN)
+        .unwrap_or(now)
+        .max(now);
+    engines.synthesis.speak_at(&spoken, due, Box::new(sink));
+}
+
+/// About how long `text` takes to say (the voice speaks about 15
+/// characters a second).
+fn estimated_speech(text: &str) -> std::time::Duration {
+    std::time::Duration::from_millis(text.chars().count() as u64 * 65)
 }
 
 fn on_event(app: &AppState, call_id: &mut Option<String>, ev: CallEvent, session: &CallSession) {

@@ -238,6 +238,11 @@ impl CallSession {
             .map_or(0, super::speech::SpeechPath::cleared_below)
     }
 
+    /// Bot audio the caller has still to hear, ms (queued or playing).
+    pub fn bot_audio_pending_ms(&self, now: Instant) -> u64 {
+        self.live.as_ref().map_or(0, |l| l.playout.pending_ms(now))
+    }
+
     /// Whether the session has ended (after its outputs are drained).
     pub fn is_ended(&self) -> bool {
         self.ended
