@@ -237,6 +237,9 @@ struct Shared {
     max_partials: usize,
     /// Decodes running now.
     running: AtomicUsize,
+    /// Other model work on the same cores (the synthesis pool's count of
+    /// pieces in progress): while it runs, a decode keeps to one thread.
+    neighbour: std::sync::OnceLock<Arc<AtomicUsize>>,
     /// Jobs dropped unstarted because their requester had stopped waiting.
     dropped: AtomicU64,
     /// Threads one decode may use when it is the only work (the pool's size).
@@ -269,6 +272,7 @@ impl SttPool {
             ready: Condvar::new(),
             max_partials,
             running: AtomicUsize::new(0),
+            neighbour: std::sync::OnceLock::new(),
             dropped: AtomicU64::new(0),
             spare_threads: workers.max(1),
             epoch: Instant::now(),
@@ -314,6 +318,13 @@ impl SttPool {
         Some(rx)
     }
 
+    /// Shares the cores with other model work that counts its jobs in
+    /// progress in `busy`: a decode takes every thread only while that
+    /// count is zero too. Set once; later calls are ignored.
+    pub fn share_cores_with(&self, busy: Arc<AtomicUsize>) {
+        let _ = self.shared.neighbour.set(busy);
+    }
+
     /// Jobs dropped before they started because whoever submitted them had
     /// stopped waiting (dropped the receiver): stale speculations and partials.
     pub fn dropped(&self) -> u64 {
@@ -353,8 +364,10 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                     let now_ms = shared.epoch.elapsed().as_millis() as u64;
                     let quiet = now_ms.saturating_sub(shared.last_finished_ms.load(Ordering::SeqCst))
                         >= QUIET_BEFORE_SPARE.as_millis() as u64;
+                    let neighbour_idle = shared.neighbour.get().is_none_or(|b| b.load(Ordering::SeqCst) == 0);
                     let alone = shared.running.fetch_add(1, Ordering::SeqCst) == 0
                         && quiet
+                        && neighbour_idle
                         && q.finals.is_empty()
                         && q.partials.is_empty();
                     break (j, if alone { shared.spare_threads } else { 1 });

@@ -75,8 +75,9 @@ pub async fn warm_up(plan: &Plan, calls: usize) {
             calls: 1,
             ramp_up: Duration::ZERO,
         },
-        // A slot places calls until the duration is over: one, then stop.
-        duration: Duration::from_millis(1),
+        // A slot places calls until the duration is over: one, then stop
+        // (a call lasts far longer than this).
+        duration: Duration::from_millis(500),
         ..plan.clone()
     };
     for _ in 0..calls {
