@@ -276,9 +276,58 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
     assert!(caller_lines >= 3);
     drop(db);
 
+    turn_stages_and_cpu_are_on_metrics(stack.addr).await;
     postcall_checks::analysed_and_delivered(&scratch.db.pool, &hooks, stack.addr).await;
     stack.shutdown().await.unwrap();
     postcall_checks::no_phi_in(&logs.text());
+}
+
+/// The server's `/metrics` account for every answered turn stage by stage
+/// (the stages add up to the turn), charge the models their CPU time and
+/// report the process's memory.
+async fn turn_stages_and_cpu_are_on_metrics(addr: std::net::SocketAddr) {
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(series))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let turns = value("switchboard_turn_latency_seconds_count");
+    assert!(turns >= 4.0, "{turns} turns answered");
+    let stages = ["endpoint", "stt", "dialog", "tts", "pacing"];
+    for stage in stages {
+        let n = value(&format!("switchboard_turn_stage_seconds_count{{stage=\"{stage}\"}}"));
+        assert_eq!(n, turns, "every answered turn has its {stage} stage");
+    }
+    let stage_sum: f64 = stages
+        .iter()
+        .map(|st| value(&format!("switchboard_turn_stage_seconds_sum{{stage=\"{st}\"}}")))
+        .sum();
+    let turn_sum = value("switchboard_turn_latency_seconds_sum");
+    assert!(
+        (stage_sum - turn_sum).abs() < 0.001 * turns,
+        "stages {stage_sum} s vs turns {turn_sum} s"
+    );
+    for stage in ["stt_speculative", "tts"] {
+        let us = value(&format!(
+            "switchboard_stage_cpu_microseconds_total{{stage=\"{stage}\"}}"
+        ));
+        assert!(us > 10_000.0, "{stage} charged {us} µs of CPU");
+    }
+    let process_cpu = value("switchboard_process_cpu_seconds");
+    let charged_s = value("switchboard_stage_cpu_microseconds_total") / 1e6;
+    assert!(
+        charged_s > 0.0 && charged_s < process_cpu + 1.0,
+        "models charged {charged_s} s of the process's {process_cpu} s"
+    );
+    assert!(value("switchboard_process_resident_bytes") > 100e6);
+    assert!(value("switchboard_stt_decodes_total") >= turns);
 }
 
 #[path = "agent_call/postcall_checks.rs"]
