@@ -33,6 +33,8 @@ pub struct Piece {
     pub last: bool,
     /// CPU time the piece cost (phonemes and synthesis, on its thread).
     pub cpu_time: Duration,
+    /// How late after its deadline the piece started (zero when on time).
+    pub late: Duration,
 }
 
 /// Receives a line's pieces in order; returns false to stop the line (it
@@ -149,6 +151,11 @@ impl SynthesisPool {
     pub fn busy(&self) -> Arc<AtomicUsize> {
         self.shared.busy.clone()
     }
+
+    /// Lines waiting for their next piece.
+    pub fn queued(&self) -> usize {
+        self.shared.queue.lock().unwrap_or_else(|p| p.into_inner()).lines.len()
+    }
 }
 
 impl Drop for SynthesisPool {
@@ -167,6 +174,7 @@ fn closing() -> Piece {
         audio: Vec::new(),
         last: true,
         cpu_time: Duration::ZERO,
+        late: Duration::ZERO,
     }
 }
 
@@ -187,6 +195,7 @@ fn worker(voice: &PiperVoice, shared: &Shared) {
         let Some(text) = line.pieces.pop_front() else {
             continue;
         };
+        let late = Instant::now().saturating_duration_since(line.due);
         let meter = CpuMeter::start();
         shared.busy.fetch_add(1, Ordering::SeqCst);
         let result = voice.synthesize(&text);
@@ -209,6 +218,7 @@ fn worker(voice: &PiperVoice, shared: &Shared) {
             audio: chunk.audio,
             last,
             cpu_time,
+            late,
         });
         if last {
             continue;

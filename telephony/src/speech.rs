@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use media::mulaw;
 use media::resample::{StreamResampler, f32_to_i16};
@@ -70,25 +71,11 @@ impl SpeechEngines {
             prompts: Mutex::new(HashMap::new()),
         });
         for text in PROMPTS {
-            let mut line = LineEncoder::new(engines.voice.sample_rate())?;
             let mut audio = Vec::new();
-            let mut failed = None;
-            engines
-                .voice
-                .synthesize_streaming(text, |chunk| match line.encode(&chunk.audio, false) {
-                    Ok(ulaw) => {
-                        audio.extend_from_slice(&ulaw);
-                        true
-                    }
-                    Err(e) => {
-                        failed = Some(e);
-                        false
-                    }
-                })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            audio.extend_from_slice(&line.encode(&[], true)?);
+            engines.synthesize_ulaw(text, |chunk| {
+                audio.extend_from_slice(&chunk);
+                true
+            })?;
             engines
                 .prompts
                 .lock()
@@ -118,6 +105,33 @@ impl SpeechEngines {
         self.prompts.lock().expect("prompt cache").get(text).cloned()
     }
 
+    /// Synthesises `text` sentence by sentence as 8 kHz µ-law, handing each
+    /// sentence's audio to `sink` (which returns false to stop). Blocking:
+    /// run it off the async runtime. Returns the time to the first audio.
+    pub fn synthesize_ulaw(&self, text: &str, mut sink: impl FnMut(Vec<u8>) -> bool) -> Result<Duration, ModelError> {
+        let started = Instant::now();
+        let mut first = None;
+        let mut down =
+            StreamResampler::new(self.voice.sample_rate(), 8000).map_err(|e| ModelError::Input(e.to_string()))?;
+        let mut go_on = true;
+        let mut pcm = Vec::new();
+        self.voice.synthesize_streaming(text, |chunk| {
+            pcm.clear();
+            if down.push(&chunk.audio, &mut pcm).is_err() {
+                return false;
+            }
+            first.get_or_insert_with(|| started.elapsed());
+            go_on = sink(pcm.iter().map(|&s| mulaw::encode(f32_to_i16(s))).collect());
+            go_on
+        })?;
+        if go_on {
+            pcm.clear();
+            down.flush(&mut pcm).map_err(|e| ModelError::Input(e.to_string()))?;
+            sink(pcm.iter().map(|&s| mulaw::encode(f32_to_i16(s))).collect());
+        }
+        Ok(first.unwrap_or_else(|| started.elapsed()))
+    }
+
     /// 8 kHz PCM transcribed with the shared Whisper pool (as a final, no
     /// hint); empty when the pool refuses or decoding fails. For parties a
     /// simulation plays that must hear the bot the way a listener would.
@@ -134,38 +148,5 @@ impl SpeechEngines {
             Some(rx) => rx.await.ok().and_then(Result::ok).map(|t| t.text).unwrap_or_default(),
             None => String::new(),
         }
-    }
-}
-
-/// The bot's voice as the phone line carries it: from the voice's sample
-/// rate down to 8 kHz, then µ-law, with the resampler's state kept across
-/// the pieces of one line.
-pub struct LineEncoder {
-    down: StreamResampler,
-    pcm: Vec<f32>,
-}
-
-impl LineEncoder {
-    /// An encoder for one line of a voice speaking at `voice_rate` Hz.
-    pub fn new(voice_rate: u32) -> Result<Self, ModelError> {
-        Ok(Self {
-            down: StreamResampler::new(voice_rate, 8000).map_err(|e| ModelError::Input(e.to_string()))?,
-            pcm: Vec::new(),
-        })
-    }
-
-    /// One piece of the line as µ-law; `last` also flushes what the
-    /// resampler still holds.
-    pub fn encode(&mut self, audio: &[f32], last: bool) -> Result<Vec<u8>, ModelError> {
-        self.pcm.clear();
-        self.down
-            .push(audio, &mut self.pcm)
-            .map_err(|e| ModelError::Input(e.to_string()))?;
-        if last {
-            self.down
-                .flush(&mut self.pcm)
-                .map_err(|e| ModelError::Input(e.to_string()))?;
-        }
-        Ok(self.pcm.iter().map(|&s| mulaw::encode(f32_to_i16(s))).collect())
     }
 }

@@ -16,6 +16,7 @@ use std::time::Instant;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use media::playout::UtteranceId;
+use media::resample::{StreamResampler, f32_to_i16};
 use metrics::{counter, gauge, histogram};
 use models::stt::JobKind;
 use tokio::sync::mpsc;
@@ -660,8 +661,8 @@ fn say(
         session.handle_bot_audio(id, &audio, true, Instant::now());
         return;
     }
-    let mut line = match crate::speech::LineEncoder::new(engines.voice.sample_rate()) {
-        Ok(l) => l,
+    let mut down = match StreamResampler::new(engines.voice.sample_rate(), 8000) {
+        Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "no resampler for the bot's voice");
             return;
@@ -673,15 +674,19 @@ fn say(
     let keeper = engines.clone();
     let started = Instant::now();
     let (mut whole, mut heard_first, mut stopped) = (Vec::new(), false, false);
+    let mut pcm = Vec::new();
     let sink = move |piece: models::synthesis::Piece| {
         counter!(m::STAGE_CPU, "stage" => "tts").increment(piece.cpu_time.as_micros() as u64);
         if !heard_first && !piece.audio.is_empty() {
             heard_first = true;
             histogram!(m::TTS_FIRST_AUDIO).record(started.elapsed().as_secs_f64());
         }
-        let encoded = line.encode(&piece.audio, piece.last);
-        let ok = encoded.is_ok();
-        let ulaw = encoded.unwrap_or_default();
+        pcm.clear();
+        let mut ok = down.push(&piece.audio, &mut pcm).is_ok();
+        if piece.last {
+            ok &= down.flush(&mut pcm).is_ok();
+        }
+        let ulaw: Vec<u8> = pcm.iter().map(|&s| media::mulaw::encode(f32_to_i16(s))).collect();
         if fixed {
             whole.extend_from_slice(&ulaw);
         }
