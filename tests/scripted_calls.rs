@@ -56,6 +56,8 @@ struct Person {
     last: String,
     dob: NaiveDate,
     phone: String,
+    /// As on the insurance card ("M" and nine digits).
+    member_id: String,
     medications: Vec<String>,
 }
 
@@ -295,14 +297,15 @@ impl Line {
     /// What the call path makes of `text` said on this line: decoded with
     /// the dialog's hint, and where the hint holds names on file (`names`),
     /// checked against a plain decode of the same audio as
-    /// `telephony::call` does.
+    /// `telephony::call` does. With it, what the hinted decode heard when
+    /// the plain one overruled it.
     async fn hear(
         &mut self,
         pool: &SttPool,
         text: &str,
         hint: Option<String>,
         names: Option<dialog::hint::ExpectedNames>,
-    ) -> String {
+    ) -> (String, Option<String>) {
         let (voice, noise, seed) = (self.voice.clone(), self.noise, self.seed);
         self.seed += 1;
         let t = text.to_owned();
@@ -331,9 +334,11 @@ impl Line {
         match (names, plain_audio) {
             (Some(names), Some(audio)) if names.named_in(&hinted) => {
                 let plain = decode(audio, None).await.expect("decoded").expect("decode ok").text;
-                names.corroborate(&hinted, &plain).to_owned()
+                let believed = names.corroborate(&hinted, &plain).to_owned();
+                let overruled = (believed != hinted).then_some(hinted);
+                (believed, overruled)
             }
-            _ => hinted,
+            _ => (hinted, None),
         }
     }
 }
@@ -417,6 +422,7 @@ async fn run_call(
             prompts::GREETING,
             prompts::ASK_IDENTITY,
             prompts::VERIFY_RETRY,
+            prompts::MEMBER_ID_SKIPPED,
             prompts::VERIFY_FIRST,
         ]
         .contains(&last.as_str());
@@ -427,7 +433,7 @@ async fn run_call(
                 says_name, says_dob, ..
             } => (says_name.clone(), *says_dob),
         };
-        if last == prompts::VERIFY_RETRY {
+        if last == prompts::VERIFY_RETRY || last == prompts::MEMBER_ID_SKIPPED {
             attempt += 1;
         }
         if last.starts_with("Is it about ") && last.contains("You can also press") {
@@ -453,6 +459,38 @@ async fn run_call(
             };
             r.transcript.push(format!("caller keys: {key}"));
             d.handle(Event::Dtmf(key), now);
+            continue;
+        }
+        if last == prompts::ASK_MEMBER_ID || last == prompts::MEMBER_ID_INVALID {
+            match caller {
+                // Every other genuine caller reads the digits out first;
+                // asked again, they key them in.
+                Caller::Genuine { who, .. } if i % 2 == 1 && last == prompts::ASK_MEMBER_ID => {
+                    let digits: Vec<String> = who.member_id[1..].chars().map(|c| c.to_string()).collect();
+                    let reply = format!("Sure, it's {}.", digits.join(", "));
+                    let (heard, _) = line.hear(pool, &reply, None, None).await;
+                    r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
+                    d.handle(Event::CallerSpeechStarted, now);
+                    d.handle(Event::CallerSpeechEnded, now);
+                    d.handle(Event::Final(heard), now);
+                }
+                Caller::Genuine { who, .. } => {
+                    let keys = &who.member_id[1..];
+                    r.transcript.push(format!("caller keys: {keys}"));
+                    for k in keys.chars() {
+                        d.handle(Event::Dtmf(k), now);
+                    }
+                }
+                // An impostor has no card to read from.
+                Caller::Impostor { .. } => {
+                    let reply = "Sorry, I don't have my card with me.";
+                    let (heard, _) = line.hear(pool, reply, None, None).await;
+                    r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
+                    d.handle(Event::CallerSpeechStarted, now);
+                    d.handle(Event::CallerSpeechEnded, now);
+                    d.handle(Event::Final(heard), now);
+                }
+            }
             continue;
         }
         if (keypad_next && last == prompts::ASK_DOB)
@@ -521,7 +559,7 @@ async fn run_call(
         };
         let hint = d.recognition_hint().filter(|_| use_hint());
         let names = d.expected_names().cloned();
-        let heard = line.hear(pool, &reply, hint, names).await;
+        let (heard, overruled) = line.hear(pool, &reply, hint, names).await;
         if let Some(clf) = intents
             && dialog::nlu::wants_second_opinion(&heard, &dialog::understand(&heard, &catalog))
             && let Some(intent) = clf.classify(&heard).expect("embedded")
@@ -531,6 +569,12 @@ async fn run_call(
         r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
         d.handle(Event::CallerSpeechStarted, now);
         d.handle(Event::CallerSpeechEnded, now);
+        if let Some(hinted) = overruled {
+            // As the call path does: what the hint heard, kept for the
+            // member ID to confirm.
+            r.transcript.push(format!("  (hint overruled: {hinted:?})"));
+            d.handle(Event::HintOverruled(hinted), now);
+        }
         d.handle(Event::Final(heard), now);
     }
     r.outcome = Some(d.outcome());
@@ -617,7 +661,7 @@ async fn thirty_scripted_calls_from_held_out_callers() {
     let client = pool_db.get().await.unwrap();
     let rows = client
         .query(
-            "SELECT p.first_name, p.last_name, p.dob, p.phone, array_agg(m.name ORDER BY m.name)
+            "SELECT p.first_name, p.last_name, p.dob, p.phone, array_agg(m.name ORDER BY m.name), p.member_id
              FROM patients p JOIN patient_medications m ON m.patient_id = p.id
              WHERE p.phone NOT LIKE '+1555010000%'
                AND (SELECT count(*) FROM patients q WHERE q.full_name = p.full_name) = 1
@@ -633,6 +677,7 @@ async fn thirty_scripted_calls_from_held_out_callers() {
             last: r.get(1),
             dob: r.get(2),
             phone: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            member_id: r.get(5),
             medications: r.get(4),
         })
         .collect();

@@ -267,6 +267,7 @@ impl Dialog {
                 }
                 self.turns.final_heard();
             }
+            Event::HintOverruled(hinted) => self.on_hint_overruled(&hinted),
             Event::Dtmf(digit) => self.on_dtmf(digit),
             Event::Result { id, outcome } => self.on_result(id, outcome),
         }
@@ -485,6 +486,7 @@ impl Dialog {
     /// The fixed question that fits where the conversation is.
     fn current_question(&self) -> &'static str {
         match &self.stage {
+            Stage::Identify(id) if id.member_id == crate::verify::MemberId::Asked => prompts::ASK_MEMBER_ID,
             Stage::Identify(id) => match (&id.name, &id.dob) {
                 (Some(_), None) if id.month_day.is_some() => prompts::ASK_YEAR,
                 (Some(_), None) if id.keypad_offered => prompts::ASK_DOB_KEYPAD,

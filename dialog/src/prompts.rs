@@ -21,6 +21,18 @@ pub const VERIFY_RETRY: &str = "I couldn't match that name and date of birth. Le
                                 full name and date of birth. You can also spell your last name letter by letter, \
                                 and key in your date of birth: two digits for the month, two for the day, and four \
                                 for the year.";
+/// A miss where the name was heard only with the names on file as the
+/// recogniser's prompt: the member ID confirms it instead.
+pub const ASK_MEMBER_ID: &str = "I need one more thing to confirm it's you. Please key in the nine digits of the \
+                                 member ID on your insurance card, or say them one at a time. If you don't have it, \
+                                 just say so.";
+/// A member ID of the wrong length.
+pub const MEMBER_ID_INVALID: &str =
+    "That wasn't nine digits. Please key in the nine digits of your member ID, or say them one at a time.";
+/// The caller has no member ID at hand: name and date of birth again.
+pub const MEMBER_ID_SKIPPED: &str = "That's all right. Then please say your full name and date of birth once more. \
+                                     You can key in your date of birth: two digits for the month, two for the day, \
+                                     and four for the year.";
 /// Keyed-in digits that are not a date of birth.
 pub const KEYPAD_INVALID: &str = "That isn't a date I can use. Please key in eight digits: two for the month, two \
                                   for the day, and four for the year.";
@@ -105,7 +117,11 @@ pub const HOURS: &str =
 /// Follows [`HOURS`] when the caller is not verified yet.
 pub const HOURS_THEN_IDENTIFY: &str =
     "If you need help with a prescription, please tell me your full name and date of birth.";
-/// Recording a side effect failed.
+/// Recording a side effect ran past its budget; the write finishes in the
+/// background and a pharmacist follows up with the case number.
+pub const ADVERSE_PENDING: &str =
+    "I've passed what you told me to our drug safety team. A pharmacist will call you back with your case number.";
+/// The report could not be written: a person follows up instead.
 pub const ADVERSE_UNRECORDED: &str = "I couldn't record that just now, so I've asked a pharmacist to call you back.";
 /// Before transferring a severe side effect to a pharmacist.
 pub const CONNECT_PHARMACIST: &str = "Because this sounds serious, I'm connecting you to a pharmacist now.";
@@ -131,6 +147,9 @@ pub const FIXED_PROMPTS: &[&str] = &[
     ASK_YEAR,
     ASK_NAME,
     VERIFY_RETRY,
+    ASK_MEMBER_ID,
+    MEMBER_ID_INVALID,
+    MEMBER_ID_SKIPPED,
     KEYPAD_INVALID,
     VERIFY_FIRST,
     VERIFY_WHY,
@@ -160,6 +179,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     MANAGER_CALLBACK,
     HOURS,
     HOURS_THEN_IDENTIFY,
+    ADVERSE_PENDING,
     ADVERSE_UNRECORDED,
     CONNECT_PHARMACIST,
     EMERGENCY,
@@ -183,7 +203,12 @@ mod tests {
             assert!(p.ends_with(['.', '?']), "{p:?}");
             assert!(!p.contains("  "), "{p:?}");
         }
-        assert_eq!(FIXED_PROMPTS.len(), 44);
+        // Every prompt constant of this file is in the list.
+        let declared = include_str!("prompts.rs")
+            .lines()
+            .filter(|l| l.starts_with("pub const ") && l.contains(": &str"))
+            .count();
+        assert_eq!(FIXED_PROMPTS.len(), declared);
         assert!(
             GREETING.contains("full name and date of birth"),
             "the greeting asks for the identity"

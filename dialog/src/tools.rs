@@ -45,6 +45,9 @@ pub enum Request {
         dob: NaiveDate,
         /// The caller's number, E.164, when known.
         phone: Option<String>,
+        /// The member ID the caller keyed in or said ("M123456789"): when
+        /// given, only the record with this member ID can match.
+        member_id: Option<String>,
     },
     /// The names of the patients registered at the calling number, so the
     /// recogniser can expect one of them on the identity turns (caller-ID
@@ -180,6 +183,9 @@ pub enum Outcome {
     BenefitsPending,
     /// `CheckPaRequirements`: best passages first (may be empty).
     PaPassages(Vec<Passage>),
+    /// `FlagAdverseEvent` ran past its budget: the report is still being
+    /// written (it is never abandoned) and its case number will come later.
+    AdverseEventPending,
     /// `FlagAdverseEvent`: recorded under this case number.
     AdverseEventRecorded {
         /// Case number to read back ("AE-2026-000123").

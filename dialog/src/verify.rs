@@ -48,13 +48,59 @@ pub(crate) struct Identity {
     /// Names registered at the calling number: the recogniser's hint for
     /// the identity turns, never spoken.
     pub expected: crate::hint::ExpectedNames,
+    /// What the recogniser heard with the names on file as its prompt when
+    /// a plain decode did not bear the name out: the name and, if heard,
+    /// the date of birth. Never spoken; a lookup uses it only together with
+    /// the member ID, which stands in for the missing corroboration.
+    pub unconfirmed: Option<(String, Option<NaiveDate>)>,
+    /// Where the member ID stands (asked once per call, after a miss with
+    /// an unconfirmed name).
+    pub member_id: MemberId,
 }
 
+/// The member ID step of verification.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) enum MemberId {
+    /// Not asked for.
+    #[default]
+    NotAsked,
+    /// Asked for: keys and digits said now enter it.
+    Asked,
+    /// Given ("M" and nine digits): every lookup from now on carries it.
+    Given(String),
+    /// Asked for and not given: not asked again.
+    Declined,
+}
+
+/// Digits in a member ID after its letter.
+pub(crate) const MEMBER_ID_DIGITS: usize = 9;
+
 impl Identity {
+    /// The member ID to send with the lookup, once given.
+    pub fn member_id(&self) -> Option<String> {
+        match &self.member_id {
+            MemberId::Given(m) => Some(m.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether a miss now should ask for the member ID: a name was heard
+    /// only with the hint, and the ID has not been asked for yet.
+    pub fn member_id_would_help(&self) -> bool {
+        self.unconfirmed.is_some() && self.member_id == MemberId::NotAsked
+    }
+
     /// Both halves, when the caller has given them. A spelled surname
     /// replaces the last word of the name heard; on its own it is not a
     /// name (the first name is still asked for).
     pub fn complete(&self) -> Option<(String, NaiveDate)> {
+        // With a member ID given, the name heard with the names on file
+        // (and its date) stand: the ID corroborates them.
+        if let (MemberId::Given(_), Some((name, dob))) = (&self.member_id, &self.unconfirmed)
+            && let Some(dob) = self.dob.or(*dob)
+        {
+            return Some((name.clone(), dob));
+        }
         let name = self.name.as_deref()?;
         let name = match (&self.spelled_last, name.rsplit_once(' ')) {
             (Some(last), Some((first, _))) => format!("{first} {last}"),
@@ -67,6 +113,11 @@ impl Identity {
     /// Forgets the name and date of birth after a failed lookup (the caller
     /// says both again); the pending request stays.
     pub fn retry(&mut self) {
+        if matches!(self.member_id, MemberId::Given(_)) {
+            // A lookup with the member ID failed: start over without it.
+            self.member_id = MemberId::Declined;
+            self.unconfirmed = None;
+        }
         self.name = None;
         self.dob = None;
         self.spelled_last = None;

@@ -70,6 +70,28 @@ fn severe_side_effect_goes_to_a_pharmacist() {
 }
 
 #[test]
+fn a_side_effect_report_still_being_written_is_promised_a_call_back() {
+    let mut call = Call::verified();
+    call.hear("I think I'm having a side effect from Ozempic");
+    call.finish_speaking();
+    call.hear("I've been nauseous and a little dizzy");
+    let out = call.result(call.last_call_id(), Outcome::AdverseEventPending);
+    // No case number is invented; the promised call back is a real task.
+    assert_eq!(said(&out), [ADVERSE_PENDING, ANYTHING_ELSE]);
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T2,
+        reason: "adverse_event_pending"
+    }));
+
+    // A severe one pending still goes to a pharmacist at once.
+    let mut call = Call::verified();
+    call.hear("I have a severe rash since starting metformin");
+    let out = call.result(call.last_call_id(), Outcome::AdverseEventPending);
+    assert_eq!(said(&out), [ADVERSE_PENDING, CONNECT_PHARMACIST]);
+    assert_eq!(call.dialog.outcome(), CallOutcome::Transferred);
+}
+
+#[test]
 fn benefits_answer_and_pending() {
     let mut call = Call::verified();
     let out = call.hear("Is my Ozempic covered?");

@@ -73,6 +73,7 @@ async fn main() {
                         name: name.clone(),
                         dob,
                         phone: None,
+                        member_id: None,
                     },
                     Request::CheckPaRequirements {
                         payer: payer.clone(),

@@ -44,12 +44,14 @@ pub fn normalise_name(name: &str) -> String {
 /// whole is not far off, when both the given and the family name each sound
 /// (or are spelled) like the record's ("way luis" for Wei Lewis), or when
 /// the call comes from the number on the record and one of the two parts
-/// does. Nothing is accepted on the number or the date alone.
+/// does. Nothing is accepted on the number or the date alone. A member ID,
+/// when given, must match the record exactly as well.
 pub async fn lookup(
     client: &Client,
     name: &str,
     dob: NaiveDate,
     phone: Option<&str>,
+    member_id: Option<&str>,
 ) -> Result<Option<PatientRecord>, DbError> {
     let name = normalise_name(name);
     if name.is_empty() {
@@ -71,12 +73,14 @@ pub async fn lookup(
                     $5 <> '' AND dmetaphone(p.first_name) = dmetaphone($5) AS first_sounds,
                     p.last_name
              FROM patients p JOIN payers py ON py.id = p.payer_id
-             WHERE p.dob = $2
+             WHERE p.dob = $2 AND ($6::text IS NULL OR p.member_id = $6)
              ORDER BY sim DESC
              LIMIT 5",
         )
         .await?;
-    let rows = client.query(&stmt, &[&name, &dob, &phone, &last, &first]).await?;
+    let rows = client
+        .query(&stmt, &[&name, &dob, &phone, &last, &first, &member_id])
+        .await?;
     let mut scored: Vec<(f32, &tokio_postgres::Row)> = rows
         .iter()
         .filter_map(|r| {

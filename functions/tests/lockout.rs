@@ -13,6 +13,7 @@ fn lookup(name: &str, dob: NaiveDate, phone: &str) -> Request {
         name: name.into(),
         dob,
         phone: Some(phone.into()),
+        member_id: None,
     }
 }
 

@@ -8,7 +8,7 @@ use crate::nlu::text::{MAX_CHARS, clip};
 use crate::nlu::{Intent, Understanding, is_backchannel, understand, wants_second_opinion};
 use crate::prompts;
 use crate::tools::{Request, Severity};
-use crate::verify::Pending;
+use crate::verify::{MEMBER_ID_DIGITS, MemberId, Pending};
 
 /// Recorded as the symptoms of an emergency that named none.
 const EMERGENCY_SYMPTOMS: &str = "emergency reported on the call";
@@ -34,6 +34,12 @@ impl Dialog {
     }
 
     pub(super) fn on_dtmf(&mut self, digit: char) {
+        if let Stage::Identify(id) = &mut self.stage
+            && id.member_id == MemberId::Asked
+            && self.outstanding.is_none()
+        {
+            return self.on_member_id_key(digit);
+        }
         if let Stage::Identify(id) = &mut self.stage
             && id.keypad_offered
             && self.outstanding.is_none()
@@ -83,6 +89,91 @@ impl Dialog {
             }
             None => self.say(prompts::KEYPAD_INVALID, true),
         }
+    }
+
+    /// What the recogniser heard with the names on file, overruled by a
+    /// plain decode: kept (never said) in case the member ID confirms it.
+    pub(super) fn on_hint_overruled(&mut self, hinted: &str) {
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
+        let u = understand(hinted, &self.catalog);
+        if let Some(name) = u.name {
+            id.unconfirmed = Some((name, u.dob));
+        }
+    }
+
+    /// A key while the member ID is asked for: nine digits enter it, `*`
+    /// starts over, `#` enters what was keyed.
+    fn on_member_id_key(&mut self, key: char) {
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
+        match key {
+            '0'..='9' => id.keypad.push(key),
+            '*' => {
+                id.keypad.clear();
+                return;
+            }
+            '#' => {}
+            _ => return,
+        }
+        if key != '#' && id.keypad.len() < MEMBER_ID_DIGITS {
+            if id.keypad.len() == 1 {
+                self.stop_speaking();
+                self.turns.caller_took_turn();
+            }
+            return;
+        }
+        let keys = std::mem::take(&mut id.keypad);
+        self.turns.caller_took_turn();
+        self.member_id_entered(&keys);
+    }
+
+    /// Digits given for the member ID, keyed or said: nine of them look it
+    /// up with the name heard and the date of birth.
+    fn member_id_entered(&mut self, digits: &str) {
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
+        if digits.len() != MEMBER_ID_DIGITS {
+            return self.say(prompts::MEMBER_ID_INVALID, true);
+        }
+        id.member_id = MemberId::Given(format!("M{digits}"));
+        self.not_understood = 0;
+        match id.complete() {
+            Some((name, dob)) => {
+                let (phone, member_id) = (self.caller_phone.clone(), id.member_id());
+                self.call(
+                    Request::PatientLookup {
+                        name,
+                        dob,
+                        phone,
+                        member_id,
+                    },
+                    Purpose::Lookup,
+                );
+            }
+            None => {
+                id.keypad_offered = true;
+                self.say(prompts::ASK_DOB_KEYPAD, true);
+            }
+        }
+    }
+
+    /// At a miss: asks for the member ID when a name was heard only with the
+    /// names on file as the prompt (once a call). Whether it asked.
+    fn ask_member_id_instead(&mut self) -> bool {
+        let Stage::Identify(id) = &mut self.stage else {
+            return false;
+        };
+        if !id.member_id_would_help() {
+            return false;
+        }
+        id.member_id = MemberId::Asked;
+        id.keypad.clear();
+        self.say(prompts::ASK_MEMBER_ID, true);
+        true
     }
 
     pub(super) fn on_final(&mut self, text: &str) {
@@ -233,6 +324,9 @@ impl Dialog {
 
     /// Nothing usable: ask again, or hand over after too many in a row.
     pub(super) fn not_understood_turn(&mut self) {
+        if self.ask_member_id_instead() {
+            return;
+        }
         self.not_understood += 1;
         if self.not_understood >= self.cfg.max_not_understood {
             self.transfer(
@@ -276,6 +370,20 @@ impl Dialog {
         let Stage::Identify(id) = &mut self.stage else {
             return;
         };
+        // The member ID, asked for: digits said one at a time.
+        if id.member_id == MemberId::Asked {
+            let digits = crate::nlu::numbers::spoken_digits(&text);
+            let other = u.name.is_some() || u.dob.is_some();
+            if digits.len() >= MEMBER_ID_DIGITS || (digits.len() >= 3 && !other) {
+                return self.member_id_entered(&digits);
+            }
+            id.member_id = MemberId::Declined;
+            id.unconfirmed = None;
+            if u.name.is_none() && u.dob.is_none() {
+                self.not_understood = 0;
+                return self.say(prompts::MEMBER_ID_SKIPPED, true);
+            }
+        }
         // Half a date now ("March third"), the year in a later turn.
         let mut half_date = false;
         if u.dob.is_none() {
@@ -313,8 +421,16 @@ impl Dialog {
                     self.not_understood = 0;
                     return match id.complete() {
                         Some((name, dob)) => {
-                            let phone = self.caller_phone.clone();
-                            self.call(Request::PatientLookup { name, dob, phone }, Purpose::Lookup);
+                            let (phone, member_id) = (self.caller_phone.clone(), id.member_id());
+                            self.call(
+                                Request::PatientLookup {
+                                    name,
+                                    dob,
+                                    phone,
+                                    member_id,
+                                },
+                                Purpose::Lookup,
+                            );
                         }
                         None => self.say(prompts::RECORDS_TRY_AGAIN, true),
                     };
@@ -366,14 +482,29 @@ impl Dialog {
             return;
         }
         self.not_understood = 0;
+        let (month_day, keypad) = (id.month_day.is_some(), id.keypad_offered);
+        let member_id_would_help = id.member_id_would_help();
         match (id.complete(), id.name.is_some()) {
             (Some((name, dob)), _) => {
-                let phone = self.caller_phone.clone();
-                self.call(Request::PatientLookup { name, dob, phone }, Purpose::Lookup);
+                let (phone, member_id) = (self.caller_phone.clone(), id.member_id());
+                self.call(
+                    Request::PatientLookup {
+                        name,
+                        dob,
+                        phone,
+                        member_id,
+                    },
+                    Purpose::Lookup,
+                );
             }
-            (None, true) if id.month_day.is_some() => self.say(prompts::ASK_YEAR, true),
-            (None, true) if id.keypad_offered => self.say(prompts::ASK_DOB_KEYPAD, true),
+            (None, true) if month_day => self.say(prompts::ASK_YEAR, true),
+            (None, true) if keypad => self.say(prompts::ASK_DOB_KEYPAD, true),
             (None, true) => self.say(prompts::ASK_DOB, true),
+            // A name was heard, but only with the hint: the member ID
+            // confirms it rather than asking for the name again.
+            (None, false) if member_id_would_help => {
+                self.ask_member_id_instead();
+            }
             (None, false) => self.say(prompts::ASK_NAME, true),
         }
     }
@@ -417,6 +548,12 @@ impl Dialog {
         id.failures += 1;
         id.retry();
         id.keypad_offered = true;
+        if id.failures < self.cfg.max_verify_attempts && self.ask_member_id_instead() {
+            return;
+        }
+        let Stage::Identify(id) = &mut self.stage else {
+            return;
+        };
         if id.failures >= self.cfg.max_verify_attempts {
             self.transfer(
                 prompts::TRANSFER,

@@ -25,6 +25,11 @@ pub enum Event {
     Partial(String),
     /// End-of-turn transcript; empty when nothing usable was heard.
     Final(String),
+    /// The recogniser's prompt of names on file was overruled for the
+    /// [`Event::Final`] that follows: this is what it heard with the prompt
+    /// (a name on file that a plain decode did not bear out). Never spoken;
+    /// the dialog may ask for the member ID to confirm it.
+    HintOverruled(String),
     /// A key press.
     Dtmf(char),
     /// Utterance `id` (of an [`Action::Say`]) began playing.

@@ -99,6 +99,10 @@ impl Dialog {
         self.answered = true;
         match recorded {
             Some(text) => self.say(text, false),
+            None if outcome == Outcome::AdverseEventPending => {
+                self.say(prompts::ADVERSE_PENDING, false);
+                self.queue_for_staff(Tier::T2, "adverse_event_pending");
+            }
             None if severe => {}
             None => {
                 self.say(prompts::ADVERSE_UNRECORDED, false);

@@ -244,9 +244,70 @@ pub fn parse_ordinal(text: &str) -> Option<u32> {
         .map(|r| r.value)
 }
 
+/// The longest run of digits said one at a time in `text`, as an ID is
+/// read out: digit words ("one two three"), "oh" and "zero", "double" and
+/// "triple" ("double seven" → 77), and digits as the recogniser writes them
+/// ("1, 2, 3", "123 456"). Other words end a run; fillers ("um", "uh",
+/// "and") do not. Empty when no digit was said.
+pub fn spoken_digits(text: &str) -> String {
+    let words = words(text);
+    let mut best = String::new();
+    let mut run = String::new();
+    let mut repeat = 1usize;
+    for w in &words {
+        let digit = match w.as_str() {
+            "oh" | "o" | "zero" => Some("0".to_owned()),
+            "double" => {
+                repeat = 2;
+                continue;
+            }
+            "triple" => {
+                repeat = 3;
+                continue;
+            }
+            "um" | "uh" | "and" | "dash" => continue,
+            w if w.bytes().all(|b| b.is_ascii_digit()) => Some(w.to_owned()),
+            w => small_cardinal(w).filter(|v| *v <= 9).map(|v| v.to_string()),
+        };
+        match digit {
+            Some(d) => {
+                for _ in 0..repeat {
+                    run.push_str(&d);
+                }
+                repeat = 1;
+            }
+            None => {
+                if run.len() > best.len() {
+                    best = std::mem::take(&mut run);
+                }
+                run.clear();
+                repeat = 1;
+            }
+        }
+    }
+    if run.len() > best.len() {
+        best = run;
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_read_out_one_at_a_time() {
+        assert_eq!(
+            spoken_digits("one two three four five six seven eight nine"),
+            "123456789"
+        );
+        assert_eq!(spoken_digits("It's 4, 0, 7, 1, 1, 2, 9, 9, 3."), "407112993");
+        assert_eq!(spoken_digits("oh four double seven, um, 123 456"), "0477123456");
+        assert_eq!(spoken_digits("my ID is 58 and then"), "58");
+        assert_eq!(spoken_digits("I don't have my card"), "");
+        // The longest run wins over a stray number.
+        assert_eq!(spoken_digits("give me 2 minutes, it's 9 8 7 6 5 4 3 2 1"), "987654321");
+    }
 
     #[test]
     fn cardinals() {

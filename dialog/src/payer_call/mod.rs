@@ -380,6 +380,7 @@ impl PayerCall {
             Event::Partial(_)
             | Event::CallerPaused
             | Event::Dtmf(_)
+            | Event::HintOverruled(_)
             | Event::BotStarted(_)
             | Event::StaffHours { .. }
             | Event::Result { .. }

@@ -31,6 +31,7 @@ pub fn jane_lookup() -> Request {
         name: "jane doe".into(),
         dob: dob(),
         phone: Some(PHONE.into()),
+        member_id: None,
     }
 }
 

@@ -22,13 +22,18 @@ impl Functions {
             tokio::time::sleep(*d).await;
         }
         match req {
-            Request::PatientLookup { name, dob, phone } => {
+            Request::PatientLookup {
+                name,
+                dob,
+                phone,
+                member_id,
+            } => {
                 let client = self.pool.get().await?;
                 // The lookup first: on the common (matching) path the lock
                 // is then checked for that one patient and the number, one
                 // indexed query; the name search for namesakes runs only
                 // for a failure. Nothing is returned before the lock check.
-                let found = patient::lookup(&client, &name, dob, phone.as_deref()).await?;
+                let found = patient::lookup(&client, &name, dob, phone.as_deref(), member_id.as_deref()).await?;
                 let claimed = match &found {
                     Some(p) => vec![p.id],
                     None => verification::claimed_patients(&client, &name).await?,

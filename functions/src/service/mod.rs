@@ -178,14 +178,22 @@ impl Functions {
 
     /// Runs `req` for call `call_sid` within its budget. Never fails: errors
     /// and overruns come back as [`Outcome::Failed`] (or
-    /// [`Outcome::BenefitsPending`], whose check finishes in the background).
+    /// [`Outcome::BenefitsPending`] / [`Outcome::AdverseEventPending`], whose
+    /// work finishes in the background).
     pub async fn call(self: &Arc<Self>, call_sid: Option<&str>, req: Request) -> Outcome {
         let name = req.name();
         let budget = req.budget();
         let started = Instant::now();
         let wall = chrono::Utc::now();
         let args = self.args_hmac(&req);
-        let background = matches!(req, Request::VerifyBenefits { .. });
+        // What an overrun leaves running: a payer check (its answer is sent
+        // later) and an adverse-event report (a safety record is never
+        // abandoned); the caller hears so at once.
+        let background = match req {
+            Request::VerifyBenefits { .. } => Some(Outcome::BenefitsPending),
+            Request::FlagAdverseEvent { .. } => Some(Outcome::AdverseEventPending),
+            _ => None,
+        };
         let this = self.clone();
         let sid_for_task = call_sid.map(str::to_owned);
         let mut task = tokio::spawn(async move { this.execute(req, sid_for_task.as_deref()).await });
@@ -212,7 +220,7 @@ impl Functions {
                 },
                 Status::Error,
             ),
-            Err(_) if background => {
+            Err(_) if background.is_some() => {
                 // The caller hears an honest answer now; the check finishes.
                 let this = self.clone();
                 let sid = call_sid.map(str::to_owned);
@@ -232,7 +240,7 @@ impl Functions {
                     );
                     this.log_call(sid, name, wall, total, budget, status, args).await;
                 });
-                (Outcome::BenefitsPending, Status::Pending)
+                (background.expect("checked above"), Status::Pending)
             }
             Err(_) => {
                 task.abort();

@@ -35,6 +35,7 @@ pub fn budget_ms(function: &str) -> Option<f64> {
             name: String::new(),
             dob,
             phone: None,
+            member_id: None,
         },
         Request::NamesOnFile { phone: String::new() },
         Request::VerifyBenefits {

@@ -250,8 +250,11 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>) {
                 }
             },
             Some(done) = arx.recv() => match done {
-                Async::Decoded { utterance, kind, text, audio_ms } => {
+                Async::Decoded { utterance, kind, text, audio_ms, overruled } => {
                     decoding.remove(&(utterance, kind));
+                    if let Some(hinted) = overruled {
+                        session.handle_hint_overruled(hinted, Instant::now());
+                    }
                     session.handle_decoded(utterance, kind, text, audio_ms, Instant::now());
                 }
                 Async::BotAudio { id, ulaw, last } => session.handle_bot_audio(id, &ulaw, last, Instant::now()),
@@ -402,6 +405,8 @@ enum Async {
         kind: JobKind,
         text: Option<String>,
         audio_ms: u32,
+        /// What the hinted decode heard when the plain one overruled it.
+        overruled: Option<String>,
     },
     BotAudio {
         id: UtteranceId,
@@ -479,7 +484,7 @@ fn call_function(
             let label = match &outcome {
                 dialog::tools::Outcome::Patient(None) => "not_found",
                 dialog::tools::Outcome::VerificationLocked => "locked",
-                dialog::tools::Outcome::BenefitsPending => "pending",
+                dialog::tools::Outcome::BenefitsPending | dialog::tools::Outcome::AdverseEventPending => "pending",
                 dialog::tools::Outcome::Failed { .. } => "failed",
                 _ => "ok",
             };
@@ -566,11 +571,13 @@ fn decode(
                     kind,
                     text: None,
                     audio_ms,
+                    overruled: None,
                 })
                 .await;
             return;
         };
         let mut text = got(first);
+        let mut overruled = None;
         // Only a name on file in the hinted words waits for the plain decode.
         if let (Some(names), Some(plain), Some(hinted)) = (check, plain, text.as_deref())
             && names.named_in(hinted)
@@ -579,6 +586,7 @@ fn decode(
             let believed = names.corroborate(hinted, &plain);
             if believed != hinted {
                 counter!(m::HINT_OVERRULED).increment(1);
+                overruled = Some(hinted.to_owned());
                 text = Some(believed.to_owned());
             }
         }
@@ -595,6 +603,7 @@ fn decode(
                 kind,
                 text,
                 audio_ms,
+                overruled,
             })
             .await;
     });

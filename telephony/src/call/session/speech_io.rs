@@ -27,6 +27,16 @@ impl CallSession {
         self.after(now);
     }
 
+    /// The names-on-file hint was overruled by a plain decode for the
+    /// transcript about to come: the dialog keeps what the hinted decode
+    /// heard, for the member ID to confirm (never spoken).
+    pub fn handle_hint_overruled(&mut self, hinted: String, now: Instant) {
+        let Some(agent) = self.live.as_mut().and_then(|l| l.agent.as_mut()) else {
+            return;
+        };
+        agent.handle(dialog::Event::HintOverruled(hinted), now);
+    }
+
     /// Hands the recogniser's new hypotheses on: to the dialog in agent
     /// mode, as "You said: …" in repeat mode. A final can appear on a decode
     /// result or, when a speculative decode held, at the end of speech.

@@ -1,0 +1,130 @@
+//! The member ID as the corroboration of a name heard only with the names
+//! on file as the recogniser's prompt: asked once after a miss, keyed in
+//! or read out, sent with the lookup; declined, the caller starts over.
+
+mod common;
+
+use common::*;
+use dialog::prompts::*;
+use dialog::tools::{Outcome, Request};
+use dialog::{CallOutcome, Event};
+
+/// A started call whose first identity turn was overruled: the hint heard
+/// "Jane Doe", the plain decode a garbled name.
+fn overruled_call() -> (Call, Vec<dialog::Action>) {
+    let mut call = Call::started();
+    call.send(Event::HintOverruled(
+        "My name is Jane Doe, born March 3rd, 1985.".into(),
+    ));
+    let out = call.hear("My name is Shane Dough, born March 3rd, 1985.");
+    (call, out)
+}
+
+#[test]
+fn a_failed_lookup_with_an_overruled_name_asks_for_the_member_id() {
+    let (mut call, out) = overruled_call();
+    // The plain decode is tried first, as heard.
+    let plain = requests(&out);
+    assert!(
+        matches!(&plain[..], [Request::PatientLookup { name, member_id: None, .. }] if name == "shane dough"),
+        "{plain:?}"
+    );
+    let out = call.result(call.last_call_id(), Outcome::Patient(None));
+    assert_eq!(said(&out), [ASK_MEMBER_ID]);
+    call.finish_speaking();
+
+    // Nine keys: the lookup carries the name the hint heard and the ID.
+    let out = call.keys("123456789");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into()),
+            member_id: Some("M123456789".into()),
+        }]
+    );
+    call.result(call.last_call_id(), Outcome::Patient(Some(jane())));
+    assert!(call.dialog.is_verified());
+}
+
+#[test]
+fn the_member_id_can_be_read_out_digit_by_digit() {
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    let out = call.hear("Sure, it's 1, 2, 3, 4, 5, 6, 7, 8, 9.");
+    assert!(
+        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_short_member_id_is_asked_again_and_a_declined_one_starts_over() {
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    let out = call.keys("1234#");
+    assert_eq!(said(&out), [MEMBER_ID_INVALID]);
+    assert!(requests(&out).is_empty());
+    call.finish_speaking();
+    let out = call.hear("I don't have my card with me");
+    assert_eq!(said(&out), [MEMBER_ID_SKIPPED]);
+    assert!(requests(&out).is_empty());
+    call.finish_speaking();
+    // The name and date again: a plain lookup, without the ID; the hinted
+    // name is not used without it.
+    let out = call.hear("Jane Doe, March 3rd, 1985");
+    assert!(
+        matches!(&requests(&out)[..], [Request::PatientLookup { name, member_id: None, .. }] if name == "jane doe"),
+        "{out:?}"
+    );
+    // It is asked only once a call.
+    call.send(Event::HintOverruled("Jane Doe, March 3rd, 1985".into()));
+    let out = call.result(call.last_call_id(), Outcome::Patient(None));
+    assert_eq!(said(&out), [VERIFY_RETRY]);
+}
+
+#[test]
+fn a_wrong_member_id_counts_as_a_failed_attempt() {
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    call.keys("999999999");
+    let out = call.result(call.last_call_id(), Outcome::Patient(None));
+    assert_eq!(said(&out), [VERIFY_RETRY]);
+    assert!(!call.dialog.is_verified());
+    call.finish_speaking();
+    // Third miss: a person.
+    call.hear("Jane Doe, March 3rd, 1985");
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    assert_eq!(call.dialog.outcome(), CallOutcome::VerificationFailed);
+}
+
+#[test]
+fn a_plain_decode_with_no_name_goes_to_the_member_id_at_once() {
+    let mut call = Call::started();
+    call.send(Event::HintOverruled("Jane Doe, March 3rd, 1985".into()));
+    // The plain decode kept only the date.
+    let out = call.hear("um, march 3rd, 1985");
+    assert_eq!(said(&out), [ASK_MEMBER_ID]);
+    call.finish_speaking();
+    let out = call.keys("123456789");
+    assert!(
+        matches!(&requests(&out)[..], [Request::PatientLookup { name, member_id: Some(_), .. }] if name == "jane doe"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn no_overruled_name_no_member_id() {
+    let mut call = Call::started();
+    call.hear("My name is Shane Dough, born March 3rd, 1985.");
+    let out = call.result(call.last_call_id(), Outcome::Patient(None));
+    assert_eq!(said(&out), [VERIFY_RETRY]);
+    // Nothing was spoken that came from the hint, before or after.
+    for s in call.all_said() {
+        assert!(!s.contains("Jane"), "{s}");
+    }
+}
