@@ -29,6 +29,10 @@ pub const ASK_MEMBER_ID: &str = "I need one more thing to confirm it's you. Plea
 /// A member ID of the wrong length.
 pub const MEMBER_ID_INVALID: &str =
     "That wasn't nine digits. Please key in the nine digits of your member ID, or say them one at a time.";
+/// The lookup with the member ID failed on a date of birth that was said:
+/// the date keyed in settles it.
+pub const MEMBER_ID_KEY_DOB: &str = "I still couldn't match that. Please key in your date of birth: two digits for \
+                                     the month, two for the day, and four for the year.";
 /// The caller has no member ID at hand: name and date of birth again.
 pub const MEMBER_ID_SKIPPED: &str = "That's all right. Then please say your full name and date of birth once more. \
                                      You can key in your date of birth: two digits for the month, two for the day, \
@@ -150,6 +154,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     ASK_MEMBER_ID,
     MEMBER_ID_INVALID,
     MEMBER_ID_SKIPPED,
+    MEMBER_ID_KEY_DOB,
     KEYPAD_INVALID,
     VERIFY_FIRST,
     VERIFY_WHY,

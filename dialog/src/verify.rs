@@ -38,6 +38,8 @@ pub(crate) struct Identity {
     pub keypad_offered: bool,
     /// Digits keyed in so far.
     pub keypad: String,
+    /// The date of birth held was keyed in, not heard.
+    pub dob_keyed: bool,
     /// The surname as spelled letter by letter: it replaces the last word
     /// of the name heard (recognisers mangle names, rarely letters).
     pub spelled_last: Option<String>,
@@ -84,6 +86,14 @@ impl Identity {
         }
     }
 
+    /// Whether a lookup with the member ID that failed should be tried once
+    /// more with the date of birth keyed in: the date was heard, and a
+    /// recogniser gets a day or a year wrong more often than a caller
+    /// mistypes nine digits.
+    pub fn member_id_wants_keyed_dob(&self) -> bool {
+        matches!(self.member_id, MemberId::Given(_)) && !self.dob_keyed
+    }
+
     /// Whether a miss now should ask for the member ID: a name was heard
     /// only with the hint, and the ID has not been asked for yet.
     pub fn member_id_would_help(&self) -> bool {
@@ -118,6 +128,7 @@ impl Identity {
             self.member_id = MemberId::Declined;
             self.unconfirmed = None;
         }
+        self.dob_keyed = false;
         self.name = None;
         self.dob = None;
         self.spelled_last = None;

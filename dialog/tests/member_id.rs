@@ -87,19 +87,41 @@ fn a_short_member_id_is_asked_again_and_a_declined_one_starts_over() {
 }
 
 #[test]
-fn a_wrong_member_id_counts_as_a_failed_attempt() {
+fn a_failed_member_id_lookup_on_a_spoken_date_asks_for_the_date_keyed_in() {
     let (mut call, _) = overruled_call();
     call.result(call.last_call_id(), Outcome::Patient(None));
     call.finish_speaking();
-    call.keys("999999999");
+    call.keys("123456789");
+    // The date was heard, not keyed: the recogniser may have the day wrong.
     let out = call.result(call.last_call_id(), Outcome::Patient(None));
-    assert_eq!(said(&out), [VERIFY_RETRY]);
-    assert!(!call.dialog.is_verified());
+    assert_eq!(said(&out), [MEMBER_ID_KEY_DOB]);
     call.finish_speaking();
-    // Third miss: a person.
-    call.hear("Jane Doe, March 3rd, 1985");
+    let out = call.keys("03041985");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob().succ_opt().unwrap(),
+            phone: Some(PHONE.into()),
+            member_id: Some("M123456789".into()),
+        }]
+    );
+    // That one fails too: the third miss hands the call to a person.
     call.result(call.last_call_id(), Outcome::Patient(None));
     assert_eq!(call.dialog.outcome(), CallOutcome::VerificationFailed);
+    assert!(!call.dialog.is_verified());
+}
+
+#[test]
+fn a_year_not_understood_offers_the_keypad_for_the_whole_date() {
+    let mut call = Call::started();
+    assert_eq!(said(&call.hear("Jane Doe, March third")), [ASK_YEAR]);
+    call.finish_speaking();
+    let out = call.hear("mind mind the radio station");
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_DOB]);
+    call.finish_speaking();
+    let out = call.keys("03031985");
+    assert_eq!(requests(&out), [jane_lookup()]);
 }
 
 #[test]

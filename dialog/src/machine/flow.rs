@@ -81,6 +81,7 @@ impl Dialog {
         self.turns.caller_took_turn();
         match crate::nlu::dates::from_keypad(&keys) {
             Some(dob) => {
+                id.dob_keyed = true;
                 let u = Understanding {
                     dob: Some(dob),
                     ..Understanding::of(Intent::Unknown)
@@ -338,8 +339,10 @@ impl Dialog {
         } else {
             // Offer what works without the recogniser at the first miss.
             let prompt = match &mut self.stage {
-                Stage::Identify(id) if id.name.is_some() && id.dob.is_none() && id.month_day.is_none() => {
+                // The date (or its year) missed: the keypad, for the whole date.
+                Stage::Identify(id) if id.name.is_some() && id.dob.is_none() => {
                     id.keypad_offered = true;
+                    id.month_day = None;
                     prompts::NOT_UNDERSTOOD_DOB
                 }
                 // Nothing of the identity yet: the name alone, then the date
@@ -384,6 +387,9 @@ impl Dialog {
                 return self.say(prompts::MEMBER_ID_SKIPPED, true);
             }
         }
+        // Asked for the year alone: words that are not one do not replace
+        // the name already held (a misheard year reads as a name).
+        let awaiting_year = id.month_day.is_some() && id.name.is_some();
         // Half a date now ("March third"), the year in a later turn.
         let mut half_date = false;
         if u.dob.is_none() {
@@ -399,6 +405,8 @@ impl Dialog {
         }
         if u.dob.is_some() {
             id.month_day = None;
+        } else if awaiting_year && !half_date {
+            u.name = None;
         }
         let gave_identity = u.name.is_some() || u.dob.is_some() || u.spelled.is_some() || half_date;
         if !gave_identity && matches!(u.intent, Intent::Repeat | Intent::Hold) {
@@ -546,6 +554,16 @@ impl Dialog {
             return;
         };
         id.failures += 1;
+        if id.failures < self.cfg.max_verify_attempts && id.member_id_wants_keyed_dob() {
+            // The member ID and the name stay; the date is keyed in.
+            id.dob = None;
+            id.month_day = None;
+            if let Some((_, heard_dob)) = &mut id.unconfirmed {
+                *heard_dob = None;
+            }
+            id.keypad_offered = true;
+            return self.say(prompts::MEMBER_ID_KEY_DOB, true);
+        }
         id.retry();
         id.keypad_offered = true;
         if id.failures < self.cfg.max_verify_attempts && self.ask_member_id_instead() {

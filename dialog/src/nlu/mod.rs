@@ -93,10 +93,20 @@ pub fn understand(text: &str, catalog: &Catalog) -> Understanding {
     let payer = match_payer(text, catalog);
     let name =
         extract_name(text).filter(|n| match_medication(n, catalog).is_none() && match_payer(n, catalog).is_none());
-    let intent = match &name {
-        Some(name) => classify(&without_name(text, name)),
-        None => classify(text),
+    // "My day cover is the 9th of July": a recogniser's "date of birth",
+    // not a coverage question, when a date follows.
+    let mended;
+    let rest = match &name {
+        Some(name) => without_name(text, name),
+        None => text.to_owned(),
     };
+    let rest = if dob.is_some() {
+        mended = mend_birth_phrase(&rest);
+        mended.as_str()
+    } else {
+        rest.as_str()
+    };
+    let intent = classify(rest);
     let symptoms = symptoms::extract_symptoms(text);
     let severity = (symptoms.is_some() || matches!(intent, Intent::SideEffect | Intent::Emergency))
         .then(|| symptoms::assess_severity(text));
@@ -110,6 +120,30 @@ pub fn understand(text: &str, catalog: &Catalog) -> Understanding {
         symptoms,
         severity,
     }
+}
+
+/// `text` with "day cover" and its kin (what a recogniser writes for "date
+/// of birth") read as "date of birth".
+fn mend_birth_phrase(text: &str) -> String {
+    let words = text::words(text);
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let lead = matches!(words[i].as_str(), "day" | "date" | "data" | "they");
+        let next = words.get(i + 1).map(String::as_str);
+        if lead && matches!(next, Some("cover" | "covered" | "covert" | "coverage" | "of")) {
+            out.extend(["date", "of", "birth"]);
+            i += 2;
+            // "day of birth", "day of verse": the third word goes too.
+            if next == Some("of") && i < words.len() {
+                i += 1;
+            }
+            continue;
+        }
+        out.push(&words[i]);
+        i += 1;
+    }
+    out.join(" ")
 }
 
 /// The words of `text` with the first run of `name`'s words removed.
@@ -136,6 +170,20 @@ mod tests {
             medications: vec!["Ozempic".into(), "Metformin".into(), "Humira".into()],
             payers: vec!["Aetna".into(), "Blue Cross Blue Shield".into()],
         }
+    }
+
+    #[test]
+    fn date_of_birth_misheard_as_cover_is_not_a_coverage_question() {
+        let cat = Catalog {
+            medications: vec!["Lexapro".into()],
+            payers: vec![],
+        };
+        let u = understand("This is Daniel Bryan, my day cover is the 9th of July 1971.", &cat);
+        assert_ne!(u.intent, Intent::Coverage, "{u:?}");
+        assert!(u.dob.is_some());
+        // Without a date it is still a coverage question.
+        let u = understand("what's my day cover for Lexapro", &cat);
+        assert_eq!(u.intent, Intent::Coverage, "{u:?}");
     }
 
     #[test]
