@@ -24,8 +24,8 @@
 //! patient's own number (a household phone).
 //!
 //! `SWITCHBOARD_SCRIPTED_BATCH=N` draws the callers from the N-th next 40
-//! patients: held-out sets, each kept unread while the dialog changed (0, 1
-//! and 2 have been read since); from batch 3 on, in new phrasings too.
+//! patients: held-out sets, each kept unread while the dialog changed (0 to
+//! 5 have been read since); batches 3, 4 and 6 bring new phrasings too.
 //!
 //! Measured: task success, genuine callers verified within two attempts,
 //! false verifications (must be 0), PHI spoken before verification (must be
@@ -192,6 +192,15 @@ fn say_date(d: NaiveDate, style: usize) -> String {
 }
 
 fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
+    if batch() >= 6 {
+        // Phrasings written with batch 6, after every change they measure.
+        return match i % 4 {
+            0 => format!("Hi there. {name}, and my date of birth is {}.", say_date(dob, i)),
+            1 => format!("My name is {name}. I was born {}.", say_date(dob, i)),
+            2 => format!("Okay, so it's {name}, birthday {}.", say_date(dob, i)),
+            _ => format!("Yes hello, this is {name}, born on {}.", say_date(dob, i)),
+        };
+    }
     if batch() >= 4 {
         // Phrasings written with batch 4, after every change they measure.
         return match i % 4 {
@@ -219,6 +228,21 @@ fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
 }
 
 fn ask_line(ask: Ask, med: &str, i: usize) -> String {
+    if batch() >= 6 {
+        // Phrasings written with batch 6, after every change they measure.
+        return match (ask, i % 2) {
+            (Ask::Refill, 0) => format!("I'm almost out of my {med}. Can you refill it?"),
+            (Ask::Refill, _) => format!("I need more {med}, please."),
+            (Ask::Coverage, 0) => format!("Will my insurance cover the {med}?"),
+            (Ask::Coverage, _) => format!("How much will {med} cost me with my insurance?"),
+            (Ask::PriorAuth, 0) => format!("Does the {med} need a prior authorization?"),
+            (Ask::PriorAuth, _) => format!("I was told {med} needs prior authorization. Is that true for my plan?"),
+            (Ask::Medications, 0) => "Can you go over my medications with me?".into(),
+            (Ask::Medications, _) => "Which medicines are on my profile?".into(),
+            (Ask::Person, 0) => "I'd like to speak to somebody, please.".into(),
+            (Ask::Person, _) => "Can you put me through to a pharmacist?".into(),
+        };
+    }
     if batch() >= 4 {
         // Phrasings written with batch 4, after every change they measure.
         return match (ask, i % 2) {
@@ -285,6 +309,8 @@ struct Report {
     said_after_verified: Vec<String>,
     phi_before_verified: Vec<String>,
     transcript: Vec<String>,
+    /// The bot asked for the member ID (a name heard only with the hint).
+    member_id_asked: bool,
 }
 
 struct Line {
@@ -462,6 +488,7 @@ async fn run_call(
             continue;
         }
         if last == prompts::ASK_MEMBER_ID || last == prompts::MEMBER_ID_INVALID {
+            r.member_id_asked = true;
             match caller {
                 // Every other genuine caller reads the digits out first;
                 // asked again, they key them in.
@@ -496,6 +523,7 @@ async fn run_call(
         if (keypad_next && last == prompts::ASK_DOB)
             || last == prompts::NOT_UNDERSTOOD_DOB
             || last == prompts::ASK_DOB_KEYPAD
+            || last == prompts::MEMBER_ID_KEY_DOB
         {
             // The date keyed in, as offered after a miss.
             let keys = dob.format("%m%d%Y").to_string();
@@ -743,6 +771,9 @@ async fn thirty_scripted_calls_from_held_out_callers() {
 
     let (mut genuine, mut done, mut within_two, mut impostors, mut false_accept, mut phi) = (0, 0, 0, 0, 0, 0);
     let mut verified_at_all = 0;
+    // Calls where the member ID was asked for: genuine ones, and how many of
+    // them were verified after it; impostors.
+    let (mut id_genuine, mut id_verified, mut id_impostors) = (0, 0, 0);
     let mut by_line = [(0usize, 0usize); 3];
     for (i, r) in &reports {
         let ok = match &callers[*i] {
@@ -752,10 +783,13 @@ async fn thirty_scripted_calls_from_held_out_callers() {
                 verified_at_all += usize::from(r.verified);
                 let ok = task_done(*ask, who, r);
                 done += usize::from(ok);
+                id_genuine += usize::from(r.member_id_asked);
+                id_verified += usize::from(r.member_id_asked && r.verified);
                 ok
             }
             Caller::Impostor { .. } => {
                 impostors += 1;
+                id_impostors += usize::from(r.member_id_asked);
                 false_accept += usize::from(r.verified);
                 !r.verified && r.phi_before_verified.is_empty()
             }
@@ -792,6 +826,9 @@ async fn thirty_scripted_calls_from_held_out_callers() {
             .join(", "),
         wall.as_secs_f64(),
         reports.len()
+    );
+    println!(
+        "member ID asked of {id_genuine} genuine callers ({id_verified} verified after it) and {id_impostors} impostors"
     );
     assert_eq!(reports.len(), 30);
     // Never the wrong person, never PHI before verification.

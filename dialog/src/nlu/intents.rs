@@ -184,6 +184,9 @@ const PRIOR_AUTH: &[&str] = &[
     "pa form", "pa request", "pa required", "need pa", "needs pa", "p a", "authoriz*", "authoris*", "step therapy",
     // "prior" then a word the recogniser made of "authorization".
     "need a prior", "needs a prior", "need prior", "needs prior", "require a prior", "requires a prior",
+    "the prior or", "a prior or", "prior for", "the prior for",
+    // "-ization" cut off its word ("off-ization").
+    "ization",
 ];
 #[rustfmt::skip]
 const INTERACTION: &[&str] = &[
@@ -469,6 +472,8 @@ mod tests {
             ("does it need a PA", Intent::PriorAuth),
             ("do I need pre-authorization for Ozempic", Intent::PriorAuth),
             ("That my Amoxicillin needs a prior optimization.", Intent::PriorAuth),
+            ("Do any the prior or Lexapro.", Intent::PriorAuth),
+            ("The Adderal Re- Choir, off-ization, Unmiked land.", Intent::PriorAuth),
             ("I need a refill on my metformin", Intent::Refill),
             ("what's the status of my order", Intent::Status),
             ("is my prescription ready", Intent::Status),
