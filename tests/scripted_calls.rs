@@ -834,11 +834,12 @@ async fn thirty_scripted_calls_from_held_out_callers() {
     // Never the wrong person, never PHI before verification.
     assert_eq!(false_accept, 0, "an impostor was verified");
     assert_eq!(phi, 0, "PHI spoken before verification");
-    // Floors under what was measured with the names hint checked as calls
-    // check it (batch 0: 83.3 % and 83.3 %; see BENCHMARKS.md).
-    assert!(pct(done, genuine) >= 75.0, "task success {done}/{genuine}");
+    // Floors under what was measured with the member ID confirming names
+    // the plain decode did not bear out (batch 0: 95.8 % and 95.8 %; see
+    // BENCHMARKS.md), two calls of slack for another machine's decodes.
+    assert!(pct(done, genuine) >= 87.5, "task success {done}/{genuine}");
     assert!(
-        pct(within_two, genuine) >= 75.0,
+        pct(within_two, genuine) >= 87.5,
         "verified within two attempts {within_two}/{genuine}"
     );
 }
