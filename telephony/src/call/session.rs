@@ -36,6 +36,10 @@ struct Live {
     /// Repeat mode's barge-in policy (the agent's lives in its dialog).
     barge_in: Option<dialog::barge_in::BargeIn>,
     speech_onset_ms: Option<u64>,
+    /// The wall-clock instant of the caller's audio position 0, set at the
+    /// first frame: barge-in runs on audio time from it, so that frames
+    /// processed late in a burst do not make speech seem longer.
+    media_epoch: Option<Instant>,
     pcm: Vec<i16>,
     speaking_reported: bool,
     /// Both sides on one timeline, when the call is recorded.
@@ -376,6 +380,7 @@ impl CallSession {
                     agent: None,
                     barge_in: (mode == CallMode::Repeat).then(dialog::barge_in::BargeIn::default),
                     speech_onset_ms: None,
+                    media_epoch: None,
                     pcm: Vec::with_capacity(320),
                     speaking_reported: false,
                     taps: Taps {

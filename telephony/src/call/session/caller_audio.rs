@@ -39,20 +39,23 @@ impl CallSession {
                     agent_io::on_boundary(live, out, ev, now);
                 }
             } else {
+                // Speech over the bot is timed in audio, not in when its
+                // frames happened to be processed.
+                let audio_now = media_now(&mut live.media_epoch, now, sp.audio_ms());
                 for ev in events {
                     if let Some(b) = live.barge_in.as_mut() {
                         match ev {
                             SpeechBoundary::Vad(VadEvent::SpeechStart { at_ms }) => {
                                 live.speech_onset_ms = Some(at_ms);
-                                b.speech_started(now, bot);
+                                b.speech_started(audio_now, bot);
                             }
                             SpeechBoundary::Vad(VadEvent::SpeechEnd { .. }) => b.speech_ended(),
                             SpeechBoundary::Paused => b.paused(),
-                            SpeechBoundary::Resumed => b.resumed(now, bot),
+                            SpeechBoundary::Resumed => b.resumed(audio_now, bot),
                         }
                     }
                 }
-                if live.barge_in.as_mut().is_some_and(|b| b.due(now, bot)) {
+                if live.barge_in.as_mut().is_some_and(|b| b.due(audio_now, bot)) {
                     Self::barge_in(live, out, now);
                 }
             }
@@ -65,7 +68,12 @@ impl CallSession {
                 }
             }
             Self::take_hypotheses(live, out, now);
-            Self::hold_while_contested(live, now);
+            let audio_now = media_now(
+                &mut live.media_epoch,
+                now,
+                live.speech.as_ref().map_or(0, |sp| sp.audio_ms()),
+            );
+            Self::hold_while_contested(live, now, audio_now);
             return;
         }
         let ev = live.gate.push(&live.pcm);
@@ -92,10 +100,10 @@ impl CallSession {
     /// While caller speech over the bot awaits a barge-in decision the
     /// bot's audio is held (the caller hears it stop within the playout
     /// lead); it goes on when the speech was no interruption.
-    fn hold_while_contested(live: &mut Live, now: Instant) {
+    fn hold_while_contested(live: &mut Live, now: Instant, audio_now: Instant) {
         let contested = match live.agent.as_ref() {
             Some(agent) => agent.floor_contested(now),
-            None => live.barge_in.as_ref().is_some_and(|b| b.contested(now)),
+            None => live.barge_in.as_ref().is_some_and(|b| b.contested(audio_now)),
         };
         if contested && !live.playout.is_held() && live.playout.is_active(now) {
             live.playout.hold();
@@ -123,5 +131,34 @@ impl CallSession {
             histogram!(m::BARGE_IN_LATENCY).record(sp.audio_ms().saturating_sub(onset) as f64 / 1000.0);
         }
         out.push_back(Output::Event(CallEvent::BargeIn(cut)));
+    }
+}
+
+/// The instant of the caller's audio position `audio_ms` on the wall clock
+/// of the first frame (`epoch`, set on the first call). Frames that queue up
+/// behind a busy core are processed late and together; on this clock they
+/// keep their spacing. Never ahead of `now`.
+fn media_now(epoch: &mut Option<Instant>, now: Instant, audio_ms: u64) -> Instant {
+    let at = std::time::Duration::from_millis(audio_ms);
+    let start = *epoch.get_or_insert_with(|| now.checked_sub(at).unwrap_or(now));
+    (start + at).min(now)
+}
+
+#[cfg(test)]
+mod media_clock_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn frames_processed_in_a_burst_keep_their_audio_spacing() {
+        let t0 = Instant::now();
+        let mut epoch = None;
+        assert_eq!(media_now(&mut epoch, t0, 20), t0);
+        // 300 ms of audio arrive at once, 400 ms of wall time later.
+        let late = t0 + Duration::from_millis(400);
+        assert_eq!(media_now(&mut epoch, late, 40), t0 + Duration::from_millis(20));
+        assert_eq!(media_now(&mut epoch, late, 320), t0 + Duration::from_millis(300));
+        // Audio ahead of the wall clock is held to it.
+        assert_eq!(media_now(&mut epoch, late, 2000), late);
     }
 }
