@@ -121,6 +121,9 @@ pub struct Dialog {
     catalog: Arc<Catalog>,
     fallback: Option<Box<dyn IntentFallback>>,
     now: Instant,
+    /// How far the caller's audio has come ([`Dialog::handle_audio`]):
+    /// speech over the bot is timed on this clock.
+    audio_now: Option<Instant>,
     actions: VecDeque<Action>,
     next_say: u64,
     next_call: u64,
@@ -188,6 +191,7 @@ impl Dialog {
             catalog,
             fallback: None,
             now,
+            audio_now: None,
             actions: VecDeque::new(),
             next_say: 1,
             next_call: 1,
@@ -249,10 +253,10 @@ impl Dialog {
             _ if self.is_taken_over() => {}
             Event::CallerSpeechStarted => {
                 self.supervised.turn_open = true;
-                self.turns.speech_started(now)
+                self.turns.speech_started(self.audio_now.unwrap_or(now))
             }
             Event::CallerPaused => self.turns.paused(),
-            Event::CallerResumed => self.turns.resumed(now),
+            Event::CallerResumed => self.turns.resumed(self.audio_now.unwrap_or(now)),
             Event::CallerSpeechEnded => {
                 self.turns.speech_ended();
                 self.arm_no_input();
@@ -287,14 +291,27 @@ impl Dialog {
         [self.turns.deadline(), filler].into_iter().flatten().min()
     }
 
-    /// Fires every timer due at `now` (barge-in, filler, silence).
+    /// The caller's audio has come as far as `audio_now` (the owner calls
+    /// this with every frame, before the frame's speech events): speech
+    /// over the bot that has gone on long enough in audio stops it. Timed in
+    /// audio, not by a timer, so that frames processed late and together
+    /// on a busy machine do not make an "uh-huh" seem long.
+    pub fn handle_audio(&mut self, audio_now: Instant) {
+        self.audio_now = Some(audio_now);
+        if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.is_taken_over() {
+            return;
+        }
+        if self.turns.barge_in_due(audio_now) {
+            self.stop_speaking();
+        }
+    }
+
+    /// Fires every timer due at `now` (filler, silence; the barge-in runs
+    /// on the audio clock, see [`Dialog::handle_audio`]).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         if matches!(self.stage, Stage::Done | Stage::NotStarted) || self.is_taken_over() {
             return;
-        }
-        if self.turns.barge_in_due(now) {
-            self.stop_speaking();
         }
         let speaking = self.turns.is_bot_speaking();
         if self.outstanding.as_mut().is_some_and(|o| o.on_timer(now, speaking)) {

@@ -23,8 +23,9 @@ fn barge_in_after_the_threshold() {
     let mut call = greeting_playing();
     call.advance(1000);
     assert!(call.send(Event::CallerSpeechStarted).is_empty());
-    // No words recognised yet: 500 ms of speech without a pause stops it.
-    assert_eq!(call.dialog.poll_timeout(), Some(call.t0 + Duration::from_millis(1500)));
+    // No words recognised yet: 500 ms of speech without a pause stops it,
+    // timed on the audio clock (no wall-clock timer for it).
+    assert_eq!(call.dialog.poll_timeout(), None);
     assert!(call.advance(499).is_empty());
     assert_eq!(call.advance(1), [Action::StopSpeaking]);
     assert!(!call.dialog.is_bot_speaking());
@@ -331,4 +332,25 @@ fn odd_input_never_panics() {
     assert!(call.hear("hello").is_empty());
     assert!(call.send(Event::BotFinished(99)).is_empty());
     assert_eq!(call.dialog.poll_timeout(), None);
+}
+
+#[test]
+fn an_uh_huh_whose_frames_come_late_is_timed_in_audio() {
+    let mut call = greeting_playing();
+    call.advance(1000);
+    // Audio up to 1.0 s: the caller starts over the bot.
+    call.send(Event::CallerSpeechStarted);
+    // The machine is busy: 900 ms of wall time go by before the next frames
+    // are processed, and they carry only 300 ms of audio, ending in a pause.
+    // The wall-clock timers fire first, then the queued frames are handled.
+    call.now += Duration::from_millis(900);
+    call.dialog.handle_timeout(call.now);
+    let mut out = Vec::new();
+    while let Some(a) = call.dialog.poll_action() {
+        out.push(a);
+    }
+    call.dialog.handle_audio(call.t0 + Duration::from_millis(1300));
+    out.extend(call.send(Event::CallerPaused));
+    assert!(out.is_empty(), "a 300 ms uh-huh stopped the bot: {out:?}");
+    assert!(call.dialog.is_bot_speaking());
 }

@@ -179,16 +179,26 @@ impl Call {
         self.send(Event::Result { id, outcome })
     }
 
-    /// Moves the clock forward by `ms`, firing due timers in order.
+    /// Moves the clock forward by `ms` with the caller's audio coming in
+    /// 20 ms frames (the audio clock is this clock), firing due timers in
+    /// order.
     pub fn advance(&mut self, ms: u64) -> Vec<Action> {
         let target = self.now + Duration::from_millis(ms);
         let mut out = Vec::new();
-        while let Some(at) = self.dialog.poll_timeout().filter(|at| *at <= target) {
-            self.now = self.now.max(at);
-            self.dialog.handle_timeout(at);
+        loop {
+            let frame = (self.now + Duration::from_millis(20)).min(target);
+            while let Some(at) = self.dialog.poll_timeout().filter(|at| *at <= frame) {
+                self.now = self.now.max(at);
+                self.dialog.handle_timeout(at);
+                out.extend(self.drain());
+            }
+            self.now = frame;
+            self.dialog.handle_audio(frame);
             out.extend(self.drain());
+            if frame >= target {
+                break;
+            }
         }
-        self.now = target;
         out
     }
 

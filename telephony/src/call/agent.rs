@@ -103,6 +103,14 @@ impl AgentCall {
         }
     }
 
+    /// The caller's audio has come as far as `audio_now` (see
+    /// [`dialog::Dialog::handle_audio`]).
+    pub fn handle_audio(&mut self, audio_now: Instant) {
+        if let Conversation::Patient(d) = &mut self.dialog {
+            d.handle_audio(audio_now);
+        }
+    }
+
     /// Feeds one event.
     pub fn handle(&mut self, ev: Event, now: Instant) {
         match &mut self.dialog {

@@ -35,6 +35,12 @@ impl CallSession {
                 }
             };
             if live.agent.is_some() {
+                // Speech over the bot is timed in audio (see `media_now`).
+                let audio_now = media_now(&mut live.media_epoch, now, sp.audio_ms());
+                if let Some(agent) = live.agent.as_mut() {
+                    agent.handle_audio(audio_now);
+                }
+                agent_io::pump(live, out, now);
                 for ev in events {
                     agent_io::on_boundary(live, out, ev, now);
                 }
