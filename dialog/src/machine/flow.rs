@@ -55,33 +55,44 @@ impl Dialog {
         }
     }
 
-    /// A key while the date of birth may be keyed in: digits collect,
-    /// `*` starts over, `#` (or the eighth digit) enters it.
-    fn on_keypad(&mut self, key: char) {
+    /// Collects one key of an entry of `len` digits on the keypad: digits
+    /// collect, `*` starts over, `#` (or the last digit) enters it. The first
+    /// digit takes the floor (the bot stops talking). The digits once entered.
+    fn keyed_entry(&mut self, key: char, len: usize) -> Option<String> {
         let Stage::Identify(id) = &mut self.stage else {
-            return;
+            return None;
         };
         match key {
             '0'..='9' => id.keypad.push(key),
             '*' => {
                 id.keypad.clear();
-                return;
+                return None;
             }
             '#' => {}
-            _ => return,
+            _ => return None,
         }
-        if key != '#' && id.keypad.len() < 8 {
+        if key != '#' && id.keypad.len() < len {
             if id.keypad.len() == 1 {
                 self.stop_speaking();
                 self.turns.caller_took_turn();
             }
-            return;
+            return None;
         }
         let keys = std::mem::take(&mut id.keypad);
         self.turns.caller_took_turn();
+        Some(keys)
+    }
+
+    /// A key while the date of birth may be keyed in (MMDDYYYY).
+    fn on_keypad(&mut self, key: char) {
+        let Some(keys) = self.keyed_entry(key, 8) else {
+            return;
+        };
         match crate::nlu::dates::from_keypad(&keys) {
             Some(dob) => {
-                id.dob_keyed = true;
+                if let Stage::Identify(id) = &mut self.stage {
+                    id.dob_keyed = true;
+                }
                 let u = Understanding {
                     dob: Some(dob),
                     ..Understanding::of(Intent::Unknown)
@@ -104,31 +115,12 @@ impl Dialog {
         }
     }
 
-    /// A key while the member ID is asked for: nine digits enter it, `*`
-    /// starts over, `#` enters what was keyed.
+    /// A key while the member ID is asked for: nine digits (or fewer and
+    /// `#`) enter it.
     fn on_member_id_key(&mut self, key: char) {
-        let Stage::Identify(id) = &mut self.stage else {
-            return;
-        };
-        match key {
-            '0'..='9' => id.keypad.push(key),
-            '*' => {
-                id.keypad.clear();
-                return;
-            }
-            '#' => {}
-            _ => return,
+        if let Some(keys) = self.keyed_entry(key, MEMBER_ID_DIGITS) {
+            self.member_id_entered(&keys);
         }
-        if key != '#' && id.keypad.len() < MEMBER_ID_DIGITS {
-            if id.keypad.len() == 1 {
-                self.stop_speaking();
-                self.turns.caller_took_turn();
-            }
-            return;
-        }
-        let keys = std::mem::take(&mut id.keypad);
-        self.turns.caller_took_turn();
-        self.member_id_entered(&keys);
     }
 
     /// Digits given for the member ID, keyed or said: nine of them look it
