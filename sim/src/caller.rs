@@ -258,6 +258,9 @@ pub async fn run_with(
                             Some("clear") => {
                                 observer.bot_clear(Instant::now());
                                 report.clears += 1;
+                                // Cleared audio is no reply: a wait after a
+                                // barge-in waits for the bot's next words.
+                                bot_spoke = false;
                                 received -= playback.len();
                                 playback.clear();
                                 if let Some(onset) = barge_onset.take() {
