@@ -103,6 +103,21 @@ impl Dialog {
         }
     }
 
+    /// Looks the caller up by name and date of birth (and the member ID,
+    /// once given), from the calling number.
+    fn look_up(&mut self, name: String, dob: chrono::NaiveDate, member_id: Option<String>) {
+        let phone = self.caller_phone.clone();
+        self.call(
+            Request::PatientLookup {
+                name,
+                dob,
+                phone,
+                member_id,
+            },
+            Purpose::Lookup,
+        );
+    }
+
     /// What the recogniser heard with the names on file, overruled by a
     /// plain decode: kept (never said) in case the member ID confirms it.
     pub(super) fn on_hint_overruled(&mut self, hinted: &str) {
@@ -136,16 +151,8 @@ impl Dialog {
         self.not_understood = 0;
         match id.complete() {
             Some((name, dob)) => {
-                let (phone, member_id) = (self.caller_phone.clone(), id.member_id());
-                self.call(
-                    Request::PatientLookup {
-                        name,
-                        dob,
-                        phone,
-                        member_id,
-                    },
-                    Purpose::Lookup,
-                );
+                let member_id = id.member_id();
+                self.look_up(name, dob, member_id);
             }
             None => {
                 id.keypad_offered = true;
@@ -421,16 +428,8 @@ impl Dialog {
                     self.not_understood = 0;
                     return match id.complete() {
                         Some((name, dob)) => {
-                            let (phone, member_id) = (self.caller_phone.clone(), id.member_id());
-                            self.call(
-                                Request::PatientLookup {
-                                    name,
-                                    dob,
-                                    phone,
-                                    member_id,
-                                },
-                                Purpose::Lookup,
-                            );
+                            let member_id = id.member_id();
+                            self.look_up(name, dob, member_id);
                         }
                         None => self.say(prompts::RECORDS_TRY_AGAIN, true),
                     };
@@ -486,16 +485,8 @@ impl Dialog {
         let member_id_would_help = id.member_id_would_help();
         match (id.complete(), id.name.is_some()) {
             (Some((name, dob)), _) => {
-                let (phone, member_id) = (self.caller_phone.clone(), id.member_id());
-                self.call(
-                    Request::PatientLookup {
-                        name,
-                        dob,
-                        phone,
-                        member_id,
-                    },
-                    Purpose::Lookup,
-                );
+                let member_id = id.member_id();
+                self.look_up(name, dob, member_id);
             }
             (None, true) if month_day => self.say(prompts::ASK_YEAR, true),
             (None, true) if keypad => self.say(prompts::ASK_DOB_KEYPAD, true),
