@@ -183,7 +183,10 @@ pub async fn run_with(
         request.headers_mut().append(n, v);
     }
     // Small messages (a mark echo, then a frame) must not wait for ACKs (Nagle).
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    // A small read buffer: the WebSocket layer zero-fills all of it before
+    // every read (its 128 KiB default dominated a many-call run's CPU).
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
     let (mut tx, mut rx) = ws.split();
     let stream_sid = format!("MZ{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     let account = opts.account_sid.as_deref().unwrap_or("ACsimulated");
