@@ -192,6 +192,13 @@ impl Endpointer {
         self.speaking
     }
 
+    /// Speech heard so far in a run that has not yet lasted long enough to
+    /// be declared a start (0 while speaking, or when the last window was
+    /// silence): a voice may be beginning.
+    pub fn rising_ms(&self) -> u32 {
+        if self.speaking { 0 } else { self.speech_ms }
+    }
+
     /// Silence since the last speech window while speech is in progress
     /// (0 when not speaking): how far into the hangover the caller is.
     pub fn trailing_silence_ms(&self) -> u32 {

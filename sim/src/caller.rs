@@ -223,6 +223,8 @@ pub async fn run_with(
     let mut bot_talk_since: Option<Instant> = None;
     let mut awaiting_reply: Option<(usize, Instant)> = None; // turn index, end of speech
     let mut barge_onset: Option<Instant> = None;
+    // The same onset, until the bot's audio has run out at this end.
+    let mut stop_watch: Option<Instant> = None;
     let start = Instant::now();
     let mut tick: u64 = 0;
     let mut closed = false;
@@ -310,6 +312,10 @@ pub async fn run_with(
         if n > 0 {
             bot_quiet_since = None;
             bot_talk_since.get_or_insert(now);
+        } else if let Some(onset) = stop_watch.take_if(|onset| now >= *onset) {
+            report.bot_stops.push(now - onset);
+            bot_quiet_since.get_or_insert(now);
+            bot_talk_since = None;
         } else {
             bot_quiet_since.get_or_insert(now);
             bot_talk_since = None;
@@ -403,7 +409,12 @@ pub async fn run_with(
                     if bot_talk_since.is_some_and(|t| now - t >= *after) {
                         if let Some(Step::BargeIn { text, audio, .. }) = steps.pop_front() {
                             let end = crate::voice::speech_end(&audio);
-                            barge_onset = Some(now);
+                            // Timed from the first audible sample, not the
+                            // synthesiser's leading silence.
+                            let lead_in = crate::voice::speech_start(&audio);
+                            let onset = now + Duration::from_micros(lead_in as u64 * 125);
+                            barge_onset = Some(onset);
+                            stop_watch = Some(onset);
                             speaking = Some((text, audio, 0, end));
                             bot_spoke = false;
                         }

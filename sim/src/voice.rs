@@ -201,6 +201,14 @@ pub fn speak_ulaw(text: &str, voice: &str) -> Result<Vec<u8>, SimError> {
     Voice::flite(voice).speak_ulaw(text, None)
 }
 
+/// Index of the first sample louder than about -40 dBFS (the start of
+/// speech, after the synthesiser's leading silence; 0 when none is).
+pub fn speech_start(ulaw: &[u8]) -> usize {
+    ulaw.iter()
+        .position(|&b| media::mulaw::decode(b).unsigned_abs() > 330)
+        .unwrap_or(0)
+}
+
 /// Index just past the last sample louder than about -40 dBFS (the end of
 /// speech, ignoring the synthesiser's trailing silence).
 pub fn speech_end(ulaw: &[u8]) -> usize {

@@ -175,6 +175,8 @@ pub struct CallResult {
     pub unanswered: usize,
     /// Caller speech onset over the bot to `clear`, ms.
     pub barge_in_ms: Vec<f64>,
+    /// Caller speech onset over the bot to the bot's audio stopping at the caller, ms.
+    pub bot_stop_ms: Vec<f64>,
     /// Bot media messages received.
     pub bot_frames: u64,
     /// Late bot frames.
@@ -195,6 +197,7 @@ impl CallResult {
             turn_ms: Vec::new(),
             unanswered: 0,
             barge_in_ms: Vec::new(),
+            bot_stop_ms: Vec::new(),
             bot_frames: 0,
             late_frames: 0,
             jitter_us: Histogram::new(),
@@ -238,6 +241,7 @@ impl CallResult {
             turn_ms,
             unanswered,
             barge_in_ms: report.barge_ins.iter().map(ms).collect(),
+            bot_stop_ms: report.bot_stops.iter().map(ms).collect(),
             bot_frames: meter.frames,
             late_frames: meter.late,
             jitter_us: meter.jitter_us,

@@ -111,6 +111,9 @@ pub struct CallerFigures {
     pub turn_latency_ms: Summary,
     /// Caller speech onset over the bot to `clear`.
     pub barge_in_latency_ms: Summary,
+    /// Caller speech onset over the bot to the bot's audio stopping at the
+    /// caller (held or cleared).
+    pub bot_stop_latency_ms: Summary,
     /// Bot-frame delay variation within talk spurts.
     pub jitter_ms: Summary,
     /// Late bot frames / bot frames.
@@ -253,7 +256,7 @@ pub fn build(
     let mut failures = BTreeMap::new();
     let mut scenarios: BTreeMap<String, ScenarioFigures> = BTreeMap::new();
     let mut per_scenario_turns: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let (mut turns, mut barges) = (Vec::new(), Vec::new());
+    let (mut turns, mut barges, mut stops) = (Vec::new(), Vec::new(), Vec::new());
     let mut jitter = Histogram::new();
     for r in &run.calls {
         c.started += 1;
@@ -275,6 +278,7 @@ pub fn build(
         c.late_frames += r.late_frames;
         turns.extend_from_slice(&r.turn_ms);
         barges.extend_from_slice(&r.barge_in_ms);
+        stops.extend_from_slice(&r.bot_stop_ms);
         jitter.merge(&r.jitter_us);
         let s = scenarios.entry(r.scenario.clone()).or_default();
         s.calls += 1;
@@ -295,6 +299,7 @@ pub fn build(
     let caller = CallerFigures {
         turn_latency_ms: Summary::of(&turns),
         barge_in_latency_ms: Summary::of(&barges),
+        bot_stop_latency_ms: Summary::of(&stops),
         jitter_ms: jitter.summary_ms(),
         late_frame_ratio: ratio(c.late_frames, c.bot_frames),
         peak_concurrency,

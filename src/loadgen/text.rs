@@ -55,6 +55,10 @@ pub fn table(r: &Report) -> String {
             &r.caller.turn_latency_ms,
         );
         row("caller: barge-in (onset → clear)".into(), &r.caller.barge_in_latency_ms);
+        row(
+            "caller: barge-in (onset → bot audio stops)".into(),
+            &r.caller.bot_stop_latency_ms,
+        );
     }
     row("caller: bot-frame jitter".into(), &r.caller.jitter_ms);
     if let Some(sv) = &r.server {

@@ -49,7 +49,7 @@ pub struct StreamingConfig {
 impl Default for StreamingConfig {
     fn default() -> Self {
         Self {
-            first_partial_ms: 160,
+            first_partial_ms: 0,
             partial_every_ms: 300,
             preroll_ms: 240,
             max_utterance_ms: 20_000,

@@ -15,6 +15,10 @@ pub struct CallReport {
     pub said_at: Vec<(String, std::time::SystemTime)>,
     /// Barge-ins: caller speech onset over the bot to the `clear`.
     pub barge_ins: Vec<Duration>,
+    /// Barge-ins: caller speech onset over the bot to the moment the bot's
+    /// audio ran out at the caller's end (what the caller hears stop; the
+    /// server may hold its audio before it decides on a `clear`).
+    pub bot_stops: Vec<Duration>,
     /// `clear` messages received.
     pub clears: usize,
     /// Bot media frames received.

@@ -19,6 +19,13 @@ const SPECULATE_AFTER_MS: u32 = 160;
 /// before its end is declared, ms (the usual hangover is 480 ms).
 const UNFINISHED_HANGOVER_MS: u32 = 1_000;
 
+/// Speech heard in a run, before the endpointer's minimum for a start, after
+/// which a voice is taken to be beginning (two VAD windows): the bot's
+/// audio is held from here while the caller talks over it, so that the
+/// caller hears it stop within about a quarter of a second. A click or a
+/// short noise that stops before the start is declared lets it go on.
+const VOICE_RISING_MS: u32 = 64;
+
 /// What the speech path noticed in one frame of caller audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpeechBoundary {
@@ -110,6 +117,12 @@ impl SpeechPath {
     /// [`StreamingRecognizer::set_skip_recordings`]).
     pub fn set_on_hold(&mut self, on: bool) {
         self.recognizer.set_skip_recordings(on);
+    }
+
+    /// Whether a voice seems to be beginning: speech in the last
+    /// [`VOICE_RISING_MS`] or more, not yet long enough to be declared.
+    pub fn voice_rising(&self) -> bool {
+        self.endpointer.rising_ms() >= VOICE_RISING_MS
     }
 
     /// Caller audio seen so far, ms.

@@ -12,7 +12,7 @@ use metrics::{counter, histogram};
 use models::vad::VadEvent;
 
 use super::super::agent::AgentCall;
-use super::super::speech::SpeechBoundary;
+use super::super::speech::{SpeechBoundary, SpeechPath};
 use super::{CallEvent, CallSession, Live, Output, agent_io};
 use crate::metrics as m;
 
@@ -105,12 +105,14 @@ impl CallSession {
 impl CallSession {
     /// While caller speech over the bot awaits a barge-in decision the
     /// bot's audio is held (the caller hears it stop within the playout
-    /// lead); it goes on when the speech was no interruption.
+    /// lead); it goes on when the speech was no interruption. The hold
+    /// starts when a voice seems to begin, before the speech start is
+    /// declared, and a sound too short to be one lets the bot go on.
     fn hold_while_contested(live: &mut Live, now: Instant, audio_now: Instant) {
         let contested = match live.agent.as_ref() {
             Some(agent) => agent.floor_contested(now),
             None => live.barge_in.as_ref().is_some_and(|b| b.contested(audio_now)),
-        };
+        } || live.speech.as_ref().is_some_and(SpeechPath::voice_rising);
         if contested && !live.playout.is_held() && live.playout.is_active(now) {
             live.playout.hold();
         } else if !contested && live.playout.is_held() {
