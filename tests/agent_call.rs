@@ -226,6 +226,14 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
         "bot stopped soon after the caller started: {:?}",
         d.barge_ins
     );
+    // What the caller hears stop comes earlier than the clear: the bot's
+    // audio is held from the first 64 ms of a rising voice (about 0.1 s in
+    // a release build; the clear waits for words).
+    assert!(
+        d.bot_stops.first().is_some_and(|l| *l < Duration::from_millis(350)),
+        "the bot's audio stopped at the caller soon after the onset: {:?}",
+        d.bot_stops
+    );
     assert!(ld.iter().any(|t| t.contains("Thanks, James")), "{ld:?}");
 
     // The call record: every call and its lines, the cut-off greeting marked.
