@@ -192,6 +192,15 @@ fn say_date(d: NaiveDate, style: usize) -> String {
 }
 
 fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
+    if batch() >= 7 {
+        // Phrasings written with batch 7, before its first run.
+        return match i % 4 {
+            0 => format!("Good morning, it's {name}. My birthday's {}.", say_date(dob, i)),
+            1 => format!("Hi, you're speaking with {name}, date of birth {}.", say_date(dob, i)),
+            2 => format!("{name}. And I was born {}.", say_date(dob, i)),
+            _ => format!("Hello. The patient is {name}, born {}.", say_date(dob, i)),
+        };
+    }
     if batch() >= 6 {
         // Phrasings written with batch 6, after every change they measure.
         return match i % 4 {
@@ -228,6 +237,21 @@ fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
 }
 
 fn ask_line(ask: Ask, med: &str, i: usize) -> String {
+    if batch() >= 7 {
+        // Phrasings written with batch 7, before its first run.
+        return match (ask, i % 2) {
+            (Ask::Refill, 0) => format!("My {med} is nearly gone, could I get a refill?"),
+            (Ask::Refill, _) => format!("Please refill the {med} for me."),
+            (Ask::Coverage, 0) => format!("What would I pay for {med}?"),
+            (Ask::Coverage, _) => format!("Is my {med} on my plan's formulary?"),
+            (Ask::PriorAuth, 0) => format!("Is prior authorization needed before I can fill {med}?"),
+            (Ask::PriorAuth, _) => format!("My doctor mentioned a prior authorization for {med}. Do I need one?"),
+            (Ask::Medications, 0) => "What am I taking right now?".into(),
+            (Ask::Medications, _) => "Can you list my prescriptions?".into(),
+            (Ask::Person, 0) => "Could I speak to a real person?".into(),
+            (Ask::Person, _) => "Please connect me with someone.".into(),
+        };
+    }
     if batch() >= 6 {
         // Phrasings written with batch 6, after every change they measure.
         return match (ask, i % 2) {

@@ -176,7 +176,9 @@ const SEIZURE_MEDICINE: &[&str] = &[
 const HUMAN: &[&str] = &[
     "agent", "agents", "representative", "pharmacist", "human", "real person", "live person", "actual person",
     "operator", "talk to a person", "speak to a person", "speak with a person", "talk to someone", "speak to someone",
-    "speak with someone", "talk to somebody", "speak to somebody",
+    "speak with someone", "talk to somebody", "speak to somebody", "speak with somebody", "talk with someone",
+    "talk with somebody", "connect me with someone", "connect me to someone", "connect me with somebody",
+    "connect me to somebody", "put me through to someone", "put me through to somebody",
 ];
 #[rustfmt::skip]
 const PRIOR_AUTH: &[&str] = &[
@@ -224,6 +226,23 @@ const COVERAGE: &[&str] = &[
     "cover*", "copay*", "co pay*", "copayment", "coinsurance", "formulary", "tier", "tiers", "deductible", "benefit*",
     "insurance", "out of pocket", "my plan*", "eligib*",
 ];
+/// What the caller will pay themselves: on a benefits line that is their
+/// cost share under the plan (a coverage question), unless they ask about
+/// paying without it ([`CASH`]).
+#[rustfmt::skip]
+const MY_COST: &[&str] = &[
+    "how much do i pay", "how much will i pay", "how much would i pay", "how much do i have to pay",
+    "how much will i have to pay", "how much am i going to pay", "how much am i gonna pay", "what do i pay",
+    "what will i pay", "what would i pay", "what's my cost", "what is my cost",
+    // "pay" as a noisy line often comes through.
+    "how much do i play", "how much will i play", "how much would i play",
+];
+/// Paying without the plan.
+#[rustfmt::skip]
+const CASH: &[&str] = &[
+    "cash", "without insurance", "without my insurance", "without the insurance", "no insurance", "uninsured",
+    "don't use my insurance", "not use my insurance", "coupon*", "discount*", "cheaper", "price*",
+];
 #[rustfmt::skip]
 const PRICE: &[&str] = &[
     "price*", "cost*", "how much", "cash", "cheaper", "discount*", "coupon*", "expensive", "afford*", "pay for",
@@ -269,7 +288,7 @@ const BACKCHANNEL_PHRASES: &[&str] = &["i see", "got it", "uh huh", "mm hmm", "m
 #[rustfmt::skip]
 const YES: &[&str] = &[
     "yes", "yeah", "yep", "yup", "sure", "correct", "absolutely", "definitely", "affirmative", "of course", "i do",
-    "that's right", "that is right", "that's correct", "please",
+    "that's right", "that is right", "that's correct",
 ];
 #[rustfmt::skip]
 const NO: &[&str] = &[
@@ -411,7 +430,7 @@ pub fn classify(text: &str) -> Intent {
         (Intent::Refund, p.any(REFUND)),
         (Intent::Complaint, p.any(COMPLAINT)),
         (Intent::SideEffect, p.any(SIDE_EFFECT)),
-        (Intent::Coverage, p.any(COVERAGE)),
+        (Intent::Coverage, (p.any(COVERAGE) || p.any(MY_COST)) && !p.any(CASH)),
         (Intent::Price, p.any(PRICE)),
         (Intent::Refill, p.any(REFILL)),
     ];
@@ -449,7 +468,8 @@ pub fn classify(text: &str) -> Intent {
     let start = w.iter().position(|x| !LEAD_INS.contains(&x.as_str())).unwrap_or(0);
     let rest = Phrases::from_words(&w[start..]);
     let starts = |list: &[&str]| list.iter().any(|y| rest.starts_with(y));
-    if starts(YES) {
+    // "Please" alone answers a question; "please refill …" is a request.
+    if starts(YES) || w[start..].iter().map(String::as_str).eq(["please"]) {
         Intent::Yes
     } else if starts(NO) {
         Intent::No
@@ -500,10 +520,19 @@ mod tests {
             ("what dose should I be on", Intent::ClinicalQuestion),
             ("is it safe while pregnant", Intent::ClinicalQuestion),
             ("what's the cash price of Wegovy", Intent::Price),
+            // What the caller pays is their cost share, even when "my plan" was misheard.
+            ("how much do I play so far", Intent::Coverage),
+            ("how much will I pay for Eliquis", Intent::Coverage),
+            ("how much would I pay if I don't use my insurance", Intent::Price),
+            ("how much is Ozempic without insurance", Intent::Price),
             ("I want a refund", Intent::Refund),
             ("I want to file a complaint", Intent::Complaint),
             ("yes", Intent::Yes),
             ("Yes, please.", Intent::Yes),
+            ("Please.", Intent::Yes),
+            // A request that begins with "please" is not a yes.
+            ("Please connect me with someone.", Intent::Human),
+            ("Please reach over can be the F-1E.", Intent::Unknown),
             ("um yes I have another question", Intent::Yes),
             ("no", Intent::No),
             ("nope", Intent::No),
