@@ -80,3 +80,39 @@ fn finds_no_speech_in_silence_line_noise_or_dtmf() {
     mulaw::decode_into(&DtmfGenerator::default().render(&digits), &mut tones);
     assert_eq!(events(&model, &tones), vec![], "DTMF");
 }
+
+/// The bot's audio is held from the first 64 ms of a rising voice (two
+/// windows over the start threshold; see `Endpointer::rising_ms`). A noisy
+/// line must not look like one, or the bot would stutter: ten seconds of
+/// loud hiss (about 10 dB under speech) with clicks never rise that far.
+#[test]
+fn loud_hiss_and_clicks_never_look_like_a_rising_voice() {
+    let model = model();
+    let mut seed = 0x9E3779B97F4A7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let noise: Vec<i16> = (0..80_000)
+        .map(|i| {
+            // White hiss at about 1,000 RMS (-30 dBFS), a click every 0.3 s.
+            let white = (next() - 0.5) * 2.0 * 1_000.0 * 1.7;
+            let click = if i % 2_400 < 3 { 12_000.0 } else { 0.0 };
+            mulaw::decode(mulaw::encode((white + click) as i16))
+        })
+        .collect();
+    let mut vad = SileroVad::new(model.clone());
+    let mut ep = Endpointer::new(EndpointConfig::default(), 32);
+    let (mut rising, mut most) = (0, 0);
+    for frame in noise.chunks(160) {
+        for p in vad.push(frame).unwrap() {
+            let before = ep.rising_ms();
+            assert_eq!(ep.push(p), None, "noise declared speech");
+            most = most.max(ep.rising_ms());
+            rising += usize::from(ep.rising_ms() >= 64 && before < 64);
+        }
+    }
+    assert_eq!(rising, 0, "noise looked like a rising voice (longest run {most} ms)");
+}
