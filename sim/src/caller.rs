@@ -312,11 +312,11 @@ pub async fn run_with(
         if n > 0 {
             bot_quiet_since = None;
             bot_talk_since.get_or_insert(now);
-        } else if let Some(onset) = stop_watch.take_if(|onset| now >= *onset) {
-            report.bot_stops.push(now - onset);
-            bot_quiet_since.get_or_insert(now);
-            bot_talk_since = None;
         } else {
+            // The bot's audio ran out here after the caller talked over it.
+            if let Some(onset) = stop_watch.take_if(|onset| now >= *onset) {
+                report.bot_stops.push(now - onset);
+            }
             bot_quiet_since.get_or_insert(now);
             bot_talk_since = None;
         }
