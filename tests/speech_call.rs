@@ -143,8 +143,11 @@ async fn repeat_mode_hears_and_speaks_with_real_models() {
     assert!(turn < Duration::from_millis(2000), "reply after {turn:?}");
     let reply = transcribe(&engines, &call.bot_audio(speech_end, call.t0.elapsed())).await;
     println!("reply heard as {reply:?}");
+    // Piper samples its noise, so the same reply sounds a little different
+    // each run and tiny.en has heard its "You" as "he"; what matters is that
+    // the caller's words come back.
     assert!(
-        reply.contains("you said") && reply.contains("refill"),
+        reply.contains("said") && reply.contains("refill") && reply.contains("blood pressure"),
         "reply heard as {reply:?}"
     );
 
