@@ -25,7 +25,7 @@
 //!
 //! `SWITCHBOARD_SCRIPTED_BATCH=N` draws the callers from the N-th next 40
 //! patients: held-out sets, each kept unread while the dialog changed (0 to
-//! 5 have been read since); batches 3, 4 and 6 bring new phrasings too.
+//! 7 have been read since); batches 3, 4 and 6 to 8 bring new phrasings too.
 //!
 //! Measured: task success, genuine callers verified within two attempts,
 //! false verifications (must be 0), PHI spoken before verification (must be
@@ -187,11 +187,22 @@ fn say_date(d: NaiveDate, style: usize) -> String {
     match style % 3 {
         0 => format!("{month} {}, {year}", ordinal(d.day())),
         1 => format!("the {} of {month}, {year}", ordinal(d.day())),
+        // From batch 8 on, the day as a plain number, as many people say it.
+        _ if batch() >= 8 => format!("{month} {}, {year}", cardinal(d.day())),
         _ => format!("{month} {}, {year}", ordinal(d.day())),
     }
 }
 
 fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
+    if batch() >= 8 {
+        // Phrasings written with batch 8, before its first run.
+        return match i % 4 {
+            0 => format!("Hey, I'm {name}, born {}.", say_date(dob, i)),
+            1 => format!("Yeah, {name} is my name, and my date of birth would be {}.", say_date(dob, i)),
+            2 => format!("Hi. First and last name, {name}. Birthday, {}.", say_date(dob, i)),
+            _ => format!("Okay, um, it's {name}, I was born on {}.", say_date(dob, i)),
+        };
+    }
     if batch() >= 7 {
         // Phrasings written with batch 7, before its first run.
         return match i % 4 {
@@ -237,6 +248,21 @@ fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
 }
 
 fn ask_line(ask: Ask, med: &str, i: usize) -> String {
+    if batch() >= 8 {
+        // Phrasings written with batch 8, before its first run.
+        return match (ask, i % 2) {
+            (Ask::Refill, 0) => format!("Can you send a refill of my {med} to the pharmacy?"),
+            (Ask::Refill, _) => format!("I'd like to renew my {med} prescription."),
+            (Ask::Coverage, 0) => format!("Does my plan cover {med}?"),
+            (Ask::Coverage, _) => format!("Is {med} something my insurance will pay for?"),
+            (Ask::PriorAuth, 0) => format!("Do I need approval from my insurance before I can get {med}?"),
+            (Ask::PriorAuth, _) => format!("What's the prior authorization status for my {med}?"),
+            (Ask::Medications, 0) => "What meds do you have listed for me?".into(),
+            (Ask::Medications, _) => "Remind me which drugs I'm prescribed.".into(),
+            (Ask::Person, 0) => "I need to talk to a human.".into(),
+            (Ask::Person, _) => "Can you get me an agent, please?".into(),
+        };
+    }
     if batch() >= 7 {
         // Phrasings written with batch 7, before its first run.
         return match (ask, i % 2) {
