@@ -16,7 +16,9 @@
 //! and key in the date of birth, as offered, and on a third try spell
 //! their surname first. They use what the bot offers after a miss as a
 //! person would: the date of birth keyed in, the menu key of their request,
-//! the key of their medication among the choices read out. Genuine callers
+//! the key of their medication among the choices read out; a request the
+//! bot guessed and puts back to them ("Just to check: …") gets a yes when
+//! it is what they want and a no when it is not. Genuine callers
 //! call from the number on their record, so the names on file for it are
 //! the recogniser's hint on the identity turns. Impostors (6) give a real
 //! patient's name with the wrong date of birth, or a real date of birth
@@ -198,7 +200,10 @@ fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
         // Phrasings written with batch 8, before its first run.
         return match i % 4 {
             0 => format!("Hey, I'm {name}, born {}.", say_date(dob, i)),
-            1 => format!("Yeah, {name} is my name, and my date of birth would be {}.", say_date(dob, i)),
+            1 => format!(
+                "Yeah, {name} is my name, and my date of birth would be {}.",
+                say_date(dob, i)
+            ),
             2 => format!("Hi. First and last name, {name}. Birthday, {}.", say_date(dob, i)),
             _ => format!("Okay, um, it's {name}, I was born on {}.", say_date(dob, i)),
         };
@@ -584,7 +589,29 @@ async fn run_call(
             keypad_next = false;
             continue;
         }
-        let reply = if wants_identity && attempt >= 2 && matches!(caller, Caller::Genuine { .. }) {
+        let reply = if prompts::is_guess_confirmation(&last) {
+            // A guess put back to them: yes if it is what they want.
+            let right = match caller {
+                Caller::Genuine { who, ask } => {
+                    let (l, med) = (last.to_lowercase(), who.medications[0].to_lowercase());
+                    let about_it = l.contains(&med) || l.contains("your medication");
+                    match ask {
+                        Ask::Person => last == prompts::CONFIRM_PERSON,
+                        Ask::Coverage => about_it && l.contains("covered"),
+                        Ask::PriorAuth => about_it && l.contains("prior authorization"),
+                        Ask::Refill => about_it && l.contains("refill"),
+                        Ask::Medications => l.contains("medications we have on file"),
+                    }
+                }
+                Caller::Impostor { .. } => false,
+            };
+            if right {
+                "Yes, that's right."
+            } else {
+                "No, that's not it."
+            }
+            .into()
+        } else if wants_identity && attempt >= 2 && matches!(caller, Caller::Genuine { .. }) {
             // Third try, as offered: the surname spelled on its own (the
             // name and the keyed date follow when asked).
             keypad_next = true;

@@ -26,6 +26,7 @@ pub use crate::tier::Tier;
 pub use io::{Action, CallOutcome, Event};
 
 use crate::calls::{Outstanding, Purpose, filler_delay};
+use crate::nlu::Understanding;
 use crate::prompts;
 use crate::speech::Turns;
 use crate::tools::{CallId, Request};
@@ -149,6 +150,9 @@ pub struct Dialog {
     supervised: supervised::Supervised,
     /// [`prompts::CONFIRM_EMERGENCY`] was asked: a yes is an emergency.
     confirming_emergency: bool,
+    /// A request only the second opinion heard, asked about
+    /// ([`prompts::confirm_guess`]): a yes acts on it. With the words said.
+    confirming_guess: Option<(Understanding, String)>,
 }
 
 /// What the person who takes a transferred call (or works its callback) is
@@ -210,6 +214,7 @@ impl Dialog {
             handoff: None,
             supervised: supervised::Supervised::default(),
             confirming_emergency: false,
+            confirming_guess: None,
         }
     }
 

@@ -135,6 +135,49 @@ pub const EMERGENCY: &str = "If this is a medical emergency, please hang up and 
 /// Only the second opinion (not the grammar) heard an emergency: asked
 /// before 911 advice is given on a guess.
 pub const CONFIRM_EMERGENCY: &str = "It sounds like this could be an emergency. Is this a medical emergency?";
+/// A request for a person that only the second opinion heard.
+pub const CONFIRM_PERSON: &str = "Would you like me to connect you with a person?";
+/// A goodbye that only the second opinion heard.
+pub const CONFIRM_GOODBYE: &str = "Would you like to end the call?";
+/// How a guessed request is put back to the caller.
+const CONFIRM_LEAD: &str = "Just to check: ";
+
+/// The question that puts a request only the second opinion heard back to
+/// the caller before the bot acts on it ("Just to check: you'd like a
+/// refill of Lipitor. Is that right?"). `medication` is the verified
+/// caller's own one it would be about. `None` for intents acted on without
+/// asking (a yes, a repeat, hold on) or asked about elsewhere (an emergency).
+pub fn confirm_guess(intent: crate::Intent, medication: Option<&str>) -> Option<String> {
+    use crate::Intent as I;
+    let med = medication.unwrap_or("your medication");
+    let what = match intent {
+        I::Human => return Some(CONFIRM_PERSON.to_owned()),
+        I::Goodbye => return Some(CONFIRM_GOODBYE.to_owned()),
+        I::Coverage => format!("you're asking whether {med} is covered and what it costs you"),
+        I::PriorAuth => format!("you're asking whether {med} needs prior authorization"),
+        I::Refill => format!("you'd like a refill of {med}"),
+        I::Status => format!("you're asking about the status of your {med} order"),
+        I::Medications => "you'd like to hear the medications we have on file for you".to_owned(),
+        I::SideEffect => format!("you'd like to report a side effect of {med}"),
+        I::Hours => "you're asking about our hours".to_owned(),
+        I::NewPrescription | I::ControlledSubstance | I::Interaction | I::ClinicalQuestion => {
+            "you have a question for our pharmacist".to_owned()
+        }
+        I::Price | I::Refund | I::Complaint => "you have a question for our pharmacy manager".to_owned(),
+        I::Emergency | I::Yes | I::No | I::Backchannel | I::Repeat | I::Hold | I::RefusesVerification | I::Unknown => {
+            return None;
+        }
+    };
+    Some(format!("{CONFIRM_LEAD}{what}. Is that right?"))
+}
+
+/// Whether `text` is a question of [`confirm_guess`].
+pub fn is_guess_confirmation(text: &str) -> bool {
+    text == CONFIRM_PERSON
+        || text == CONFIRM_GOODBYE
+        || (text.starts_with(CONFIRM_LEAD) && text.ends_with("Is that right?"))
+}
+
 /// The caller is done.
 pub const GOODBYE: &str = "Thanks for calling. Goodbye.";
 /// First silence after a question.
@@ -166,6 +209,8 @@ pub const FIXED_PROMPTS: &[&str] = &[
     NOT_UNDERSTOOD_NAME,
     ASK_DOB_KEYPAD,
     CONFIRM_EMERGENCY,
+    CONFIRM_PERSON,
+    CONFIRM_GOODBYE,
     NOT_UNDERSTOOD_MENU,
     NOT_UNDERSTOOD_TRANSFER,
     HOW_CAN_I_HELP,

@@ -254,14 +254,128 @@ impl IntentFallback for Fixed {
 fn fallback_classifier_only_for_unknown() {
     let mut call = Call::verified();
     call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Hours)));
+    // The guess is put back to the caller first.
     assert_eq!(
         said(&call.hear("when can I swing by to see you folks")),
-        [HOURS, ANYTHING_ELSE]
+        ["Just to check: you're asking about our hours. Is that right?"]
     );
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("yes")), [HOURS, ANYTHING_ELSE]);
     call.finish_speaking();
     // The grammar knows this one: the fallback is not asked.
     let out = call.hear("I need a refill on my Ozempic");
     assert!(said(&out)[0].contains("2 refills"));
+}
+
+#[test]
+fn a_request_only_the_second_opinion_heard_is_put_back_before_the_bot_acts() {
+    // Garbled words the grammar cannot read, guessed to be a PA question:
+    // asked about, nothing looked up, nothing answered.
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::PriorAuth)));
+    let out = call.hear("three months to start and stay safe");
+    assert_eq!(
+        said(&out),
+        ["Just to check: you're asking whether your medication needs prior authorization. Is that right?"]
+    );
+    assert!(requests(&out).is_empty(), "{out:?}");
+    call.finish_speaking();
+    // "No": what the bot can do, with keys; still nothing looked up.
+    let out = call.hear("no");
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_MENU]);
+    assert!(requests(&out).is_empty(), "{out:?}");
+
+    // "Yes": the request as guessed, about the medication heard.
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Refill)));
+    let out = call.hear("the ozempic thing for me");
+    assert_eq!(
+        said(&out),
+        ["Just to check: you'd like a refill of Ozempic. Is that right?"]
+    );
+    call.finish_speaking();
+    // "What?" says it again and the question still stands.
+    let out = call.hear("what?");
+    assert_eq!(
+        said(&out),
+        ["Just to check: you'd like a refill of Ozempic. Is that right?"]
+    );
+    call.finish_speaking();
+    let out = call.hear("yes please");
+    assert!(said(&out)[0].contains("2 refills"), "{out:?}");
+
+    // Something else instead of yes or no is a turn of its own.
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Refill)));
+    call.hear("the ozempic thing for me");
+    call.finish_speaking();
+    let out = call.hear("what medications am I on");
+    assert!(said(&out)[0].contains("Ozempic"), "{out:?}");
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("yes")), [WHAT_ELSE], "no refill made on the old guess");
+}
+
+#[test]
+fn a_wrong_guess_about_a_medication_offers_the_menu() {
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Hours)));
+    // A medication heard, the request not: the bot asks what about it.
+    let out = call.hear("ozempic");
+    assert!(
+        said(&out)[0].starts_with("What would you like to know about Ozempic"),
+        "{out:?}"
+    );
+    call.finish_speaking();
+    let out = call.hear("nice open there");
+    assert_eq!(
+        said(&out),
+        ["Just to check: you're asking about our hours. Is that right?"]
+    );
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("no")), [NOT_UNDERSTOOD_MENU]);
+    call.finish_speaking();
+    // The menu's key for coverage works.
+    let out = call.keys("1");
+    assert!(
+        said(&out)
+            .iter()
+            .any(|s| s == WHICH_MEDICATION || s.starts_with("Is it about")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_person_only_the_second_opinion_heard_is_offered_not_forced() {
+    // Before verification, a garbled identity turn guessed as "a person".
+    let mut call = Call::started();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Human)));
+    let out = call.hear("hey can someone move you for march");
+    assert_eq!(said(&out), [CONFIRM_PERSON]);
+    assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    call.finish_speaking();
+    let out = call.hear("no");
+    assert!(!out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_NAME]);
+
+    // A yes connects them.
+    let mut call = Call::started();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Human)));
+    call.hear("hey can someone move you for march");
+    call.finish_speaking();
+    let out = call.hear("yes");
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Transfer { tier: Tier::T1, .. })),
+        "{out:?}"
+    );
+
+    // Words the grammar knows still connect at once.
+    let mut call = Call::started();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Human)));
+    let out = call.hear("I want to talk to a person");
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Transfer { tier: Tier::T1, .. })),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
@@ -229,6 +228,8 @@ pub async fn run_with(
     let mut tick: u64 = 0;
     let mut closed = false;
     let mut out_frames: Vec<String> = Vec::new();
+    // One bot frame decoded (Twilio's are 160 bytes; larger ones allocate).
+    let mut decoded = [0u8; 1024];
     while !closed {
         tick += 1;
         let due = tokio::time::Instant::from_std(start + Duration::from_millis(20 * tick));
@@ -242,25 +243,33 @@ pub async fn run_with(
                 }
                 msg = rx.next() => match msg {
                     Some(Ok(Message::Text(t))) => {
-                        let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
-                        match v["event"].as_str() {
-                            Some("media") => {
-                                let bytes = v["media"]["payload"].as_str().and_then(|p| b64.decode(p).ok()).unwrap_or_default();
-                                observer.bot_media(Instant::now(), bytes.len());
+                        // A message the caller cannot read is one it ignores.
+                        let Ok(m) = serde_json::from_str::<wire::BotMessage>(t.as_str()) else { continue };
+                        match m.event.as_ref() {
+                            "media" => {
+                                let payload = m.media.as_ref().map_or("", |m| m.payload.as_ref());
+                                let before = playback.len();
+                                if let Ok(n) = b64.decode_slice(payload, &mut decoded) {
+                                    playback.extend(&decoded[..n]);
+                                } else if let Ok(bytes) = b64.decode(payload) {
+                                    // Larger than a frame: rare, so allocated.
+                                    playback.extend(bytes);
+                                }
+                                let n = playback.len() - before;
+                                observer.bot_media(Instant::now(), n);
                                 report.bot_frames += 1;
-                                received += bytes.len();
-                                playback.extend(bytes);
+                                received += n;
                                 if let Some((i, end)) = awaiting_reply.take() {
                                     report.turns[i].1 = Some(end.elapsed());
                                 }
                                 bot_spoke = true;
                             }
-                            Some("mark") => {
-                                let name = v["mark"]["name"].as_str().unwrap_or_default().to_owned();
+                            "mark" => {
+                                let name = m.mark.map(|m| m.name.into_owned()).unwrap_or_default();
                                 observer.bot_mark(Instant::now(), &name);
                                 marks.push_back(PendingMark { at: received, name });
                             }
-                            Some("clear") => {
+                            "clear" => {
                                 observer.bot_clear(Instant::now());
                                 report.clears += 1;
                                 // Cleared audio is no reply: a wait after a

@@ -22,6 +22,7 @@ impl Dialog {
             && let Some(intent) = self.fallback.as_ref().and_then(|f| f.classify(text))
         {
             u.intent = intent;
+            u.guessed = true;
         }
         u
     }
@@ -209,12 +210,58 @@ impl Dialog {
                 _ => {}
             }
         }
+        if let Some((guess, said)) = self.confirming_guess.take() {
+            match u.intent {
+                Intent::Yes | Intent::Backchannel => {
+                    self.stop_speaking();
+                    self.not_understood = 0;
+                    return match guess.intent {
+                        Intent::Human => self.transfer_to_person(),
+                        _ => self.respond(guess, said),
+                    };
+                }
+                Intent::No => {
+                    // Not what they meant: what the bot can do, with keys
+                    // (also where it had asked what about a medication).
+                    self.stop_speaking();
+                    if let Stage::Verified(s) = &mut self.stage
+                        && matches!(s.awaiting, Awaiting::Topic(_))
+                    {
+                        s.awaiting = Awaiting::Nothing;
+                    }
+                    return self.not_understood_turn();
+                }
+                // "What?", "hold on": the question still stands.
+                Intent::Repeat | Intent::Hold => self.confirming_guess = Some((guess, said)),
+                // Anything else is a turn of its own.
+                _ => {}
+            }
+        }
         // An emergency heard only by the second opinion is asked about
         // first: 911 advice is not given on a guess from garbled words.
         if u.intent == Intent::Emergency && crate::nlu::classify(&text) != Intent::Emergency {
             self.stop_speaking();
             self.confirming_emergency = true;
             return self.say(prompts::CONFIRM_EMERGENCY, true);
+        }
+        // Any other request only the second opinion heard is put back to
+        // the caller before the bot acts on it: a transfer, a goodbye or an
+        // answer about a medication is not given on a guess from garbled
+        // words. Before verification only what acts then is asked about (a
+        // person, a goodbye); other requests wait for verification anyway.
+        if u.guessed && self.outstanding.is_none() {
+            let verified = matches!(self.stage, Stage::Verified(_));
+            if verified || matches!(u.intent, Intent::Human | Intent::Goodbye) {
+                let medication = match &self.stage {
+                    Stage::Verified(s) => s.caller.resolve_medication(&text, u.medication.as_deref()),
+                    _ => None,
+                };
+                if let Some(question) = prompts::confirm_guess(u.intent, medication.as_deref()) {
+                    self.stop_speaking();
+                    self.confirming_guess = Some((u, text));
+                    return self.say(question, true);
+                }
+            }
         }
         if !matches!(
             u.intent,

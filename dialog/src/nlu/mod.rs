@@ -45,6 +45,9 @@ pub struct Understanding {
     /// How serious the symptoms sound; set for side effects and emergencies
     /// or whenever a symptom is named.
     pub severity: Option<Severity>,
+    /// The intent is the second opinion's guess (see [`wants_second_opinion`]),
+    /// not the grammar's reading: the dialog confirms it before acting.
+    pub guessed: bool,
 }
 
 impl Understanding {
@@ -59,6 +62,7 @@ impl Understanding {
             spelled: None,
             symptoms: None,
             severity: None,
+            guessed: false,
         }
     }
 }
@@ -119,6 +123,7 @@ pub fn understand(text: &str, catalog: &Catalog) -> Understanding {
         spelled,
         symptoms,
         severity,
+        guessed: false,
     }
 }
 
