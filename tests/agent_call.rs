@@ -87,6 +87,8 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
             "My name is Maria Garcia, and my date of birth is March third, nineteen eighty five.",
             "Does my Ozempic need prior authorization?",
             MEDICATIONS_ASKED_OTHERWISE,
+            // The guess is put back to the caller first.
+            "Yes, that's right.",
             "No, that's all. Goodbye.",
         ],
         VOICE,
@@ -155,10 +157,15 @@ async fn four_callers_verify_ask_fail_transfer_and_barge_in() {
     );
     let classify = |t: &str| dialog::understand(t, &stack.state.agent.as_ref().unwrap().catalog).intent;
     assert_eq!(classify(MEDICATIONS_ASKED_OTHERWISE), dialog::Intent::Unknown);
+    let asked = la
+        .iter()
+        .position(|t| t == "Just to check: you'd like to hear the medications we have on file for you. Is that right?");
+    let read = la
+        .iter()
+        .position(|t| t == "You have 2 medications on file: Metformin and Ozempic.");
     assert!(
-        la.iter()
-            .any(|t| t == "You have 2 medications on file: Metformin and Ozempic."),
-        "the medications read out on the second opinion: {la:?}"
+        asked.is_some() && read > asked,
+        "the medications read out on the second opinion, once the caller said yes: {la:?}"
     );
     assert!(
         functions.contains(&("CAverified".into(), "patient_lookup", "ok")),
