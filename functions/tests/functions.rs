@@ -15,6 +15,12 @@ struct Fixture {
     embedder: Arc<models::embed::Embedder>,
 }
 
+/// The tests here time functions against their budgets, so they run one at
+/// a time: another test's seeding and embedding on the same two cores would
+/// otherwise eat a budget being checked (a first lookup seen at over 200 ms
+/// in CI while the next test embedded its policies).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn fixture() -> Fixture {
     let scratch = ScratchDatabase::create(16).await.expect("scratch database");
     let r = seed::seed(&scratch.db.pool, 1000, 7).await.unwrap();
@@ -80,6 +86,7 @@ async fn wait_for_case(pool: &deadpool_postgres::Pool, call_sid: &str, symptoms:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_functions_and_budgets_on_real_postgres() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let fx = fixture().await;
     let pool = fx.scratch.db.pool.clone();
 
@@ -367,6 +374,7 @@ async fn data_functions_and_budgets_on_real_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overruns_are_cut_or_finished_in_the_background() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let fx = fixture().await;
     let pool = fx.scratch.db.pool.clone();
     // A payer that always takes 3.5 s: past the 3 s budget.
@@ -435,6 +443,7 @@ async fn overruns_are_cut_or_finished_in_the_background() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_adverse_event_past_its_budget_is_still_recorded() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let scratch = ScratchDatabase::create(4).await.expect("scratch database");
     seed::seed(&scratch.db.pool, 10, 7).await.unwrap();
     let pool = scratch.db.pool.clone();
