@@ -316,6 +316,34 @@ fn a_request_only_the_second_opinion_heard_is_put_back_before_the_bot_acts() {
 }
 
 #[test]
+fn a_guess_said_while_a_lookup_runs_is_put_back_too() {
+    let mut call = Call::verified();
+    call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Refill)));
+    let out = call.hear("Is my Metformin covered?");
+    assert!(matches!(&requests(&out)[..], [Request::VerifyBenefits { medication, .. }] if medication == "Metformin"));
+    // Said while the payer is asked: kept for after the answer.
+    let out = call.hear("the ozempic thing for me");
+    assert!(requests(&out).is_empty(), "{out:?}");
+    let b = Benefits {
+        medication: "Metformin".into(),
+        covered: true,
+        tier: 1,
+        copay_cents: 500,
+        deductible_met: true,
+        pa_required: false,
+    };
+    let out = call.result(call.last_call_id(), Outcome::Benefits(b));
+    let said = said(&out);
+    assert!(said[0].starts_with("Metformin is covered"), "{said:?}");
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some("Just to check: you'd like a refill of Ozempic. Is that right?"),
+        "not acted on unasked: {said:?}"
+    );
+    assert!(requests(&out).is_empty(), "{out:?}");
+}
+
+#[test]
 fn a_wrong_guess_about_a_medication_offers_the_menu() {
     let mut call = Call::verified();
     call.dialog.set_intent_fallback(Box::new(Fixed(Intent::Hours)));

@@ -215,10 +215,12 @@ impl Dialog {
                 Intent::Yes | Intent::Backchannel => {
                     self.stop_speaking();
                     self.not_understood = 0;
-                    return match guess.intent {
+                    match guess.intent {
                         Intent::Human => self.transfer_to_person(),
                         _ => self.respond(guess, said),
-                    };
+                    }
+                    // What the caller said after it, in one breath, follows.
+                    return self.drain_queue();
                 }
                 Intent::No => {
                     // Not what they meant: what the bot can do, with keys
@@ -244,24 +246,8 @@ impl Dialog {
             self.confirming_emergency = true;
             return self.say(prompts::CONFIRM_EMERGENCY, true);
         }
-        // Any other request only the second opinion heard is put back to
-        // the caller before the bot acts on it: a transfer, a goodbye or an
-        // answer about a medication is not given on a guess from garbled
-        // words. Before verification only what acts then is asked about (a
-        // person, a goodbye); other requests wait for verification anyway.
-        if u.guessed && self.outstanding.is_none() {
-            let verified = matches!(self.stage, Stage::Verified(_));
-            if verified || matches!(u.intent, Intent::Human | Intent::Goodbye) {
-                let medication = match &self.stage {
-                    Stage::Verified(s) => s.caller.resolve_medication(&text, u.medication.as_deref()),
-                    _ => None,
-                };
-                if let Some(question) = prompts::confirm_guess(u.intent, medication.as_deref()) {
-                    self.stop_speaking();
-                    self.confirming_guess = Some((u, text));
-                    return self.say(question, true);
-                }
-            }
+        if self.outstanding.is_none() && self.put_back_guess(&u, &text) {
+            return;
         }
         if !matches!(
             u.intent,
@@ -299,6 +285,10 @@ impl Dialog {
                 self.queued.push_front(p);
             }
             let u = self.interpret(&first);
+            if self.put_back_guess(&u, &first) {
+                // The rest waits for the answer.
+                return;
+            }
             self.respond(u, first);
             return self.drain_queue();
         }
@@ -321,8 +311,36 @@ impl Dialog {
                 break;
             };
             let u = self.interpret(&text);
+            if self.put_back_guess(&u, &text) {
+                break;
+            }
             self.respond(u, text);
         }
+    }
+
+    /// Puts a request only the second opinion heard back to the caller
+    /// before the bot acts on it: a transfer, a goodbye or an answer about a
+    /// medication is not given on a guess from garbled words. Before
+    /// verification only what acts then is asked about (a person, a
+    /// goodbye); other requests wait for verification anyway. Whether it
+    /// asked.
+    fn put_back_guess(&mut self, u: &Understanding, text: &str) -> bool {
+        if !u.guessed
+            || !(matches!(self.stage, Stage::Verified(_)) || matches!(u.intent, Intent::Human | Intent::Goodbye))
+        {
+            return false;
+        }
+        let medication = match &self.stage {
+            Stage::Verified(s) => s.caller.resolve_medication(text, u.medication.as_deref()),
+            _ => None,
+        };
+        let Some(question) = prompts::confirm_guess(u.intent, medication.as_deref()) else {
+            return false;
+        };
+        self.stop_speaking();
+        self.confirming_guess = Some((u.clone(), text.to_owned()));
+        self.say(question, true);
+        true
     }
 
     /// 911 advice, a severe adverse-event flag and a pharmacist, at any stage.
