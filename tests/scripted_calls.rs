@@ -27,7 +27,9 @@
 //!
 //! `SWITCHBOARD_SCRIPTED_BATCH=N` draws the callers from the N-th next 40
 //! patients: held-out sets, each kept unread while the dialog changed (0 to
-//! 7 have been read since); batches 3, 4 and 6 to 8 bring new phrasings too.
+//! 8 have been read since); batches 3, 4 and 6 to 9 bring new phrasings too,
+//! and batch 9 new speaking rates, flite's 16 kHz kal, and every voice on
+//! every line.
 //!
 //! Measured: task success, genuine callers verified within two attempts,
 //! false verifications (must be 0), PHI spoken before verification (must be
@@ -187,6 +189,24 @@ fn say_date(d: NaiveDate, style: usize) -> String {
     let month = MONTHS[d.month0() as usize];
     let year = say_year(d);
     match style % 3 {
+        // From batch 9 on, one style in three is the date as digits, as
+        // forms are read out: "oh three, fourteen, seventy-five".
+        2 if batch() >= 9 => {
+            let m = d.month();
+            let month = if m < 10 {
+                format!("oh {}", cardinal(m))
+            } else {
+                cardinal(m)
+            };
+            let yy = (d.year() % 100) as u32;
+            let short = if yy < 10 {
+                format!("oh {}", cardinal(yy))
+            } else {
+                cardinal(yy)
+            };
+            let year = if d.year() >= 2000 { say_year(d) } else { short };
+            format!("{month}, {}, {year}", cardinal(d.day()))
+        }
         0 => format!("{month} {}, {year}", ordinal(d.day())),
         1 => format!("the {} of {month}, {year}", ordinal(d.day())),
         // From batch 8 on, the day as a plain number, as many people say it.
@@ -196,6 +216,18 @@ fn say_date(d: NaiveDate, style: usize) -> String {
 }
 
 fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
+    if batch() >= 9 {
+        // Phrasings written with batch 9, before its first run.
+        return match i % 4 {
+            0 => format!(
+                "Hello there, my name is {name} and my birth date is {}.",
+                say_date(dob, i)
+            ),
+            1 => format!("{name}, {}, that's me.", say_date(dob, i)),
+            2 => format!("Sure thing. I'm {name}, and my DOB is {}.", say_date(dob, i)),
+            _ => format!("Hi, um, this is {name} speaking, and I was born {}.", say_date(dob, i)),
+        };
+    }
     if batch() >= 8 {
         // Phrasings written with batch 8, before its first run.
         return match i % 4 {
@@ -253,6 +285,21 @@ fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
 }
 
 fn ask_line(ask: Ask, med: &str, i: usize) -> String {
+    if batch() >= 9 {
+        // Phrasings written with batch 9, before its first run.
+        return match (ask, i % 2) {
+            (Ask::Refill, 0) => format!("Could you refill my {med}? I'm down to my last few pills."),
+            (Ask::Refill, _) => format!("I need a new supply of {med}."),
+            (Ask::Coverage, 0) => format!("Am I covered for {med}?"),
+            (Ask::Coverage, _) => format!("Is {med} on my insurance plan?"),
+            (Ask::PriorAuth, 0) => format!("Does {med} need pre-approval from my insurance?"),
+            (Ask::PriorAuth, _) => format!("Has the prior auth for {med} gone through?"),
+            (Ask::Medications, 0) => "What prescriptions am I on?".into(),
+            (Ask::Medications, _) => "Could you tell me all the medicines I take?".into(),
+            (Ask::Person, 0) => "Let me talk to a live person.".into(),
+            (Ask::Person, _) => "Operator, please.".into(),
+        };
+    }
     if batch() >= 8 {
         // Phrasings written with batch 8, before its first run.
         return match (ask, i % 2) {
@@ -704,6 +751,29 @@ fn batch() -> i64 {
         .unwrap_or(0)
 }
 
+/// The voices of the calls. From batch 9 on, the same six speakers at rates
+/// not used before, and flite's 16 kHz kal in place of its 8 kHz one.
+fn call_voices() -> Vec<Voice> {
+    if batch() < 9 {
+        return voices();
+    }
+    vec![
+        Voice::flite("slt").at(0.9),
+        Voice::flite("rms"),
+        Voice::flite("awb"),
+        Voice::flite("kal16").at(1.1),
+        Voice::festival("kal_diphone").at(1.1),
+        Voice::festival("cmu_us_slt_arctic_hts"),
+    ]
+}
+
+/// Which line call `i` is on. Up to batch 8 each voice always had the same
+/// line (voice `i % 6`, line `i % 3`); from batch 9 on every voice meets
+/// every line.
+fn line_of(i: usize) -> usize {
+    if batch() < 9 { i % 3 } else { (i + i / 6) % 3 }
+}
+
 /// Whether a genuine caller got what they asked for.
 fn task_done(ask: Ask, who: &Person, r: &Report) -> bool {
     let said = r.said_after_verified.join(" ").to_lowercase();
@@ -823,7 +893,7 @@ async fn thirty_scripted_calls_from_held_out_callers() {
 
     let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
     let stt = Arc::new(SttPool::start(Arc::new(WhisperModel::load(&path).unwrap()), 2, 4).unwrap());
-    let voices = voices();
+    let voices = call_voices();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     let sem = Arc::new(tokio::sync::Semaphore::new(2));
@@ -831,7 +901,7 @@ async fn thirty_scripted_calls_from_held_out_callers() {
         let (fx, stt, catalog, sem, intents) = (fx.clone(), stt.clone(), catalog.clone(), sem.clone(), intents.clone());
         let line = Line {
             voice: voices[i % voices.len()].clone(),
-            noise: LINES[i % LINES.len()].1,
+            noise: LINES[line_of(i)].1,
             seed: i as u64 * 101,
         };
         tasks.spawn(async move {
@@ -872,12 +942,12 @@ async fn thirty_scripted_calls_from_held_out_callers() {
             }
         };
         phi += r.phi_before_verified.len();
-        by_line[i % 3].1 += 1;
-        by_line[i % 3].0 += usize::from(ok);
+        by_line[line_of(*i)].1 += 1;
+        by_line[line_of(*i)].0 += usize::from(ok);
         println!(
             "call {i:2} [{} {}] {} -> {:?}, lookups {}",
             voices[i % voices.len()].label(),
-            LINES[i % 3].0,
+            LINES[line_of(*i)].0,
             if ok { "ok  " } else { "FAIL" },
             r.outcome,
             r.lookups_before_verified
