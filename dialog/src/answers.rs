@@ -217,6 +217,15 @@ pub(crate) fn what_about(_verified: &VerifiedCaller, medication: &str) -> String
     )
 }
 
+/// A request about a controlled `medication` of the caller's, which the
+/// pharmacist handles: said with its name, so that the caller knows what
+/// was understood.
+pub(crate) fn controlled_callback(_verified: &VerifiedCaller, medication: &str) -> String {
+    format!(
+        "{medication} is a controlled medication, so our pharmacist takes care of it. I've asked one to call you back."
+    )
+}
+
 /// "a, b, or c".
 fn or_list(items: &[String]) -> String {
     match items {

@@ -518,3 +518,58 @@ fn one_question_about_two_medications_is_answered_for_each() {
     assert!(said(&out)[0].starts_with("Metformin is covered"), "{out:?}");
     assert_eq!(said(&out).last().map(String::as_str), Some(ANYTHING_ELSE));
 }
+
+#[test]
+fn a_guess_that_the_caller_wants_a_moment_is_not_taken() {
+    // "Operator, please" heard as garble that the second opinion finds
+    // nearest to "just a moment please": the caller gets what the bot can
+    // do, with keys, not "take your time" with the request unserved.
+    for guess in [Intent::Hold, Intent::Repeat] {
+        let mut call = Call::verified();
+        call.dialog.set_intent_fallback(Box::new(Fixed(guess)));
+        let out = call.hear("offer a for a please");
+        assert_eq!(said(&out), [NOT_UNDERSTOOD_MENU], "{guess:?}");
+        call.finish_speaking();
+        // Said again and heard, it is acted on.
+        let out = call.hear("operator, please");
+        assert!(out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    }
+    // Words the grammar knows still get a moment.
+    let mut call = Call::verified();
+    let out = call.hear("hold on a second");
+    assert_eq!(said(&out), [HOLD_ON]);
+}
+
+#[test]
+fn a_controlled_medication_goes_to_the_pharmacist_by_name() {
+    let mut call = Call::started();
+    call.hear("My name is Jane Doe, date of birth March 3rd, 1985.");
+    let id = call.last_call_id();
+    let mut record = jane();
+    record.medications.push(dialog::tools::MedicationRecord {
+        name: "Adderall".into(),
+        ndc: "0555-0767-02".into(),
+        pa_required: false,
+        pa_status: None,
+        step_therapy: false,
+        refills_left: 1,
+    });
+    call.result(id, Outcome::Patient(Some(record)));
+    call.finish_speaking();
+    let out = call.hear("could you refill my Adderall? I'm down to my last few pills");
+    assert_eq!(
+        said(&out),
+        [
+            "Adderall is a controlled medication, so our pharmacist takes care of it. I've asked one to call you back.",
+            ANYTHING_ELSE
+        ]
+    );
+    assert!(out.contains(&Action::QueueForStaff {
+        tier: Tier::T2,
+        reason: "controlled_substance"
+    }));
+    call.finish_speaking();
+    // A controlled drug that is not theirs is not named back from the record.
+    let out = call.hear("can I get some oxycodone");
+    assert_eq!(said(&out), [PHARMACIST_CALLBACK, ANYTHING_ELSE]);
+}

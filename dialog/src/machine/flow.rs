@@ -15,11 +15,17 @@ const EMERGENCY_SYMPTOMS: &str = "emergency reported on the call";
 
 impl Dialog {
     /// Understands `text`, asking the fallback classifier when the grammar
-    /// finds no intent and no identity.
+    /// finds no intent and no identity. A guess that the caller wants a
+    /// moment or the last line again is not taken: the grammar knows how
+    /// people say those, and words it cannot read are more likely a request
+    /// misheard ("Operator, please" heard as "Offer a for a please", nearest
+    /// to "just a moment please"), which "didn't catch that" lets the caller
+    /// say again where "take your time" would leave it unserved.
     pub(super) fn interpret(&self, text: &str) -> Understanding {
         let mut u = understand(text, &self.catalog);
         if wants_second_opinion(text, &u)
             && let Some(intent) = self.fallback.as_ref().and_then(|f| f.classify(text))
+            && !matches!(intent, Intent::Hold | Intent::Repeat)
         {
             u.intent = intent;
             u.guessed = true;

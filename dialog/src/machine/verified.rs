@@ -104,7 +104,19 @@ impl Dialog {
                 self.say(prompts::HOURS, false);
                 self.anything_else();
             }
-            Intent::NewPrescription | Intent::ControlledSubstance | Intent::Interaction | Intent::ClinicalQuestion => {
+            Intent::ControlledSubstance => {
+                // Named, so that the caller hears which request went to the
+                // pharmacist ("Could you refill my Adderall?").
+                let sentence = self
+                    .caller_ref()
+                    .and_then(|c| {
+                        c.resolve_medication(&text, u.medication.as_deref())
+                            .map(|m| answers::controlled_callback(c, &m))
+                    })
+                    .unwrap_or_else(|| prompts::PHARMACIST_CALLBACK.to_owned());
+                self.call_back(sentence, Tier::T2, u.intent.label());
+            }
+            Intent::NewPrescription | Intent::Interaction | Intent::ClinicalQuestion => {
                 self.call_back(prompts::PHARMACIST_CALLBACK, Tier::T2, u.intent.label());
             }
             Intent::Price | Intent::Refund | Intent::Complaint => {
@@ -339,7 +351,7 @@ impl Dialog {
         self.call(request, Purpose::AdverseEvent { severity });
     }
 
-    fn call_back(&mut self, prompt: &'static str, tier: Tier, reason: &'static str) {
+    fn call_back(&mut self, prompt: impl Into<String>, tier: Tier, reason: &'static str) {
         self.say(prompt, false);
         self.queue_for_staff(tier, reason);
         self.answered = true;
