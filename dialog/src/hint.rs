@@ -100,6 +100,22 @@ impl ExpectedNames {
             .any(|name| Self::holds_part(&heard, &crate::nlu::text::words(name)))
     }
 
+    /// The one name on file that `hinted` holds a part of ("my Smith" for
+    /// "Mei Smith", where the recogniser wrote a first name as a common
+    /// word), lowercased as names are heard; `None` where it holds a part of
+    /// none or of several (a surname a household shares).
+    pub fn named_by(&self, hinted: &str) -> Option<String> {
+        let heard = crate::nlu::text::words(hinted);
+        let mut named = self
+            .0
+            .iter()
+            .filter(|name| Self::holds_part(&heard, &crate::nlu::text::words(name)));
+        match (named.next(), named.next()) {
+            (Some(one), None) => Some(crate::nlu::text::words(one).join(" ")),
+            _ => None,
+        }
+    }
+
     fn holds_part(heard: &[String], parts: &[String]) -> bool {
         parts.iter().any(|p| p.len() >= 2 && heard.contains(p))
     }
@@ -127,6 +143,20 @@ impl std::fmt::Debug for ExpectedNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_name_on_file_a_hinted_decode_holds_a_part_of() {
+        let family = ExpectedNames::new(vec!["Mei Smith".into(), "Luis Garcia".into()]);
+        assert_eq!(family.named_by("My name is my Smith.").as_deref(), Some("mei smith"));
+        assert_eq!(family.named_by("It's Lou Garcia").as_deref(), Some("luis garcia"));
+        assert_eq!(family.named_by("I may just like this."), None);
+        let shared = ExpectedNames::new(vec!["Mei Smith".into(), "John Smith".into()]);
+        assert_eq!(
+            shared.named_by("My name is my Smith."),
+            None,
+            "a surname two share names nobody"
+        );
+    }
 
     #[test]
     fn expected_names_become_a_prompt_and_never_print() {

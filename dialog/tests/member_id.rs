@@ -150,3 +150,47 @@ fn no_overruled_name_no_member_id() {
         assert!(!s.contains("Jane"), "{s}");
     }
 }
+
+#[test]
+fn a_hinted_surname_in_words_that_read_as_no_name_still_asks_for_the_member_id() {
+    // Mei Smith on a noisy line: the hinted decode wrote "my Smith", which
+    // reads as no name, and the plain decode heard nothing like it.
+    let mut call = Call::started();
+    let names = call
+        .log
+        .iter()
+        .find_map(|a| match a {
+            dialog::Action::Call {
+                id,
+                request: Request::NamesOnFile { .. },
+            } => Some(*id),
+            _ => None,
+        })
+        .expect("names_on_file called at the start");
+    call.result(names, Outcome::NamesOnFile(vec!["Jane Doe".into()]));
+    call.send(Event::HintOverruled("My name is my Doe.".into()));
+    let out = call.hear("I may just like this.");
+    assert_eq!(said(&out), [ASK_MEMBER_ID]);
+    assert!(requests(&out).is_empty());
+    call.finish_speaking();
+    // The ID keyed, then the date: the lookup carries the name on file, and
+    // the record must match all three.
+    let out = call.keys("123456789");
+    assert_eq!(said(&out), [ASK_DOB_KEYPAD]);
+    call.finish_speaking();
+    let out = call.keys("03031985");
+    assert_eq!(
+        requests(&out),
+        [Request::PatientLookup {
+            name: "jane doe".into(),
+            dob: dob(),
+            phone: Some(PHONE.into()),
+            member_id: Some("M123456789".into()),
+        }]
+    );
+    // Words that hold a part of no name on file keep nothing.
+    let mut other = Call::started();
+    other.send(Event::HintOverruled("My name is my Smith.".into()));
+    let out = other.hear("I may just like this.");
+    assert_ne!(said(&out), [ASK_MEMBER_ID]);
+}

@@ -127,12 +127,15 @@ impl Dialog {
 
     /// What the recogniser heard with the names on file, overruled by a
     /// plain decode: kept (never said) in case the member ID confirms it.
+    /// Where the words hold part of one name on file but read as no name
+    /// ("My name is my Smith." for Mei Smith), that name is what is kept:
+    /// the member ID and the date of birth must still match its record.
     pub(super) fn on_hint_overruled(&mut self, hinted: &str) {
         let Stage::Identify(id) = &mut self.stage else {
             return;
         };
         let u = understand(hinted, &self.catalog);
-        if let Some(name) = u.name {
+        if let Some(name) = u.name.or_else(|| id.expected.named_by(hinted)) {
             id.unconfirmed = Some((name, u.dob));
         }
     }
