@@ -37,6 +37,10 @@ pub enum ModelError {
     /// Audio the model cannot take.
     #[error("invalid input: {0}")]
     Input(String),
+    /// A decode stopped part way because nobody waited for its result any
+    /// more (a speculation the caller talked on through).
+    #[error("decode abandoned: nobody waits for it")]
+    Abandoned,
 }
 
 impl From<ort::Error> for ModelError {

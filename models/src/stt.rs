@@ -123,6 +123,20 @@ impl WhisperModel {
         threads: usize,
         hint: Option<&str>,
     ) -> Result<Transcript, ModelError> {
+        self.transcribe_unless(state, audio, threads, hint, &|| false)
+    }
+
+    /// [`WhisperModel::transcribe`], stopped part way (between two steps of
+    /// the encoder or the decoder) once `abandoned` says nobody wants the
+    /// result any more: [`ModelError::Abandoned`] then.
+    pub fn transcribe_unless(
+        &self,
+        state: &mut WhisperState,
+        audio: &[f32],
+        threads: usize,
+        hint: Option<&str>,
+        abandoned: &dyn Fn() -> bool,
+    ) -> Result<Transcript, ModelError> {
         let started = Instant::now();
         let meter = crate::cpu::CpuMeter::start();
         // Tokenised here rather than through `set_initial_prompt`, which
@@ -160,9 +174,23 @@ impl WhisperModel {
         if !hint_tokens.is_empty() {
             p.set_tokens(&hint_tokens);
         }
-        state
-            .full(p, audio)
-            .map_err(|e| ModelError::Input(format!("whisper decode: {e}")))?;
+        // whisper.cpp asks between graph steps whether to stop. The safe
+        // closure setter of whisper-rs reads its boxed closure back as the
+        // wrong type, so the plain C callback is used, with a pointer to
+        // `abandoned` that outlives the decode below.
+        let check: &dyn Fn() -> bool = abandoned;
+        // SAFETY: `check` lives until the end of this function, past
+        // `state.full`, the only place whisper.cpp calls the callback;
+        // `ask_abandoned` reads the pointer back as the same type.
+        unsafe {
+            p.set_abort_callback(Some(ask_abandoned));
+            p.set_abort_callback_user_data(&check as *const &dyn Fn() -> bool as *mut std::ffi::c_void);
+        }
+        let decoded = state.full(p, audio);
+        if decoded.is_err() && abandoned() {
+            return Err(ModelError::Abandoned);
+        }
+        decoded.map_err(|e| ModelError::Input(format!("whisper decode: {e}")))?;
         let mut text = String::new();
         let mut no_speech: f32 = 0.0;
         for seg in state.as_iter() {
@@ -183,6 +211,15 @@ impl WhisperModel {
             cpu_time: meter.elapsed() + decode_time * (threads.max(1) as u32 - 1),
         })
     }
+}
+
+/// whisper.cpp's abort callback: `data` points at a `&dyn Fn() -> bool`
+/// (see [`WhisperModel::transcribe_unless`]).
+unsafe extern "C" fn ask_abandoned(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: set only by `transcribe_unless`, with a pointer to a live
+    // `&dyn Fn() -> bool`.
+    let check = unsafe { &*(data as *const &dyn Fn() -> bool) };
+    check()
 }
 
 /// Most hint tokens Whisper takes (its text context is 448; a prompt keeps
@@ -242,6 +279,8 @@ struct Shared {
     neighbour: std::sync::OnceLock<Arc<AtomicUsize>>,
     /// Jobs dropped unstarted because their requester had stopped waiting.
     dropped: AtomicU64,
+    /// Decodes stopped part way for the same reason.
+    abandoned: AtomicU64,
     /// Threads one decode may use when it is the only work (the pool's size).
     spare_threads: usize,
     /// The pool's clock origin, and when the last decode finished on it (ms).
@@ -274,6 +313,7 @@ impl SttPool {
             running: AtomicUsize::new(0),
             neighbour: std::sync::OnceLock::new(),
             dropped: AtomicU64::new(0),
+            abandoned: AtomicU64::new(0),
             spare_threads: workers.max(1),
             epoch: Instant::now(),
             last_finished_ms: AtomicU64::new(0),
@@ -331,6 +371,12 @@ impl SttPool {
         self.shared.dropped.load(Ordering::Relaxed)
     }
 
+    /// Decodes stopped part way because whoever submitted them stopped
+    /// waiting while they ran.
+    pub fn abandoned(&self) -> u64 {
+        self.shared.abandoned.load(Ordering::Relaxed)
+    }
+
     /// Jobs waiting (finals, partials).
     pub fn queue_depth(&self) -> (usize, usize) {
         let q = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
@@ -378,7 +424,14 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                 q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let result = model.transcribe(state, &job.audio, threads, job.hint.as_deref());
+        // A decode nobody waits for any more (a speculation the caller
+        // talked on through, a names check not needed) stops part way.
+        let result = model.transcribe_unless(state, &job.audio, threads, job.hint.as_deref(), &|| {
+            job.reply.is_closed()
+        });
+        if matches!(result, Err(ModelError::Abandoned)) {
+            shared.abandoned.fetch_add(1, Ordering::Relaxed);
+        }
         shared
             .last_finished_ms
             .store(shared.epoch.elapsed().as_millis() as u64, Ordering::SeqCst);

@@ -178,6 +178,22 @@ impl Endpointer {
         })
     }
 
+    /// Ends the pause in progress once it has lasted `ms` (the words so far
+    /// were judged a complete turn, but the pause is still short): the end
+    /// comes from [`Endpointer::push`] then, unless speech resumes first,
+    /// which restores the configured hangover. Ends now (as
+    /// [`Endpointer::end_now`]) when the pause is already that long.
+    pub fn end_after_silence(&mut self, ms: u32) -> Option<VadEvent> {
+        if !self.speaking {
+            return None;
+        }
+        if self.silence_ms >= ms {
+            return self.end_now();
+        }
+        self.hangover_ms = self.hangover_ms.min(ms);
+        None
+    }
+
     /// Waits at least `ms` of silence before ending the pause in progress
     /// (the words so far were judged unfinished). Speech resuming restores
     /// the configured hangover.
@@ -306,5 +322,36 @@ mod tests {
         let _: Vec<_> = [0.9; 2].iter().filter_map(|&p| e.push(p)).collect();
         let ends: Vec<_> = [0.1; 15].iter().filter_map(|&p| e.push(p)).collect();
         assert_eq!(ends, vec![VadEvent::SpeechEnd { at_ms: 704 }]);
+    }
+
+    #[test]
+    fn a_complete_turn_judged_early_in_a_pause_ends_when_the_pause_reaches_the_floor() {
+        // Judged 64 ms into the pause: the end comes at 192 ms, not 480.
+        let mut e = Endpointer::new(EndpointConfig::default(), 32);
+        let _: Vec<_> = [0.9; 20].iter().filter_map(|&p| e.push(p)).collect();
+        let _: Vec<_> = [0.1; 2].iter().filter_map(|&p| e.push(p)).collect();
+        assert_eq!(e.end_after_silence(192), None);
+        assert!(e.is_speaking());
+        let ends: Vec<_> = [0.1; 3].iter().filter_map(|&p| e.push(p)).collect();
+        assert!(ends.is_empty(), "160 ms: {ends:?}");
+        assert_eq!(e.push(0.1), Some(VadEvent::SpeechEnd { at_ms: 640 }), "at 192 ms");
+
+        // Judged once the pause is already that long: it ends at once.
+        let mut e = Endpointer::new(EndpointConfig::default(), 32);
+        let _: Vec<_> = [0.9; 20].iter().filter_map(|&p| e.push(p)).collect();
+        let _: Vec<_> = [0.1; 7].iter().filter_map(|&p| e.push(p)).collect();
+        assert_eq!(e.end_after_silence(192), Some(VadEvent::SpeechEnd { at_ms: 640 }));
+
+        // The caller goes on before the floor: the usual hangover again.
+        let mut e = Endpointer::new(EndpointConfig::default(), 32);
+        let _: Vec<_> = [0.9; 20].iter().filter_map(|&p| e.push(p)).collect();
+        let _: Vec<_> = [0.1; 2].iter().filter_map(|&p| e.push(p)).collect();
+        assert_eq!(e.end_after_silence(192), None);
+        let _: Vec<_> = [0.9; 5].iter().filter_map(|&p| e.push(p)).collect();
+        let ends: Vec<_> = [0.1; 14].iter().filter_map(|&p| e.push(p)).collect();
+        assert!(ends.is_empty(), "448 ms of a new pause: {ends:?}");
+        assert_eq!(e.push(0.1), Some(VadEvent::SpeechEnd { at_ms: 864 }));
+        // Nothing to end when nobody speaks.
+        assert_eq!(e.end_after_silence(192), None);
     }
 }

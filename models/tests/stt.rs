@@ -5,7 +5,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{phone_speech, to_16k, word_errors};
 use models::assets::{Assets, files};
@@ -169,4 +169,42 @@ fn a_job_nobody_waits_for_is_dropped_unstarted_and_its_cpu_is_charged_when_it_ru
         assert!(t.cpu_time > Duration::from_millis(10), "{:?}", t.cpu_time);
         assert!(t.cpu_time <= t.decode_time + Duration::from_millis(5), "{t:?}");
     }
+}
+
+#[test]
+fn a_decode_nobody_waits_for_any_more_stops_part_way() {
+    let assets = Assets::discover();
+    let path = assets.require(files::WHISPER_TINY_EN).unwrap_or_else(|e| panic!("{e}"));
+    let model = Arc::new(WhisperModel::load(&path).unwrap());
+    let speech = to_16k(&phone_speech("I need a refill on my Lipitor.", "flite:slt"));
+    // Asked at once: stopped before any words.
+    let mut state = model.state().unwrap();
+    let r = model.transcribe_unless(&mut state, &speech, 1, None, &|| true);
+    assert!(matches!(r, Err(models::ModelError::Abandoned)), "{r:?}");
+    // The same state decodes afterwards as a fresh one does.
+    let after = model.transcribe(&mut state, &speech, 1, None).unwrap();
+    let fresh = model.transcribe(&mut model.state().unwrap(), &speech, 1, None).unwrap();
+    assert_eq!(after.text, fresh.text);
+    assert!(after.text.to_lowercase().contains("need"), "{:?}", after.text);
+
+    // In the pool: a long decode whose requester leaves while it runs stops
+    // there, and the next job is served.
+    let pool = SttPool::start(model, 1, 2).unwrap();
+    let long: Vec<f32> = speech.iter().copied().cycle().take(16_000 * 25).collect();
+    let started = Instant::now();
+    let leaving = pool.submit(JobKind::Speculative, long, None).unwrap();
+    // Taken off the queue: it is running.
+    while pool.queue_depth() != (0, 0) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(leaving);
+    let next = pool.submit(JobKind::Final, speech, None).unwrap();
+    let t = next.blocking_recv().unwrap().unwrap();
+    assert_eq!(t.text, fresh.text);
+    assert_eq!(pool.abandoned(), 1, "the long decode stopped part way");
+    assert_eq!(pool.dropped(), 0, "it had started");
+    println!(
+        "long decode left part way; the next one done {:?} after the first began",
+        started.elapsed()
+    );
 }

@@ -69,6 +69,9 @@ pub const STT_DECODES: &str = "switchboard_stt_decodes_total";
 pub const STT_WITHDRAWN: &str = "switchboard_stt_withdrawn_total";
 /// Jobs the STT pool dropped unstarted, their requester gone (as of the scrape).
 pub const STT_DROPPED: &str = "switchboard_stt_jobs_dropped_total";
+/// Decodes the STT pool stopped part way, their requester gone while they
+/// ran (as of the scrape).
+pub const STT_ABANDONED: &str = "switchboard_stt_decodes_abandoned_total";
 /// Gauge: the process's CPU time so far, seconds (user + system), as of the scrape.
 pub const PROCESS_CPU: &str = "switchboard_process_cpu_seconds";
 /// Gauge: the process's resident memory now, bytes, as of the scrape.
@@ -160,6 +163,7 @@ fn describe() {
     describe_counter!(STT_DECODES, "Whisper decodes made, by kind");
     describe_counter!(STT_WITHDRAWN, "Stale decodes withdrawn, by kind");
     describe_counter!(STT_DROPPED, "STT jobs dropped unstarted, their requester gone");
+    describe_counter!(STT_ABANDONED, "Whisper decodes stopped part way, their requester gone");
     describe_gauge!(PROCESS_CPU, Unit::Seconds, "Process CPU time (user + system) so far");
     describe_gauge!(PROCESS_RSS, Unit::Bytes, "Process resident memory");
     describe_gauge!(PROCESS_PEAK_RSS, Unit::Bytes, "Process peak resident memory (VmHWM)");

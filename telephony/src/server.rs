@@ -289,6 +289,7 @@ async fn metrics_text(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Res
     }
     if let Some(speech) = s.speech.as_ref() {
         metrics::counter!(crate::metrics::STT_DROPPED).absolute(speech.stt.dropped());
+        metrics::counter!(crate::metrics::STT_ABANDONED).absolute(speech.stt.abandoned());
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -5,15 +5,30 @@
 use std::sync::Arc;
 
 use media::playout::UtteranceId;
+use metrics::counter;
 use models::ModelError;
 use models::streaming::{Hypothesis, Request, StreamingConfig, StreamingRecognizer};
 use models::stt::JobKind;
 use models::vad::{EndpointConfig, Endpointer, SileroModel, SileroVad, VadEvent};
 
+use crate::metrics as m;
+
 /// Silence into the endpointer's hangover after which the utterance so far
-/// is decoded as a speculative final (the hangover is 480 ms: the decode
-/// then has about 300 ms to finish before the end of speech is declared).
-const SPECULATE_AFTER_MS: u32 = 160;
+/// is decoded as a speculative final (two VAD windows; the hangover is
+/// 480 ms). A speculation the caller talks on through is withdrawn, and
+/// stopped part way if it already runs, so an early one costs little.
+const SPECULATE_AFTER_MS: u32 = 64;
+
+/// Silence after which the caller is reported to have paused
+/// ([`SpeechBoundary::Paused`]): a gap between words shorter than this is
+/// not a pause to turn-taking (a barge-in's run of unbroken speech goes on
+/// through it).
+const PAUSE_MS: u32 = 160;
+
+/// The least silence after which a turn judged complete ends (the issue of
+/// an early end: about a fifth of a second, so that a caller drawing breath
+/// between two clauses is not cut off however fast the decode returns).
+const COMPLETE_AFTER_MS: u32 = 192;
 
 /// Silence an unfinished turn ("my date of birth is", half a date) is given
 /// before its end is declared, ms (the usual hangover is 480 ms).
@@ -46,6 +61,8 @@ pub struct SpeechPath {
     next_bot: u64,
     cleared_below: u64,
     audio_ms: u64,
+    /// A complete turn waits for [`COMPLETE_AFTER_MS`] of silence to end.
+    early_end_due: bool,
 }
 
 impl SpeechPath {
@@ -58,6 +75,7 @@ impl SpeechPath {
             next_bot: 1,
             cleared_below: 1,
             audio_ms: 0,
+            early_end_due: false,
         })
     }
 
@@ -69,6 +87,9 @@ impl SpeechPath {
         for p in self.vad.push(pcm)? {
             let was_silent_ms = self.endpointer.trailing_silence_ms();
             if let Some(ev) = self.endpointer.push(p) {
+                if matches!(ev, VadEvent::SpeechEnd { .. }) && std::mem::take(&mut self.early_end_due) {
+                    counter!(m::EARLY_TURN_ENDS).increment(1);
+                }
                 self.recognizer.on_vad(ev);
                 events.push(SpeechBoundary::Vad(ev));
                 continue;
@@ -76,11 +97,14 @@ impl SpeechPath {
             let silent_ms = self.endpointer.trailing_silence_ms();
             if silent_ms >= SPECULATE_AFTER_MS && was_silent_ms < SPECULATE_AFTER_MS {
                 self.recognizer.speculate();
+            }
+            if silent_ms >= PAUSE_MS && was_silent_ms < PAUSE_MS {
                 events.push(SpeechBoundary::Paused);
             } else if silent_ms == 0 && was_silent_ms > 0 && self.endpointer.is_speaking() {
+                self.early_end_due = false;
                 self.recognizer.resume();
                 // Only a pause long enough to have been reported ends with a resume.
-                if was_silent_ms >= SPECULATE_AFTER_MS {
+                if was_silent_ms >= PAUSE_MS {
                     events.push(SpeechBoundary::Resumed);
                 }
             }
@@ -89,12 +113,18 @@ impl SpeechPath {
     }
 
     /// The words at the caller's pause were judged: a complete turn ends
-    /// now (the returned end of speech is handled like the endpointer's
-    /// own), an unfinished one is given longer.
+    /// now if the pause has lasted [`COMPLETE_AFTER_MS`] (the returned end
+    /// of speech is handled like the endpointer's own), or when it has
+    /// (the end then comes from [`SpeechPath::on_frame`]); an unfinished
+    /// one is given longer.
     pub fn judged(&mut self, completeness: dialog::Completeness) -> Option<VadEvent> {
         match completeness {
             dialog::Completeness::Complete => {
-                let ev = self.endpointer.end_now()?;
+                let Some(ev) = self.endpointer.end_after_silence(COMPLETE_AFTER_MS) else {
+                    self.early_end_due = self.endpointer.is_speaking();
+                    return None;
+                };
+                counter!(m::EARLY_TURN_ENDS).increment(1);
                 self.recognizer.on_vad(ev);
                 Some(ev)
             }

@@ -55,7 +55,6 @@ impl CallSession {
                             .map_or(dialog::Completeness::Unsure, |a| a.turn_completeness(&text));
                         let ended = live.speech.as_mut().and_then(|sp| sp.judged(judged));
                         if let Some(ev) = ended {
-                            counter!(m::EARLY_TURN_ENDS).increment(1);
                             super::agent_io::on_vad(live, out, ev, now);
                             // The speculation is the final now: hand it on.
                             if let Some(sp) = live.speech.as_mut() {
@@ -82,7 +81,6 @@ impl CallSession {
             match h {
                 Hypothesis::Pause { text, .. } => {
                     if sp.judged(dialog::turn_end::judge_words(&text)).is_some() {
-                        counter!(m::EARLY_TURN_ENDS).increment(1);
                         hyps.extend(std::iter::from_fn(|| sp.poll_hypothesis()));
                         if let Some(b) = live.barge_in.as_mut() {
                             b.speech_ended();
