@@ -156,18 +156,7 @@ fn a_hinted_surname_in_words_that_read_as_no_name_still_asks_for_the_member_id()
     // Mei Smith on a noisy line: the hinted decode wrote "my Smith", which
     // reads as no name, and the plain decode heard nothing like it.
     let mut call = Call::started();
-    let names = call
-        .log
-        .iter()
-        .find_map(|a| match a {
-            dialog::Action::Call {
-                id,
-                request: Request::NamesOnFile { .. },
-            } => Some(*id),
-            _ => None,
-        })
-        .expect("names_on_file called at the start");
-    call.result(names, Outcome::NamesOnFile(vec!["Jane Doe".into()]));
+    call.result(names_call(&call), Outcome::NamesOnFile(vec!["Jane Doe".into()]));
     call.send(Event::HintOverruled("My name is my Doe.".into()));
     let out = call.hear("I may just like this.");
     assert_eq!(said(&out), [ASK_MEMBER_ID]);

@@ -8,22 +8,8 @@ mod common;
 
 use common::*;
 use dialog::prompts::*;
-use dialog::tools::{CallId, Outcome, Request};
+use dialog::tools::{Outcome, Request};
 use dialog::{Action, Event};
-
-/// The `names_on_file` call made at the start.
-fn names_call(call: &Call) -> CallId {
-    call.log
-        .iter()
-        .find_map(|a| match a {
-            Action::Call {
-                id,
-                request: Request::NamesOnFile { .. },
-            } => Some(*id),
-            _ => None,
-        })
-        .expect("names_on_file called at the start")
-}
 
 #[test]
 fn the_names_on_file_for_the_number_are_expected_on_identity_turns_and_never_said() {

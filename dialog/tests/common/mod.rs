@@ -251,3 +251,17 @@ pub fn requests(actions: &[Action]) -> Vec<Request> {
         })
         .collect()
 }
+
+/// The `names_on_file` call made at the start of `call`.
+pub fn names_call(call: &Call) -> CallId {
+    call.log
+        .iter()
+        .find_map(|a| match a {
+            Action::Call {
+                id,
+                request: Request::NamesOnFile { .. },
+            } => Some(*id),
+            _ => None,
+        })
+        .expect("names_on_file called at the start")
+}
