@@ -1,6 +1,6 @@
 //! Thirty whole calls from held-out callers, through the parts that decide
 //! whether a caller is understood: each caller turn is synthesised (six
-//! voices, two engines, three rates) over a clean line or one with hiss and
+//! voices, two engines or three, several rates) over a clean line or one with hiss and
 //! crackle at 15 or 10 dB SNR, carried as 8 kHz µ-law, transcribed by
 //! Whisper with the dialog's recognition hint, and fed to the real dialog,
 //! whose function calls run against real PostgreSQL (1,000 seeded patients),
@@ -27,9 +27,10 @@
 //!
 //! `SWITCHBOARD_SCRIPTED_BATCH=N` draws the callers from the N-th next 40
 //! patients: held-out sets, each kept unread while the dialog changed (0 to
-//! 8 have been read since); batches 3, 4 and 6 to 9 bring new phrasings too,
-//! and batch 9 new speaking rates, flite's 16 kHz kal, and every voice on
-//! every line.
+//! 9 have been read since); batches 3, 4 and 6 to 10 bring new phrasings
+//! too, batch 9 new speaking rates, flite's 16 kHz kal, and every voice on
+//! every line, and batch 10 a third engine (eSpeak NG) and new ways to say
+//! a date ("March the fourteenth", "fourteenth March").
 //!
 //! Measured: task success, genuine callers verified within two attempts,
 //! false verifications (must be 0), PHI spoken before verification (must be
@@ -207,6 +208,9 @@ fn say_date(d: NaiveDate, style: usize) -> String {
             let year = if d.year() >= 2000 { say_year(d) } else { short };
             format!("{month}, {}, {year}", cardinal(d.day()))
         }
+        // From batch 10 on, "March the fourteenth" and "fourteenth March".
+        0 if batch() >= 10 => format!("{month} the {}, {year}", ordinal(d.day())),
+        1 if batch() >= 10 => format!("{} {month}, {year}", ordinal(d.day())),
         0 => format!("{month} {}, {year}", ordinal(d.day())),
         1 => format!("the {} of {month}, {year}", ordinal(d.day())),
         // From batch 8 on, the day as a plain number, as many people say it.
@@ -216,6 +220,15 @@ fn say_date(d: NaiveDate, style: usize) -> String {
 }
 
 fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
+    if batch() >= 10 {
+        // Phrasings written with batch 10, before its first run.
+        return match i % 4 {
+            0 => format!("Yes, good afternoon. {name}, date of birth is {}.", say_date(dob, i)),
+            1 => format!("It's {name} here. I was born on {}.", say_date(dob, i)),
+            2 => format!("Okay so my name is {name} and my birthday is {}.", say_date(dob, i)),
+            _ => format!("Hi, I'm calling for myself, {name}, born {}.", say_date(dob, i)),
+        };
+    }
     if batch() >= 9 {
         // Phrasings written with batch 9, before its first run.
         return match i % 4 {
@@ -285,6 +298,21 @@ fn identity_line(name: &str, dob: NaiveDate, i: usize) -> String {
 }
 
 fn ask_line(ask: Ask, med: &str, i: usize) -> String {
+    if batch() >= 10 {
+        // Phrasings written with batch 10, before its first run.
+        return match (ask, i % 2) {
+            (Ask::Refill, 0) => format!("I'm calling to get a refill on my {med}."),
+            (Ask::Refill, _) => format!("Can I get my {med} refilled, please? I ran out yesterday."),
+            (Ask::Coverage, 0) => format!("Is {med} covered by my plan?"),
+            (Ask::Coverage, _) => format!("I wanted to check whether my insurance covers {med}."),
+            (Ask::PriorAuth, 0) => format!("Do I need a prior authorization to get {med}?"),
+            (Ask::PriorAuth, _) => format!("Is there a prior authorization on file for my {med}?"),
+            (Ask::Medications, 0) => "What medications do you show for me?".into(),
+            (Ask::Medications, _) => "I forgot what I'm taking. Can you read me my medications?".into(),
+            (Ask::Person, 0) => "I'd like to speak with a representative.".into(),
+            (Ask::Person, _) => "Get me a real person, please.".into(),
+        };
+    }
     if batch() >= 9 {
         // Phrasings written with batch 9, before its first run.
         return match (ask, i % 2) {
@@ -756,6 +784,18 @@ fn batch() -> i64 {
 fn call_voices() -> Vec<Voice> {
     if batch() < 9 {
         return voices();
+    }
+    if batch() >= 10 {
+        // A third engine (eSpeak NG, two variants) in place of festival's
+        // diphone kal, and rates not used before.
+        return vec![
+            Voice::flite("slt").at(1.05),
+            Voice::flite("rms").at(0.95),
+            Voice::espeak("en-us+f3").at(1.05),
+            Voice::flite("kal16").at(0.9),
+            Voice::espeak("en-us+m3").at(0.95),
+            Voice::festival("cmu_us_slt_arctic_hts").at(1.05),
+        ];
     }
     vec![
         Voice::flite("slt").at(0.9),

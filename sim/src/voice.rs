@@ -1,5 +1,5 @@
-//! The simulated caller's voice: flite or festival (engines and voices other
-//! than the bot's Piper), at a chosen speaking rate, optionally over a noisy
+//! The simulated caller's voice: flite, festival or eSpeak NG (engines and
+//! voices other than the bot's Piper), at a chosen speaking rate, optionally over a noisy
 //! line, rendered to 8 kHz µ-law as a phone line carries it.
 
 use std::io::Write as _;
@@ -20,6 +20,9 @@ pub enum Engine {
     /// festival (`festival` package): voices `kal_diphone` and
     /// `cmu_us_slt_arctic_hts` (`festvox-kallpc16k`, `festvox-us-slt-hts`).
     Festival,
+    /// eSpeak NG (`espeak-ng` package): a formant synthesiser, voices such
+    /// as `en-us+f3` (a language and a variant).
+    Espeak,
 }
 
 /// A test caller's voice: engine, voice and speaking rate.
@@ -52,6 +55,15 @@ impl Voice {
         }
     }
 
+    /// An eSpeak NG voice (`en-us+f3`: language and variant) at its own rate.
+    pub fn espeak(name: &str) -> Self {
+        Self {
+            engine: Engine::Espeak,
+            name: name.to_owned(),
+            stretch: 1.0,
+        }
+    }
+
     /// The same voice at another rate.
     pub fn at(mut self, stretch: f32) -> Self {
         self.stretch = stretch;
@@ -63,6 +75,7 @@ impl Voice {
         let engine = match self.engine {
             Engine::Flite => "flite",
             Engine::Festival => "festival",
+            Engine::Espeak => "espeak",
         };
         format!("{engine}:{}@{:.2}", self.name, self.stretch)
     }
@@ -78,6 +91,16 @@ impl Voice {
                 .arg(&path)
                 .status(),
             Engine::Festival => festival(&self.name, self.stretch, text, &path),
+            // 175 words a minute is eSpeak's own rate.
+            Engine::Espeak => Command::new("espeak-ng")
+                .args(["-v", &self.name, "-s"])
+                .arg(format!("{}", (175.0 / self.stretch.max(0.1)).round() as u32))
+                .arg("-w")
+                .arg(&path)
+                .arg(text)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status(),
         }
         .map_err(|e| {
             SimError::Voice(format!(
