@@ -617,7 +617,8 @@ async fn run_call(
             d.handle(Event::Dtmf(key), now);
             continue;
         }
-        if last == prompts::ASK_MEMBER_ID || last == prompts::MEMBER_ID_INVALID {
+        if last == prompts::ASK_MEMBER_ID || last == prompts::MEMBER_ID_INVALID || last == prompts::MEMBER_ID_NOT_HEARD
+        {
             r.member_id_asked = true;
             match caller {
                 // Every other genuine caller reads the digits out first;

@@ -33,6 +33,11 @@ pub const MEMBER_ID_INVALID: &str =
 /// the date keyed in settles it.
 pub const MEMBER_ID_KEY_DOB: &str = "I still couldn't match that. Please key in your date of birth: two digits for \
                                      the month, two for the day, and four for the year.";
+/// The answer to the member ID question held no digits and did not say
+/// there is none (a garbled line): asked once more, the keypad first.
+pub const MEMBER_ID_NOT_HEARD: &str = "Sorry, I didn't get those digits. Please key in the nine digits of your \
+                                       member ID on your phone's keypad, or say them one at a time. If you don't \
+                                       have it, just say so.";
 /// The caller has no member ID at hand: name and date of birth again.
 pub const MEMBER_ID_SKIPPED: &str = "That's all right. Then please say your full name and date of birth once more. \
                                      You can key in your date of birth: two digits for the month, two for the day, \
@@ -196,6 +201,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     VERIFY_RETRY,
     ASK_MEMBER_ID,
     MEMBER_ID_INVALID,
+    MEMBER_ID_NOT_HEARD,
     MEMBER_ID_SKIPPED,
     MEMBER_ID_KEY_DOB,
     KEYPAD_INVALID,

@@ -58,6 +58,9 @@ pub(crate) struct Identity {
     /// Where the member ID stands (asked once per call, after a miss with
     /// an unconfirmed name).
     pub member_id: MemberId,
+    /// An answer to the member ID question was not understood (asked
+    /// again once; a second such answer counts as none).
+    pub member_id_missed: bool,
 }
 
 /// The member ID step of verification.

@@ -87,6 +87,38 @@ fn a_short_member_id_is_asked_again_and_a_declined_one_starts_over() {
 }
 
 #[test]
+fn a_garbled_member_id_is_asked_for_again_once_before_it_counts_as_none() {
+    // What the recogniser made of nine digits read out on a noisy line.
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    let out = call.hear("[ [ [ [");
+    assert_eq!(said(&out), [MEMBER_ID_NOT_HEARD]);
+    assert!(requests(&out).is_empty());
+    call.finish_speaking();
+    // The keypad still enters it.
+    let out = call.keys("123456789");
+    assert!(
+        matches!(&requests(&out)[..], [Request::PatientLookup { name, member_id: Some(m), .. }] if m == "M123456789" && name == "jane doe"),
+        "{out:?}"
+    );
+
+    // A second garbled answer: the caller starts over with name and date.
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("Bring it on the, in.")), [MEMBER_ID_NOT_HEARD]);
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("[ [ [")), [MEMBER_ID_SKIPPED]);
+
+    // "I don't know it" is no member ID at once, not a garbled one.
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    assert_eq!(said(&call.hear("Honestly, I don't know it.")), [MEMBER_ID_SKIPPED]);
+}
+
+#[test]
 fn a_failed_member_id_lookup_on_a_spoken_date_asks_for_the_date_keyed_in() {
     let (mut call, _) = overruled_call();
     call.result(call.last_call_id(), Outcome::Patient(None));

@@ -453,6 +453,11 @@ impl Dialog {
             if digits.len() >= MEMBER_ID_DIGITS || (digits.len() >= 3 && !other) {
                 return self.member_id_entered(&digits);
             }
+            // Neither digits nor "I don't have it": the line garbled them.
+            if !other && !id.member_id_missed && u.intent != Intent::No && !declines_member_id(&text) {
+                id.member_id_missed = true;
+                return self.say(prompts::MEMBER_ID_NOT_HEARD, true);
+            }
             id.member_id = MemberId::Declined;
             id.unconfirmed = None;
             if u.name.is_none() && u.dob.is_none() {
@@ -640,4 +645,28 @@ impl Dialog {
             self.say(prompts::VERIFY_RETRY, true);
         }
     }
+}
+
+/// Words that say the caller has no member ID to give ("I don't have my
+/// card", "I don't know it", "skip that").
+fn declines_member_id(text: &str) -> bool {
+    const NONE: &[&str] = &[
+        "don't have",
+        "do not have",
+        "dont have",
+        "haven't got",
+        "don't know",
+        "do not know",
+        "dont know",
+        "no card",
+        "not with me",
+        "can't find",
+        "cannot find",
+        "lost",
+        "skip",
+        "no idea",
+        "not sure",
+    ];
+    let t = text.to_lowercase().replace('’', "'");
+    NONE.iter().any(|p| t.contains(p))
 }
