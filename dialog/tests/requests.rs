@@ -242,6 +242,26 @@ fn pa_without_a_policy_goes_to_a_technician() {
     }));
 }
 
+#[test]
+fn a_drug_the_plan_needs_no_pa_for_is_answered_from_the_record_alone() {
+    // No policy names Metformin: the record's answer is the whole answer,
+    // with no other drug's policy read out and nothing left for staff.
+    let mut call = Call::verified();
+    call.hear("Do I need a prior authorization for my Metformin?");
+    let out = call.result(call.last_call_id(), Outcome::PaPassages(vec![]));
+    assert_eq!(
+        said(&out),
+        [
+            "Metformin doesn't need a prior authorization with your plan.",
+            ANYTHING_ELSE
+        ]
+    );
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::QueueForStaff { .. })),
+        "{out:?}"
+    );
+}
+
 struct Fixed(Intent);
 
 impl IntentFallback for Fixed {

@@ -37,6 +37,10 @@ pub trait VectorIndex: Send + Sync {
     fn search(&self, query: &[f32], payer_id: Option<i32>, k: usize) -> Vec<(i64, f32)>;
     /// The passage with this id.
     fn get(&self, id: i64) -> Option<&Entry>;
+    /// Whether the document of passage `id` names any of `names` (lower
+    /// case) in its title or any of its passages: a criteria section need
+    /// not repeat the drug its policy is about.
+    fn document_names(&self, id: i64, names: &[String]) -> bool;
     /// Number of passages.
     fn len(&self) -> usize;
     /// Whether there are none.
@@ -100,6 +104,22 @@ impl VectorIndex for ExactIndex {
         self.by_id.get(&id).map(|&i| &self.entries[i])
     }
 
+    fn document_names(&self, id: i64, names: &[String]) -> bool {
+        let Some(doc) = self.get(id) else {
+            return false;
+        };
+        let named = |text: &str| {
+            let text = text.to_lowercase();
+            names.iter().any(|n| !n.is_empty() && text.contains(n.as_str()))
+        };
+        named(&doc.title)
+            || self
+                .entries
+                .iter()
+                .filter(|e| e.title == doc.title && e.payer_id == doc.payer_id)
+                .any(|e| named(&e.text))
+    }
+
     fn len(&self) -> usize {
         self.entries.len()
     }
@@ -129,12 +149,15 @@ pub fn keyword_query(medication: &str, question: &str) -> String {
 }
 
 /// Reciprocal-rank fusion of the two rankings (k = 60, the usual constant);
-/// a passage naming the medication gets a small boost.
+/// a passage naming the medication gets a small boost. Only passages of
+/// documents that name the medication (`names`: its brand and generic
+/// names) are kept: a policy about other drugs, or the general process, is
+/// no answer to whether this one needs a prior authorization.
 pub fn fuse(
     index: &dyn VectorIndex,
     vector: &[(i64, f32)],
     keyword: &[(i64, f32)],
-    medication: &str,
+    names: &[&str],
     top: usize,
 ) -> Vec<Passage> {
     let mut score: HashMap<i64, f32> = HashMap::new();
@@ -144,12 +167,18 @@ pub fn fuse(
     for (rank, (id, _)) in keyword.iter().enumerate() {
         *score.entry(*id).or_default() += 1.0 / (60.0 + rank as f32 + 1.0);
     }
-    let med = medication.to_lowercase();
+    let names: Vec<String> = names
+        .iter()
+        .map(|n| n.trim().to_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
     let mut ranked: Vec<(i64, f32)> = score
         .into_iter()
+        .filter(|(id, _)| index.document_names(*id, &names))
         .filter_map(|(id, s)| {
             let e = index.get(id)?;
-            let boost = if !med.is_empty() && e.text.to_lowercase().contains(&med) {
+            let text = e.text.to_lowercase();
+            let boost = if names.iter().any(|n| text.contains(n.as_str())) {
                 1.0 / 61.0
             } else {
                 0.0
@@ -209,10 +238,46 @@ mod tests {
         ]);
         let vector = vec![(2, 0.9), (1, 0.8), (3, 0.1)];
         let keyword = vec![(1, 0.5), (3, 0.1)];
-        let out = fuse(&idx, &vector, &keyword, "Ozempic", 2);
-        assert_eq!(out.len(), 2);
+        let out = fuse(&idx, &vector, &keyword, &["Ozempic"], 2);
+        assert_eq!(out.len(), 1, "only the document that names the drug");
         assert_eq!(out[0].title, "doc 1");
-        assert!(out[0].score > out[1].score);
+    }
+
+    #[test]
+    fn a_passage_counts_when_its_document_names_the_drug() {
+        let doc = |id: i64, title: &str, text: &str| Entry {
+            id,
+            payer_id: Some(1),
+            title: title.into(),
+            text: text.into(),
+            embedding: vec![1.0, 0.0],
+        };
+        let idx = ExactIndex::new(vec![
+            doc(1, "GLP-1 Policy", "This policy applies to Ozempic (semaglutide)."),
+            doc(
+                2,
+                "GLP-1 Policy",
+                "Clinical criteria. Approval requires type 2 diabetes.",
+            ),
+            doc(3, "Statins", "Crestor requires step therapy."),
+            doc(4, "How PA works", "The prescriber submits the request."),
+        ]);
+        let vector = vec![(2, 0.9), (4, 0.8), (3, 0.7), (1, 0.6)];
+        let titles = |names: &[&str]| -> Vec<String> {
+            fuse(&idx, &vector, &[], names, 3).into_iter().map(|p| p.text).collect()
+        };
+        // The criteria section is kept for its policy's drug, by brand or
+        // generic name; the general process and other drugs' policies are not.
+        let ozempic = titles(&["Ozempic", "semaglutide"]);
+        assert_eq!(ozempic.len(), 2, "{ozempic:?}");
+        assert!(
+            ozempic.iter().any(|t| t.starts_with("Clinical criteria")),
+            "{ozempic:?}"
+        );
+        assert_eq!(titles(&["Wegovy", "semaglutide"]).len(), 2);
+        assert_eq!(titles(&["Crestor"]), ["Crestor requires step therapy."]);
+        assert!(titles(&["Metoprolol"]).is_empty());
+        assert!(titles(&[]).is_empty());
     }
 
     #[test]

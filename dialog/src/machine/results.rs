@@ -77,10 +77,16 @@ impl Dialog {
             _ => Vec::new(),
         };
         let cited = lines.iter().any(|l| l.starts_with("According to "));
+        // The record saying the plan needs no PA answers the question; with
+        // no policy about the drug, nothing else is read out.
+        let no_pa_needed = self
+            .caller()
+            .and_then(|c| c.medication(medication))
+            .is_some_and(|m| !m.pa_required);
         for line in lines {
             self.say(line, false);
         }
-        if !cited {
+        if !cited && !no_pa_needed {
             self.say(prompts::PA_NOT_FOUND, false);
             self.queue_for_staff(Tier::T1, "pa_policy_not_found");
         }

@@ -270,11 +270,17 @@ impl Functions {
         let (kw_hits, vec_hits) = tokio::join!(keyword_hits, vector_hits);
         let (kw_hits, vec_hits) = (kw_hits?, vec_hits?);
         let index = self.index.read().unwrap_or_else(|e| e.into_inner()).clone();
+        // A policy may name the drug by its generic name.
+        let generic = crate::catalog::MEDICATIONS
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(medication))
+            .map(|m| m.generic);
+        let names: Vec<&str> = std::iter::once(medication).chain(generic).collect();
         Ok(Outcome::PaPassages(pa::fuse(
             index.as_ref(),
             &vec_hits,
             &kw_hits,
-            medication,
+            &names,
             3,
         )))
     }
