@@ -61,6 +61,8 @@ pub(crate) struct Identity {
     /// An answer to the member ID question was not understood (asked
     /// again once; a second such answer counts as none).
     pub member_id_missed: bool,
+    /// The caller was told once that a request waits for verification.
+    pub verify_first_said: bool,
 }
 
 /// The member ID step of verification.

@@ -157,6 +157,27 @@ fn request_before_verification_is_answered_after_it() {
 }
 
 #[test]
+fn a_second_request_with_no_identity_and_no_medication_is_a_miss_and_not_kept() {
+    // "Yes, go after room. Meet the hall, say cover in O'Or, 2050am.": a
+    // garbled identity turn that reads as a coverage question, twice.
+    let mut call = Call::started();
+    call.finish_speaking();
+    assert_eq!(
+        said(&call.hear("Yes, go after room, say cover in O'Or")),
+        [VERIFY_FIRST]
+    );
+    call.finish_speaking();
+    let out = call.hear("Yes, you have to move, say cover in O'H");
+    assert_eq!(said(&out), [NOT_UNDERSTOOD_NAME], "{out:?}");
+    call.finish_speaking();
+    // Verified: the misheard "coverage" is not answered; the caller is asked.
+    call.hear("Jane Doe, 3/3/1985");
+    let out = call.result(call.last_call_id(), Outcome::Patient(Some(jane())));
+    assert_eq!(said(&out), ["Thanks, Jane, you're verified.", HOW_CAN_I_HELP]);
+    assert!(requests(&out).is_empty(), "{out:?}");
+}
+
+#[test]
 fn which_medication_when_several_are_on_file() {
     let mut call = Call::verified();
     assert_eq!(said(&call.hear("is my medication covered")), [WHICH_MEDICATION]);

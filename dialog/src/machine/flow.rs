@@ -527,12 +527,24 @@ impl Dialog {
         }
         let intent = u.intent;
         let words = text.split_whitespace().count();
-        if intent.needs_verification() {
+        // Asked to verify first once already, a request again with no name,
+        // date or medication is taken as a miss: on a bad line it is more
+        // often words misheard as one ("say cover in" for "date of birth is
+        // oh four") than a caller asking twice, and the step-by-step prompt
+        // and the keypad get them verified where the same explanation would
+        // not. The request is not kept then.
+        let asked_again =
+            !gave_identity && intent.needs_verification() && id.verify_first_said && u.medication.is_none();
+        if intent.needs_verification() && !asked_again {
             id.pending = Some(Pending { understanding: u, text });
+        } else if asked_again {
+            id.pending = None;
         }
         if !gave_identity {
             match intent {
+                _ if asked_again => self.not_understood_turn(),
                 i if i.needs_verification() => {
+                    id.verify_first_said = true;
                     self.not_understood = 0;
                     self.say(prompts::VERIFY_FIRST, true);
                 }
