@@ -153,6 +153,9 @@ pub struct Dialog {
     /// A request only the second opinion heard, asked about
     /// ([`prompts::confirm_guess`]): a yes acts on it. With the words said.
     confirming_guess: Option<(Understanding, String)>,
+    /// The guess's question was asked again after an answer that was
+    /// neither yes nor no (once per guess).
+    guess_asked_again: bool,
 }
 
 /// What the person who takes a transferred call (or works its callback) is
@@ -215,6 +218,7 @@ impl Dialog {
             supervised: supervised::Supervised::default(),
             confirming_emergency: false,
             confirming_guess: None,
+            guess_asked_again: false,
         }
     }
 

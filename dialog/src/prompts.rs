@@ -176,8 +176,26 @@ pub fn confirm_guess(intent: crate::Intent, medication: Option<&str>) -> Option<
     Some(format!("{CONFIRM_LEAD}{what}. Is that right?"))
 }
 
-/// Whether `text` is a question of [`confirm_guess`].
+/// A guess's question asked once more after an answer that was neither
+/// yes nor no.
+const CONFIRM_AGAIN_LEAD: &str = "Sorry, I didn't catch that. ";
+
+/// [`confirm_guess`]'s `question` asked again after an answer that was
+/// neither yes nor no; a person can be had with a key as well.
+pub fn confirm_again(question: &str) -> String {
+    let question = question.strip_prefix(CONFIRM_AGAIN_LEAD).unwrap_or(question);
+    if question == CONFIRM_PERSON {
+        format!("{CONFIRM_AGAIN_LEAD}{question} Say yes, or press 0.")
+    } else {
+        format!("{CONFIRM_AGAIN_LEAD}{question}")
+    }
+}
+
+/// Whether `text` is a question of [`confirm_guess`] (or one asked again,
+/// [`confirm_again`]).
 pub fn is_guess_confirmation(text: &str) -> bool {
+    let text = text.strip_prefix(CONFIRM_AGAIN_LEAD).unwrap_or(text);
+    let text = text.strip_suffix(" Say yes, or press 0.").unwrap_or(text);
     text == CONFIRM_PERSON
         || text == CONFIRM_GOODBYE
         || (text.starts_with(CONFIRM_LEAD) && text.ends_with("Is that right?"))

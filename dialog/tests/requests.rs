@@ -291,6 +291,63 @@ impl IntentFallback for Fixed {
     }
 }
 
+/// A second opinion that guesses only for words holding `.0`.
+struct GuessesOn(&'static str, Intent);
+
+impl IntentFallback for GuessesOn {
+    fn classify(&self, text: &str) -> Option<Intent> {
+        text.contains(self.0).then_some(self.1)
+    }
+}
+
+#[test]
+fn a_garbled_answer_to_a_guessed_person_asks_again_with_the_key() {
+    // "I'd like to speak with a representative." heard as below, then
+    // "Yes, that's right." heard as "Next slide.".
+    let mut call = Call::verified();
+    call.dialog
+        .set_intent_fallback(Box::new(GuessesOn("metment", Intent::Human)));
+    let out = call.hear("I'd like to speak with a metment and cupid.");
+    assert_eq!(said(&out), [CONFIRM_PERSON]);
+    call.finish_speaking();
+    let out = call.hear("Next slide.");
+    let again = said(&out);
+    assert_eq!(
+        again,
+        ["Sorry, I didn't catch that. Would you like me to connect you with a person? Say yes, or press 0."]
+    );
+    assert!(is_guess_confirmation(&again[0]));
+    call.finish_speaking();
+    // The key the question offers connects them.
+    let out = call.keys("0");
+    assert!(out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+
+    // So does a yes; a second garbled answer is a turn of its own.
+    let mut call = Call::verified();
+    call.dialog
+        .set_intent_fallback(Box::new(GuessesOn("metment", Intent::Human)));
+    call.hear("I'd like to speak with a metment and cupid.");
+    call.finish_speaking();
+    call.hear("Next slide.");
+    call.finish_speaking();
+    let out = call.hear("yes");
+    assert!(out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
+    let mut call = Call::verified();
+    call.dialog
+        .set_intent_fallback(Box::new(GuessesOn("metment", Intent::Human)));
+    call.hear("I'd like to speak with a metment and cupid.");
+    call.finish_speaking();
+    call.hear("Next slide.");
+    call.finish_speaking();
+    let out = call.hear("Next slide.");
+    assert!(
+        !said(&out)
+            .iter()
+            .any(|s| s.starts_with("Sorry, I didn't catch that. Would")),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn fallback_classifier_only_for_unknown() {
     let mut call = Call::verified();

@@ -244,6 +244,19 @@ impl Dialog {
                 }
                 // "What?", "hold on": the question still stands.
                 Intent::Repeat | Intent::Hold => self.confirming_guess = Some((guess, said)),
+                // Neither yes nor no nor anything else understood (a garbled
+                // "yes, that's right"): the question once more, not dropped.
+                Intent::Unknown if !std::mem::replace(&mut self.guess_asked_again, true) => {
+                    if let Some((question, _)) = self
+                        .last_said
+                        .clone()
+                        .filter(|(q, _)| prompts::is_guess_confirmation(q))
+                    {
+                        self.stop_speaking();
+                        self.confirming_guess = Some((guess, said));
+                        return self.say(prompts::confirm_again(&question), true);
+                    }
+                }
                 // Anything else is a turn of its own.
                 _ => {}
             }
@@ -348,6 +361,7 @@ impl Dialog {
         };
         self.stop_speaking();
         self.confirming_guess = Some((u.clone(), text.to_owned()));
+        self.guess_asked_again = false;
         self.say(question, true);
         true
     }
