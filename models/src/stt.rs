@@ -281,6 +281,8 @@ struct Shared {
     dropped: AtomicU64,
     /// Decodes stopped part way for the same reason.
     abandoned: AtomicU64,
+    /// CPU those stopped decodes used before they stopped, µs.
+    abandoned_cpu_us: AtomicU64,
     /// Threads one decode may use when it is the only work (the pool's size).
     spare_threads: usize,
     /// The pool's clock origin, and when the last decode finished on it (ms).
@@ -314,6 +316,7 @@ impl SttPool {
             neighbour: std::sync::OnceLock::new(),
             dropped: AtomicU64::new(0),
             abandoned: AtomicU64::new(0),
+            abandoned_cpu_us: AtomicU64::new(0),
             spare_threads: workers.max(1),
             epoch: Instant::now(),
             last_finished_ms: AtomicU64::new(0),
@@ -377,6 +380,12 @@ impl SttPool {
         self.shared.abandoned.load(Ordering::Relaxed)
     }
 
+    /// CPU the decodes stopped part way used before they stopped (counted
+    /// as a finished decode's [`Transcript::cpu_time`] is).
+    pub fn abandoned_cpu(&self) -> Duration {
+        Duration::from_micros(self.shared.abandoned_cpu_us.load(Ordering::Relaxed))
+    }
+
     /// Jobs waiting (finals, partials).
     pub fn queue_depth(&self) -> (usize, usize) {
         let q = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
@@ -426,11 +435,17 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
         };
         // A decode nobody waits for any more (a speculation the caller
         // talked on through, a names check not needed) stops part way.
+        let (meter, started) = (crate::cpu::CpuMeter::start(), Instant::now());
         let result = model.transcribe_unless(state, &job.audio, threads, job.hint.as_deref(), &|| {
             job.reply.is_closed()
         });
         if matches!(result, Err(ModelError::Abandoned)) {
             shared.abandoned.fetch_add(1, Ordering::Relaxed);
+            // As `Transcript::cpu_time`: ggml's other threads spin for the whole decode.
+            let cpu = meter.elapsed() + started.elapsed() * (threads.max(1) as u32 - 1);
+            shared
+                .abandoned_cpu_us
+                .fetch_add(cpu.as_micros() as u64, Ordering::Relaxed);
         }
         shared
             .last_finished_ms

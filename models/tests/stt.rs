@@ -206,6 +206,14 @@ fn a_decode_nobody_waits_for_any_more_stops_part_way() {
     assert_eq!(t.text, fresh.text);
     assert_eq!(pool.abandoned(), 1, "the long decode stopped part way");
     assert_eq!(pool.dropped(), 0, "it had started");
+    // Its CPU up to the stop is kept, though no transcript carries it; the
+    // stop came well before a whole 25 s decode's worth.
+    let spent = pool.abandoned_cpu();
+    assert!(
+        spent > Duration::ZERO && spent < started.elapsed(),
+        "{spent:?} of {:?}",
+        started.elapsed()
+    );
     println!(
         "long decode left part way; the next one done {:?} after the first began",
         started.elapsed()

@@ -290,6 +290,10 @@ async fn metrics_text(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Res
     if let Some(speech) = s.speech.as_ref() {
         metrics::counter!(crate::metrics::STT_DROPPED).absolute(speech.stt.dropped());
         metrics::counter!(crate::metrics::STT_ABANDONED).absolute(speech.stt.abandoned());
+        // Decodes stopped part way return no transcript to charge: the pool
+        // keeps their CPU.
+        metrics::counter!(crate::metrics::STAGE_CPU, "stage" => "stt_abandoned")
+            .absolute(speech.stt.abandoned_cpu().as_micros() as u64);
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
