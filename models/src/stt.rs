@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -272,28 +272,22 @@ struct Shared {
     queues: Mutex<Queues>,
     ready: Condvar,
     max_partials: usize,
-    /// Decodes running now.
-    running: AtomicUsize,
-    /// Other model work on the same cores (the synthesis pool's count of
-    /// pieces in progress): while it runs, a decode keeps to one thread.
-    neighbour: std::sync::OnceLock<Arc<AtomicUsize>>,
     /// Jobs dropped unstarted because their requester had stopped waiting.
     dropped: AtomicU64,
     /// Decodes stopped part way for the same reason.
     abandoned: AtomicU64,
     /// CPU those stopped decodes used before they stopped, µs.
     abandoned_cpu_us: AtomicU64,
-    /// Threads one decode may use when it is the only work (the pool's size).
-    spare_threads: usize,
-    /// The pool's clock origin, and when the last decode finished on it (ms).
-    epoch: Instant,
-    last_finished_ms: AtomicU64,
 }
 
-/// A pool idle this long is lightly loaded: a decode may take every thread
-/// (under load decodes follow each other closely, and a two-thread decode
-/// that a second one joins would oversubscribe the cores).
-const QUIET_BEFORE_SPARE: Duration = Duration::from_millis(250);
+/// Threads one decode runs on. ggml's threads meet at a barrier after every
+/// graph step, and the decoder takes hundreds of small steps per clip; on a
+/// box whose cores also run the media loops, a second thread is preempted
+/// often enough that the first spins at the barrier. Measured on 2 cores
+/// (repeat mode, one call): two threads 140–500 ms and 250–800 ms of CPU
+/// per decode of a 2–3 s turn, one thread 55–92 ms and the same in CPU. The
+/// pool runs decodes side by side on its workers instead.
+const DECODE_THREADS: usize = 1;
 
 /// A bounded pool of decoding threads over one shared model.
 pub struct SttPool {
@@ -302,24 +296,17 @@ pub struct SttPool {
 }
 
 impl SttPool {
-    /// Starts `workers` threads over `model`; at most `max_partials` partial
-    /// jobs wait at once. A decode runs on one thread, or on `workers`
-    /// threads when nothing else is running or waiting and the pool was
-    /// idle for 250 ms (a quiet server answers one caller sooner; a busy
-    /// one keeps one decode per core).
+    /// Starts `workers` threads over `model`, each decoding one job at a
+    /// time on one thread ([`DECODE_THREADS`]); at most `max_partials`
+    /// partial jobs wait at once.
     pub fn start(model: Arc<WhisperModel>, workers: usize, max_partials: usize) -> Result<Self, ModelError> {
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
             max_partials,
-            running: AtomicUsize::new(0),
-            neighbour: std::sync::OnceLock::new(),
             dropped: AtomicU64::new(0),
             abandoned: AtomicU64::new(0),
             abandoned_cpu_us: AtomicU64::new(0),
-            spare_threads: workers.max(1),
-            epoch: Instant::now(),
-            last_finished_ms: AtomicU64::new(0),
         });
         let mut handles = Vec::new();
         for i in 0..workers.max(1) {
@@ -361,13 +348,6 @@ impl SttPool {
         Some(rx)
     }
 
-    /// Shares the cores with other model work that counts its jobs in
-    /// progress in `busy`: a decode takes every thread only while that
-    /// count is zero too. Set once; later calls are ignored.
-    pub fn share_cores_with(&self, busy: Arc<AtomicUsize>) {
-        let _ = self.shared.neighbour.set(busy);
-    }
-
     /// Jobs dropped before they started because whoever submitted them had
     /// stopped waiting (dropped the receiver): stale speculations and partials.
     pub fn dropped(&self) -> u64 {
@@ -405,7 +385,7 @@ impl Drop for SttPool {
 
 fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
     loop {
-        let (job, threads) = {
+        let job = {
             let mut q = shared.queues.lock().unwrap_or_else(|p| p.into_inner());
             loop {
                 if let Some(j) = q.finals.pop_front().or_else(|| q.partials.pop_front()) {
@@ -415,17 +395,7 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                         shared.dropped.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    // Alone on a quiet pool with nothing waiting: take every thread.
-                    let now_ms = shared.epoch.elapsed().as_millis() as u64;
-                    let quiet = now_ms.saturating_sub(shared.last_finished_ms.load(Ordering::SeqCst))
-                        >= QUIET_BEFORE_SPARE.as_millis() as u64;
-                    let neighbour_idle = shared.neighbour.get().is_none_or(|b| b.load(Ordering::SeqCst) == 0);
-                    let alone = shared.running.fetch_add(1, Ordering::SeqCst) == 0
-                        && quiet
-                        && neighbour_idle
-                        && q.finals.is_empty()
-                        && q.partials.is_empty();
-                    break (j, if alone { shared.spare_threads } else { 1 });
+                    break j;
                 }
                 if q.closed {
                     return;
@@ -433,6 +403,7 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                 q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
+        let threads = DECODE_THREADS;
         // A decode nobody waits for any more (a speculation the caller
         // talked on through, a names check not needed) stops part way.
         let (meter, started) = (crate::cpu::CpuMeter::start(), Instant::now());
@@ -447,10 +418,6 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                 .abandoned_cpu_us
                 .fetch_add(cpu.as_micros() as u64, Ordering::Relaxed);
         }
-        shared
-            .last_finished_ms
-            .store(shared.epoch.elapsed().as_millis() as u64, Ordering::SeqCst);
-        shared.running.fetch_sub(1, Ordering::SeqCst);
         let _ = job.reply.send(result);
     }
 }
@@ -474,7 +441,36 @@ pub fn trim_repetition(text: &str) -> &str {
             return text[..chars[period].0].trim_end();
         }
     }
-    trim_trailing_loop(text)
+    trim_repeated_sentence(trim_trailing_loop(text))
+}
+
+/// Cuts a last sentence of three or more words that only repeats the words
+/// just before it ("What is my copay for a visit. What is my copay for a
+/// visit?", "Sorry to interrupt, I want a person. I want a person."): the
+/// decoder running on into the clip's trailing silence. Shorter repeats
+/// ("Bye. Bye.") may be what was said and are kept.
+fn trim_repeated_sentence(text: &str) -> &str {
+    let body = text.trim_end().trim_end_matches(['.', '?', '!']);
+    let Some(cut) = body.rfind(['.', '?', '!']) else {
+        return text;
+    };
+    let norm = |s: &str| -> Vec<String> {
+        s.split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let last = norm(&body[cut + 1..]);
+    let before = norm(&body[..cut]);
+    if last.len() >= 3 && before.ends_with(&last) {
+        return text[..=cut].trim_end();
+    }
+    text
 }
 
 /// Cuts a loop that follows real words ("How can I help? Okay. Okay. Okay.
@@ -536,6 +532,21 @@ mod tests {
         assert_eq!(
             trim_repetition("How can I help you today? Okay. Okay. Okay. Okay. Okay"),
             "How can I help you today? Okay."
+        );
+        assert_eq!(
+            trim_repetition("What is my copay for a specialist visit. What is my copay for a specialist visit?"),
+            "What is my copay for a specialist visit."
+        );
+        assert_eq!(
+            trim_repetition(
+                "Sorry to interrupt, I want to talk to a representative. I want to talk to a representative."
+            ),
+            "Sorry to interrupt, I want to talk to a representative."
+        );
+        assert_eq!(trim_repetition("Yes. Yes."), "Yes. Yes.");
+        assert_eq!(
+            trim_repetition("My name is Jane Doe. Jane Doe is my name."),
+            "My name is Jane Doe. Jane Doe is my name."
         );
         assert_eq!(
             trim_repetition("Thank you for calling. Bye bye."),

@@ -61,8 +61,6 @@ impl SpeechEngines {
         // One voice session per synthesis thread.
         let voice = Arc::new(PiperVoice::load(assets, workers.max(1), 1)?);
         let synthesis = SynthesisPool::start(voice.clone(), workers)?;
-        // A decode spreads over every core only while no synthesis runs.
-        stt.share_cores_with(synthesis.busy());
         let engines = Arc::new(Self {
             silero,
             stt,
