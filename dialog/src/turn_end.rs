@@ -78,6 +78,18 @@ fn judge(text: &str, stop_ends_numbers: bool) -> Completeness {
     let Some(last) = w.last() else {
         return Completeness::Unsure;
     };
+    // Whisper often adds a lone word such as " and" after a closed sentence
+    // when the clip ends in silence ("What is my copay? and"): a lowercase
+    // trailing word after the sentence's final mark is judged without it.
+    // A caller going on starts a new sentence, which the recogniser
+    // capitalises ("… visit? And my …").
+    if let Some(cut) = text.rfind(['.', '?', '!']) {
+        let tail = text[cut + 1..].trim();
+        let lone = !tail.is_empty() && !tail.contains(char::is_whitespace);
+        if lone && tail.starts_with(|c: char| c.is_lowercase()) && TRAILING.contains(&last.as_str()) {
+            return judge(&text[..=cut], stop_ends_numbers);
+        }
+    }
     let question = text.ends_with('?');
     let number_goes_on = NUMBER_GOES_ON.contains(&last.as_str()) && !(stop_ends_numbers && text.ends_with('.'));
     if TRAILING.contains(&last.as_str()) || number_goes_on || (INTRODUCING.contains(&last.as_str()) && !question) {
@@ -126,6 +138,21 @@ mod tests {
         ] {
             assert_eq!(judge_words(t), Completeness::Incomplete, "{t}");
         }
+    }
+
+    #[test]
+    fn a_lone_lowercase_word_after_a_closed_sentence_is_not_the_caller_going_on() {
+        // What the recogniser made of the clip's trailing silence.
+        assert_eq!(
+            judge_words("What is my copay for a specialist visit? and"),
+            Completeness::Complete
+        );
+        assert_eq!(judge_words("My name is Jane Doe. so"), Completeness::Complete);
+        // Judged as the sentence before it: still unfinished there.
+        assert_eq!(judge_words("My date of birth is. and"), Completeness::Incomplete);
+        // A new sentence the caller starts is theirs.
+        assert_eq!(judge_words("Is my Ozempic covered? And"), Completeness::Incomplete);
+        assert_eq!(judge_words("Is my Ozempic covered? and my"), Completeness::Incomplete);
     }
 
     #[test]
