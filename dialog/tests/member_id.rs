@@ -86,12 +86,21 @@ fn a_short_member_id_is_asked_again_and_a_declined_one_starts_over() {
     assert_eq!(said(&out), [VERIFY_RETRY]);
 }
 
+/// [`overruled_call`] after its lookup failed: the member ID is asked for.
+fn member_id_asked() -> Call {
+    let (mut call, _) = overruled_call();
+    assert_eq!(
+        said(&call.result(call.last_call_id(), Outcome::Patient(None))),
+        [ASK_MEMBER_ID]
+    );
+    call.finish_speaking();
+    call
+}
+
 #[test]
 fn a_garbled_member_id_is_asked_for_again_once_before_it_counts_as_none() {
     // What the recogniser made of nine digits read out on a noisy line.
-    let (mut call, _) = overruled_call();
-    call.result(call.last_call_id(), Outcome::Patient(None));
-    call.finish_speaking();
+    let mut call = member_id_asked();
     let out = call.hear("[ [ [ [");
     assert_eq!(said(&out), [MEMBER_ID_NOT_HEARD]);
     assert!(requests(&out).is_empty());
@@ -104,17 +113,13 @@ fn a_garbled_member_id_is_asked_for_again_once_before_it_counts_as_none() {
     );
 
     // A second garbled answer: the caller starts over with name and date.
-    let (mut call, _) = overruled_call();
-    call.result(call.last_call_id(), Outcome::Patient(None));
-    call.finish_speaking();
+    let mut call = member_id_asked();
     assert_eq!(said(&call.hear("Bring it on the, in.")), [MEMBER_ID_NOT_HEARD]);
     call.finish_speaking();
     assert_eq!(said(&call.hear("[ [ [")), [MEMBER_ID_SKIPPED]);
 
     // "I don't know it" is no member ID at once, not a garbled one.
-    let (mut call, _) = overruled_call();
-    call.result(call.last_call_id(), Outcome::Patient(None));
-    call.finish_speaking();
+    let mut call = member_id_asked();
     assert_eq!(said(&call.hear("Honestly, I don't know it.")), [MEMBER_ID_SKIPPED]);
 }
 

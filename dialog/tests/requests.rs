@@ -300,10 +300,10 @@ impl IntentFallback for GuessesOn {
     }
 }
 
-#[test]
-fn a_garbled_answer_to_a_guessed_person_asks_again_with_the_key() {
-    // "I'd like to speak with a representative." heard as below, then
-    // "Yes, that's right." heard as "Next slide.".
+/// A verified caller whose garbled request for a person was guessed and put
+/// back to them, and whose answer ("Yes, that's right.") came out as "Next
+/// slide.": what the bot said to that answer.
+fn person_guessed_then_garbled_answer() -> (Call, Vec<Action>) {
     let mut call = Call::verified();
     call.dialog
         .set_intent_fallback(Box::new(GuessesOn("metment", Intent::Human)));
@@ -311,34 +311,30 @@ fn a_garbled_answer_to_a_guessed_person_asks_again_with_the_key() {
     assert_eq!(said(&out), [CONFIRM_PERSON]);
     call.finish_speaking();
     let out = call.hear("Next slide.");
+    call.finish_speaking();
+    (call, out)
+}
+
+#[test]
+fn a_garbled_answer_to_a_guessed_person_asks_again_with_the_key() {
+    let (mut call, out) = person_guessed_then_garbled_answer();
     let again = said(&out);
     assert_eq!(
         again,
         ["Sorry, I didn't catch that. Would you like me to connect you with a person? Say yes, or press 0."]
     );
     assert!(is_guess_confirmation(&again[0]));
-    call.finish_speaking();
     // The key the question offers connects them.
     let out = call.keys("0");
     assert!(out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
 
-    // So does a yes; a second garbled answer is a turn of its own.
-    let mut call = Call::verified();
-    call.dialog
-        .set_intent_fallback(Box::new(GuessesOn("metment", Intent::Human)));
-    call.hear("I'd like to speak with a metment and cupid.");
-    call.finish_speaking();
-    call.hear("Next slide.");
-    call.finish_speaking();
+    // So does a yes.
+    let (mut call, _) = person_guessed_then_garbled_answer();
     let out = call.hear("yes");
     assert!(out.iter().any(|a| matches!(a, Action::Transfer { .. })), "{out:?}");
-    let mut call = Call::verified();
-    call.dialog
-        .set_intent_fallback(Box::new(GuessesOn("metment", Intent::Human)));
-    call.hear("I'd like to speak with a metment and cupid.");
-    call.finish_speaking();
-    call.hear("Next slide.");
-    call.finish_speaking();
+
+    // A second garbled answer is a turn of its own: not asked a third time.
+    let (mut call, _) = person_guessed_then_garbled_answer();
     let out = call.hear("Next slide.");
     assert!(
         !said(&out)

@@ -285,6 +285,9 @@ const BACKCHANNEL_WORDS: &[&str] = &[
     "alright", "gotcha",
 ];
 const BACKCHANNEL_PHRASES: &[&str] = &["i see", "got it", "uh huh", "mm hmm", "mm hm"];
+/// Words that carry nothing on their own; the recogniser also writes them
+/// for a backchannel it mishears ("Uh-huh." as "And then.").
+const FILLER_WORDS: &[&str] = &["and", "then", "so", "oh", "well"];
 #[rustfmt::skip]
 const YES: &[&str] = &[
     "yes", "yeah", "yep", "yup", "sure", "correct", "absolutely", "definitely", "affirmative", "of course", "i do",
@@ -359,14 +362,17 @@ const LEAD_INS: &[&str] = &[
 ];
 
 /// Whether `text` is only a backchannel: "mm-hm", "uh-huh", "okay", "yeah",
-/// "right", "I see" (at most four words, nothing else).
+/// "right", "I see", or fillers with nothing else ("oh", "and then": at
+/// most four words).
 pub fn is_backchannel(text: &str) -> bool {
     let w = words(text);
     if w.is_empty() || w.len() > 4 {
         return false;
     }
     let joined = w.join(" ");
-    BACKCHANNEL_PHRASES.contains(&joined.as_str()) || w.iter().all(|x| BACKCHANNEL_WORDS.contains(&x.as_str()))
+    BACKCHANNEL_PHRASES.contains(&joined.as_str())
+        || w.iter()
+            .all(|x| BACKCHANNEL_WORDS.contains(&x.as_str()) || FILLER_WORDS.contains(&x.as_str()))
 }
 
 /// Whether the words ask for a person, not just mention one: a request
