@@ -80,12 +80,6 @@ impl CallSession {
             };
             match h {
                 Hypothesis::Pause { text, .. } => {
-                    eprintln!(
-                        "PROBE pause at {} ms: {:?} -> {:?}",
-                        sp.audio_ms(),
-                        text,
-                        dialog::turn_end::judge_words(&text)
-                    );
                     if sp.judged(dialog::turn_end::judge_words(&text)).is_some() {
                         hyps.extend(std::iter::from_fn(|| sp.poll_hypothesis()));
                         if let Some(b) = live.barge_in.as_mut() {
@@ -108,12 +102,6 @@ impl CallSession {
                 Hypothesis::Recording { .. } => {}
                 Hypothesis::Final { text, audio_ms, .. } => {
                     tracing::debug!(words = text.split_whitespace().count(), audio_ms, "final transcript");
-                    eprintln!(
-                        "PROBE final at {} ms: {:?} bot={}",
-                        sp.audio_ms(),
-                        text,
-                        live.playout.is_active(now)
-                    );
                     if let Some(b) = live.barge_in.as_mut() {
                         b.final_heard();
                     }
