@@ -403,20 +403,18 @@ fn worker(model: &WhisperModel, state: &mut WhisperState, shared: &Shared) {
                 q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let threads = DECODE_THREADS;
         // A decode nobody waits for any more (a speculation the caller
         // talked on through, a names check not needed) stops part way.
-        let (meter, started) = (crate::cpu::CpuMeter::start(), Instant::now());
-        let result = model.transcribe_unless(state, &job.audio, threads, job.hint.as_deref(), &|| {
+        let meter = crate::cpu::CpuMeter::start();
+        let result = model.transcribe_unless(state, &job.audio, DECODE_THREADS, job.hint.as_deref(), &|| {
             job.reply.is_closed()
         });
         if matches!(result, Err(ModelError::Abandoned)) {
             shared.abandoned.fetch_add(1, Ordering::Relaxed);
-            // As `Transcript::cpu_time`: ggml's other threads spin for the whole decode.
-            let cpu = meter.elapsed() + started.elapsed() * (threads.max(1) as u32 - 1);
+            // One thread: this thread's CPU is the decode's.
             shared
                 .abandoned_cpu_us
-                .fetch_add(cpu.as_micros() as u64, Ordering::Relaxed);
+                .fetch_add(meter.elapsed().as_micros() as u64, Ordering::Relaxed);
         }
         let _ = job.reply.send(result);
     }
@@ -444,6 +442,14 @@ pub fn trim_repetition(text: &str) -> &str {
     trim_repeated_sentence(trim_trailing_loop(text))
 }
 
+/// A word as the loop checks compare it: letters and digits, lower case.
+fn bare(word: &str) -> String {
+    word.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Cuts a last sentence of three or more words that only repeats the words
 /// just before it ("What is my copay for a visit. What is my copay for a
 /// visit?", "Sorry to interrupt, I want a person. I want a person."): the
@@ -454,17 +460,7 @@ fn trim_repeated_sentence(text: &str) -> &str {
     let Some(cut) = body.rfind(['.', '?', '!']) else {
         return text;
     };
-    let norm = |s: &str| -> Vec<String> {
-        s.split_whitespace()
-            .map(|w| {
-                w.chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .flat_map(char::to_lowercase)
-                    .collect::<String>()
-            })
-            .filter(|w| !w.is_empty())
-            .collect()
-    };
+    let norm = |s: &str| -> Vec<String> { s.split_whitespace().map(bare).filter(|w| !w.is_empty()).collect() };
     let last = norm(&body[cut + 1..]);
     let before = norm(&body[..cut]);
     if last.len() >= 3 && before.ends_with(&last) {
@@ -490,16 +486,7 @@ fn trim_trailing_loop(text: &str) -> &str {
             _ => {}
         }
     }
-    let words: Vec<String> = spans
-        .iter()
-        .map(|&(a, b)| {
-            text[a..b]
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect()
-        })
-        .collect();
+    let words: Vec<String> = spans.iter().map(|&(a, b)| bare(&text[a..b])).collect();
     let n = words.len();
     for i in 1..n {
         for unit in 1..=8.min((n - i) / 3) {

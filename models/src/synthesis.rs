@@ -11,7 +11,6 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BinaryHeap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -83,8 +82,6 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     ready: Condvar,
-    /// Pieces being synthesised now.
-    busy: Arc<AtomicUsize>,
 }
 
 /// Threads synthesising the bot's lines over one shared voice.
@@ -99,7 +96,6 @@ impl SynthesisPool {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
-            busy: Arc::new(AtomicUsize::new(0)),
         });
         let mut handles = Vec::new();
         for i in 0..workers.max(1) {
@@ -144,12 +140,6 @@ impl SynthesisPool {
         });
         drop(q);
         self.shared.ready.notify_one();
-    }
-
-    /// How many pieces are being synthesised at this moment (shared, so
-    /// that other model work can see the cores are taken).
-    pub fn busy(&self) -> Arc<AtomicUsize> {
-        self.shared.busy.clone()
     }
 
     /// Lines waiting for their next piece.
@@ -197,9 +187,7 @@ fn worker(voice: &PiperVoice, shared: &Shared) {
         };
         let late = Instant::now().saturating_duration_since(line.due);
         let meter = CpuMeter::start();
-        shared.busy.fetch_add(1, Ordering::SeqCst);
         let result = voice.synthesize(&text);
-        shared.busy.fetch_sub(1, Ordering::SeqCst);
         let cpu_time = meter.elapsed();
         let last = line.pieces.is_empty();
         let chunk = match result {

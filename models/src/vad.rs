@@ -194,6 +194,12 @@ impl Endpointer {
         None
     }
 
+    /// Whether the pause in progress is to end sooner than the configured
+    /// hangover ([`Endpointer::end_after_silence`] was called in it).
+    pub fn ending_early(&self) -> bool {
+        self.speaking && self.hangover_ms < self.cfg.hangover_ms
+    }
+
     /// Waits at least `ms` of silence before ending the pause in progress
     /// (the words so far were judged unfinished). Speech resuming restores
     /// the configured hangover.
@@ -331,7 +337,7 @@ mod tests {
         let _: Vec<_> = [0.9; 20].iter().filter_map(|&p| e.push(p)).collect();
         let _: Vec<_> = [0.1; 2].iter().filter_map(|&p| e.push(p)).collect();
         assert_eq!(e.end_after_silence(192), None);
-        assert!(e.is_speaking());
+        assert!(e.is_speaking() && e.ending_early());
         let ends: Vec<_> = [0.1; 3].iter().filter_map(|&p| e.push(p)).collect();
         assert!(ends.is_empty(), "160 ms: {ends:?}");
         assert_eq!(e.push(0.1), Some(VadEvent::SpeechEnd { at_ms: 640 }), "at 192 ms");
@@ -348,6 +354,7 @@ mod tests {
         let _: Vec<_> = [0.1; 2].iter().filter_map(|&p| e.push(p)).collect();
         assert_eq!(e.end_after_silence(192), None);
         let _: Vec<_> = [0.9; 5].iter().filter_map(|&p| e.push(p)).collect();
+        assert!(!e.ending_early());
         let ends: Vec<_> = [0.1; 14].iter().filter_map(|&p| e.push(p)).collect();
         assert!(ends.is_empty(), "448 ms of a new pause: {ends:?}");
         assert_eq!(e.push(0.1), Some(VadEvent::SpeechEnd { at_ms: 864 }));

@@ -549,10 +549,10 @@ impl Dialog {
         // not. The request is not kept then.
         let asked_again =
             !gave_identity && intent.needs_verification() && id.verify_first_said && u.medication.is_none();
-        if intent.needs_verification() && !asked_again {
-            id.pending = Some(Pending { understanding: u, text });
-        } else if asked_again {
+        if asked_again {
             id.pending = None;
+        } else if intent.needs_verification() {
+            id.pending = Some(Pending { understanding: u, text });
         }
         if !gave_identity {
             match intent {
@@ -688,11 +688,10 @@ fn declines_member_id(text: &str) -> bool {
         "not with me",
         "can't find",
         "cannot find",
-        "lost",
-        "skip",
+        "lost*",
+        "skip*",
         "no idea",
         "not sure",
     ];
-    let t = text.to_lowercase().replace('’', "'");
-    NONE.iter().any(|p| t.contains(p))
+    crate::nlu::text::Phrases::new(text).any(NONE)
 }

@@ -61,8 +61,6 @@ pub struct SpeechPath {
     next_bot: u64,
     cleared_below: u64,
     audio_ms: u64,
-    /// A complete turn waits for [`COMPLETE_AFTER_MS`] of silence to end.
-    early_end_due: bool,
 }
 
 impl SpeechPath {
@@ -75,7 +73,6 @@ impl SpeechPath {
             next_bot: 1,
             cleared_below: 1,
             audio_ms: 0,
-            early_end_due: false,
         })
     }
 
@@ -86,8 +83,10 @@ impl SpeechPath {
         let mut events = Vec::new();
         for p in self.vad.push(pcm)? {
             let was_silent_ms = self.endpointer.trailing_silence_ms();
+            // A complete turn waiting out the shorter floor ends early.
+            let ending_early = self.endpointer.ending_early();
             if let Some(ev) = self.endpointer.push(p) {
-                if matches!(ev, VadEvent::SpeechEnd { .. }) && std::mem::take(&mut self.early_end_due) {
+                if matches!(ev, VadEvent::SpeechEnd { .. }) && ending_early {
                     counter!(m::EARLY_TURN_ENDS).increment(1);
                 }
                 self.recognizer.on_vad(ev);
@@ -101,7 +100,6 @@ impl SpeechPath {
             if silent_ms >= PAUSE_MS && was_silent_ms < PAUSE_MS {
                 events.push(SpeechBoundary::Paused);
             } else if silent_ms == 0 && was_silent_ms > 0 && self.endpointer.is_speaking() {
-                self.early_end_due = false;
                 self.recognizer.resume();
                 // Only a pause long enough to have been reported ends with a resume.
                 if was_silent_ms >= PAUSE_MS {
@@ -120,10 +118,7 @@ impl SpeechPath {
     pub fn judged(&mut self, completeness: dialog::Completeness) -> Option<VadEvent> {
         match completeness {
             dialog::Completeness::Complete => {
-                let Some(ev) = self.endpointer.end_after_silence(COMPLETE_AFTER_MS) else {
-                    self.early_end_due = self.endpointer.is_speaking();
-                    return None;
-                };
+                let ev = self.endpointer.end_after_silence(COMPLETE_AFTER_MS)?;
                 counter!(m::EARLY_TURN_ENDS).increment(1);
                 self.recognizer.on_vad(ev);
                 Some(ev)
