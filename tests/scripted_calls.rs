@@ -441,6 +441,8 @@ struct Report {
     transcript: Vec<String>,
     /// The bot asked for the member ID (a name heard only with the hint).
     member_id_asked: bool,
+    /// Member IDs said and read back to the caller: (read backs, right).
+    read_backs: (usize, usize),
 }
 
 struct Line {
@@ -617,7 +619,29 @@ async fn run_call(
             d.handle(Event::Dtmf(key), now);
             continue;
         }
-        if last == prompts::ASK_MEMBER_ID || last == prompts::MEMBER_ID_INVALID || last == prompts::MEMBER_ID_NOT_HEARD
+        if prompts::is_member_id_read_back(&last)
+            && let Caller::Genuine { who, .. } = caller
+        {
+            // The digits read back: yes if they are the card's.
+            let right = prompts::member_id_read_back(&who.member_id[1..]) == last;
+            r.read_backs.0 += 1;
+            r.read_backs.1 += usize::from(right);
+            let reply = if right {
+                "Yes, that's right."
+            } else {
+                "No, that's not right."
+            };
+            let (heard, _) = line.hear(pool, reply, None, None).await;
+            r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
+            d.handle(Event::CallerSpeechStarted, now);
+            d.handle(Event::CallerSpeechEnded, now);
+            d.handle(Event::Final(heard), now);
+            continue;
+        }
+        if last == prompts::ASK_MEMBER_ID
+            || last == prompts::MEMBER_ID_INVALID
+            || last == prompts::MEMBER_ID_NOT_HEARD
+            || last == prompts::MEMBER_ID_KEY_IT
         {
             r.member_id_asked = true;
             match caller {
@@ -962,6 +986,7 @@ async fn thirty_scripted_calls_from_held_out_callers() {
     // Calls where the member ID was asked for: genuine ones, and how many of
     // them were verified after it; impostors.
     let (mut id_genuine, mut id_verified, mut id_impostors) = (0, 0, 0);
+    let (mut read_backs, mut read_backs_right) = (0, 0);
     let mut by_line = [(0usize, 0usize); 3];
     for (i, r) in &reports {
         let ok = match &callers[*i] {
@@ -972,6 +997,8 @@ async fn thirty_scripted_calls_from_held_out_callers() {
                 let ok = task_done(*ask, who, r);
                 done += usize::from(ok);
                 id_genuine += usize::from(r.member_id_asked);
+                read_backs += r.read_backs.0;
+                read_backs_right += r.read_backs.1;
                 id_verified += usize::from(r.member_id_asked && r.verified);
                 ok
             }
@@ -1016,7 +1043,8 @@ async fn thirty_scripted_calls_from_held_out_callers() {
         reports.len()
     );
     println!(
-        "member ID asked of {id_genuine} genuine callers ({id_verified} verified after it) and {id_impostors} impostors"
+        "member ID asked of {id_genuine} genuine callers ({id_verified} verified after it) and {id_impostors} impostors; \
+         said and read back {read_backs} times, heard right {read_backs_right}"
     );
     assert_eq!(reports.len(), 30);
     // Never the wrong person, never PHI before verification.

@@ -51,9 +51,10 @@ pub(crate) fn filler_delay(budget: Duration, fraction: f32, cap: Duration) -> Du
 }
 
 impl Outstanding {
-    /// A call made at `now` whose filler is due `delay` later.
-    pub fn new(id: CallId, purpose: Purpose, now: Instant, delay: Duration) -> Self {
-        let filler = now.checked_add(delay).map_or(Filler::Done, Filler::At);
+    /// A call made at `now` whose filler is due `delay` later (none: the
+    /// call was acknowledged when it was made).
+    pub fn new(id: CallId, purpose: Purpose, now: Instant, delay: Option<Duration>) -> Self {
+        let filler = delay.and_then(|d| now.checked_add(d)).map_or(Filler::Done, Filler::At);
         Self { id, purpose, filler }
     }
 
@@ -110,14 +111,14 @@ mod tests {
     #[test]
     fn filler_once_and_deferred_while_speaking() {
         let t0 = Instant::now();
-        let mut o = Outstanding::new(CallId(1), Purpose::Lookup, t0, MS(120));
+        let mut o = Outstanding::new(CallId(1), Purpose::Lookup, t0, Some(MS(120)));
         assert_eq!(o.filler_deadline(), Some(t0 + MS(120)));
         assert!(!o.on_timer(t0 + MS(100), false));
         assert!(!o.on_timer(t0 + MS(120), true));
         assert_eq!(o.filler_deadline(), None);
         assert!(o.on_quiet());
         assert!(!o.on_quiet());
-        let mut o = Outstanding::new(CallId(2), Purpose::Benefits, t0, MS(800));
+        let mut o = Outstanding::new(CallId(2), Purpose::Benefits, t0, Some(MS(800)));
         assert!(o.on_timer(t0 + MS(800), false));
         assert!(!o.on_timer(t0 + MS(900), false));
     }

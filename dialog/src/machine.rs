@@ -45,6 +45,11 @@ pub struct DialogConfig {
     pub filler_after: Duration,
     /// Share of a function's budget after which the filler is said (0.6).
     pub soft_deadline_fraction: f32,
+    /// A call whose budget is longer than this is acknowledged at once
+    /// ([`prompts::LET_ME_CHECK`], no filler later): the caller hears the
+    /// bot take the request instead of waiting out a slow function in
+    /// silence (1 s: the payer's benefits check).
+    pub acknowledge_over: Duration,
     /// Turns not understood in a row before the call goes to a technician (3).
     pub max_not_understood: u32,
     /// Silence after a question before a reprompt; a second one ends the call (8 s).
@@ -58,6 +63,7 @@ impl Default for DialogConfig {
             barge_in_min_ms: 500,
             filler_after: Duration::from_millis(800),
             soft_deadline_fraction: 0.6,
+            acknowledge_over: Duration::from_secs(1),
             max_not_understood: 3,
             no_input_timeout: Duration::from_secs(8),
         }
@@ -396,7 +402,7 @@ impl Dialog {
 
     fn say(&mut self, text: impl Into<String>, question: bool) {
         let text = text.into();
-        if text != prompts::ONE_MOMENT {
+        if text != prompts::ONE_MOMENT && text != prompts::LET_ME_CHECK {
             self.last_said = Some((text.clone(), question));
         }
         let id = self.next_say;
@@ -406,10 +412,21 @@ impl Dialog {
     }
 
     /// Makes a call the dialog waits on (answers come after its result).
+    /// A slow one is acknowledged at once; a quick one gets the filler
+    /// only if its answer is late.
     fn call(&mut self, request: Request, purpose: Purpose) {
-        let delay = filler_delay(request.budget(), self.cfg.soft_deadline_fraction, self.cfg.filler_after);
+        let filler = if request.budget() > self.cfg.acknowledge_over {
+            self.say(prompts::LET_ME_CHECK, false);
+            None
+        } else {
+            Some(filler_delay(
+                request.budget(),
+                self.cfg.soft_deadline_fraction,
+                self.cfg.filler_after,
+            ))
+        };
         let id = self.fire(request);
-        self.outstanding = Some(Outstanding::new(id, purpose, self.now, delay));
+        self.outstanding = Some(Outstanding::new(id, purpose, self.now, filler));
         self.turns.cancel_no_input();
     }
 
@@ -512,7 +529,7 @@ impl Dialog {
     /// The fixed question that fits where the conversation is.
     fn current_question(&self) -> &'static str {
         match &self.stage {
-            Stage::Identify(id) if id.member_id == crate::verify::MemberId::Asked => prompts::ASK_MEMBER_ID,
+            Stage::Identify(id) if id.member_id_keys() => prompts::ASK_MEMBER_ID,
             Stage::Identify(id) => match (&id.name, &id.dob) {
                 (Some(_), None) if id.month_day.is_some() => prompts::ASK_YEAR,
                 (Some(_), None) if id.keypad_offered => prompts::ASK_DOB_KEYPAD,

@@ -1,9 +1,11 @@
 //! Fixed prompts: sentences that never vary, so the server can synthesise
 //! them once at start-up and play cached audio ([`FIXED_PROMPTS`]).
 //!
-//! Nothing here carries caller data. Sentences that do (names, medications,
-//! benefits, case numbers) are built by the crate-private `answers` module,
-//! and only from a verified caller.
+//! Nothing here carries data from a record. Sentences that do (names,
+//! medications, benefits, case numbers) are built by the crate-private
+//! `answers` module, and only from a verified caller. The one sentence built
+//! here from caller data, the member ID read back, holds only the digits
+//! the caller has just said.
 
 /// Spoken when the call connects.
 pub const GREETING: &str =
@@ -38,6 +40,32 @@ pub const MEMBER_ID_KEY_DOB: &str = "I still couldn't match that. Please key in 
 pub const MEMBER_ID_NOT_HEARD: &str = "Sorry, I didn't get those digits. Please key in the nine digits of your \
                                        member ID on your phone's keypad, or say them one at a time. If you don't \
                                        have it, just say so.";
+/// Ends [`member_id_read_back`].
+const READ_BACK_END: &str = "Is that right? Say yes, or key in the nine digits.";
+
+/// Nine digits said for the member ID, read back before the lookup: a
+/// recogniser gets a digit wrong on a phone line more often than a keypad
+/// does, and a wrong one would cost a verification attempt. In groups of
+/// three, as words ("I heard one two three, four five six, …").
+pub fn member_id_read_back(digits: &str) -> String {
+    const WORDS: [&str; 10] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let words: Vec<&str> = digits
+        .chars()
+        .filter_map(|c| c.to_digit(10).map(|d| WORDS[d as usize]))
+        .collect();
+    let groups: Vec<String> = words.chunks(3).map(|g| g.join(" ")).collect();
+    format!("I heard {}. {READ_BACK_END}", groups.join(", "))
+}
+
+/// Whether `text` is a [`member_id_read_back`].
+pub fn is_member_id_read_back(text: &str) -> bool {
+    text.starts_with("I heard ") && text.ends_with(READ_BACK_END)
+}
+
+/// The member ID read back was not confirmed: the keypad settles it.
+pub const MEMBER_ID_KEY_IT: &str = "All right. Please key in the nine digits of your member ID on your phone's keypad.";
 /// The caller has no member ID at hand: name and date of birth again.
 pub const MEMBER_ID_SKIPPED: &str = "That's all right. Then please say your full name and date of birth once more. \
                                      You can key in your date of birth: two digits for the month, two for the day, \
@@ -64,6 +92,10 @@ pub const SUPERVISOR_CALLBACK: &str = "I've asked a member of our team to call y
 pub const HANDED_BACK: &str = "I'm back with you. What else can I help you with?";
 /// Filler while a slow lookup runs.
 pub const ONE_MOMENT: &str = "One moment while I check that.";
+/// Said at once when the caller's request goes to a function known to be
+/// slow (the payer's benefits check), so that the caller does not wait in
+/// silence; short, so that a quick answer is not held behind it.
+pub const LET_ME_CHECK: &str = "Let me check with your plan.";
 /// Nothing usable was heard, or nothing the bot understands.
 pub const NOT_UNDERSTOOD: &str = "Sorry, I didn't catch that. Could you say it again?";
 /// The date of birth was asked for and not understood: the keypad is offered
@@ -221,6 +253,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     MEMBER_ID_INVALID,
     MEMBER_ID_NOT_HEARD,
     MEMBER_ID_SKIPPED,
+    MEMBER_ID_KEY_IT,
     MEMBER_ID_KEY_DOB,
     KEYPAD_INVALID,
     VERIFY_FIRST,
@@ -228,6 +261,7 @@ pub const FIXED_PROMPTS: &[&str] = &[
     HOLD_ON,
     TRANSFER,
     ONE_MOMENT,
+    LET_ME_CHECK,
     NOT_UNDERSTOOD,
     NOT_UNDERSTOOD_DOB,
     NOT_UNDERSTOOD_NAME,

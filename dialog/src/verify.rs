@@ -61,6 +61,9 @@ pub(crate) struct Identity {
     /// An answer to the member ID question was not understood (asked
     /// again once; a second such answer counts as none).
     pub member_id_missed: bool,
+    /// Digits said for the member ID were read back once (digits said
+    /// again are taken as heard).
+    pub member_id_read_back: bool,
     /// The caller was told once that a request waits for verification.
     pub verify_first_said: bool,
 }
@@ -73,6 +76,9 @@ pub(crate) enum MemberId {
     NotAsked,
     /// Asked for: keys and digits said now enter it.
     Asked,
+    /// Nine digits said, read back to the caller: a yes enters them, keys
+    /// replace them, anything else asks for the keys.
+    ReadBack(String),
     /// Given ("M" and nine digits): every lookup from now on carries it.
     Given(String),
     /// Asked for and not given: not asked again.
@@ -97,6 +103,11 @@ impl Identity {
     /// mistypes nine digits.
     pub fn member_id_wants_keyed_dob(&self) -> bool {
         matches!(self.member_id, MemberId::Given(_)) && !self.dob_keyed
+    }
+
+    /// Whether keys now enter the member ID.
+    pub fn member_id_keys(&self) -> bool {
+        matches!(self.member_id, MemberId::Asked | MemberId::ReadBack(_))
     }
 
     /// Whether a miss now should ask for the member ID: a name was heard

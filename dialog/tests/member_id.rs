@@ -49,11 +49,20 @@ fn a_failed_lookup_with_an_overruled_name_asks_for_the_member_id() {
 }
 
 #[test]
-fn the_member_id_can_be_read_out_digit_by_digit() {
+fn the_member_id_can_be_read_out_digit_by_digit_and_is_read_back_first() {
     let (mut call, _) = overruled_call();
     call.result(call.last_call_id(), Outcome::Patient(None));
     call.finish_speaking();
     let out = call.hear("Sure, it's 1, 2, 3, 4, 5, 6, 7, 8, 9.");
+    // Read back before the lookup: a misheard digit would cost an attempt.
+    assert!(requests(&out).is_empty(), "{out:?}");
+    assert_eq!(
+        said(&out),
+        ["I heard one two three, four five six, seven eight nine. Is that right? Say yes, or key in the nine digits."]
+    );
+    assert!(is_member_id_read_back(&said(&out)[0]));
+    call.finish_speaking();
+    let out = call.hear("Yes, that's right.");
     assert!(
         matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
         "{out:?}"
@@ -61,29 +70,51 @@ fn the_member_id_can_be_read_out_digit_by_digit() {
 }
 
 #[test]
-fn a_short_member_id_is_asked_again_and_a_declined_one_starts_over() {
+fn a_member_id_read_back_wrong_is_keyed_in() {
     let (mut call, _) = overruled_call();
     call.result(call.last_call_id(), Outcome::Patient(None));
     call.finish_speaking();
-    let out = call.keys("1234#");
-    assert_eq!(said(&out), [MEMBER_ID_INVALID]);
+    // The line turned a five into a nine.
+    call.hear("1, 2, 3, 4, 9, 6, 7, 8, 9.");
+    call.finish_speaking();
+    let out = call.hear("No, that's wrong.");
+    assert_eq!(said(&out), [MEMBER_ID_KEY_IT]);
     assert!(requests(&out).is_empty());
     call.finish_speaking();
-    let out = call.hear("I don't have my card with me");
-    assert_eq!(said(&out), [MEMBER_ID_SKIPPED]);
-    assert!(requests(&out).is_empty());
-    call.finish_speaking();
-    // The name and date again: a plain lookup, without the ID; the hinted
-    // name is not used without it.
-    let out = call.hear("Jane Doe, March 3rd, 1985");
+    let out = call.keys("123456789");
     assert!(
-        matches!(&requests(&out)[..], [Request::PatientLookup { name, member_id: None, .. }] if name == "jane doe"),
+        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
         "{out:?}"
     );
-    // It is asked only once a call.
-    call.send(Event::HintOverruled("Jane Doe, March 3rd, 1985".into()));
-    let out = call.result(call.last_call_id(), Outcome::Patient(None));
-    assert_eq!(said(&out), [VERIFY_RETRY]);
+    assert_eq!(call.dialog.outcome(), CallOutcome::InProgress);
+}
+
+#[test]
+fn keys_during_the_read_back_replace_the_digits_heard() {
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    call.hear("1 2 3 4 9 6 7 8 9");
+    // The caller keys the right ones while the read-back plays.
+    let out = call.keys("123456789");
+    assert!(
+        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn digits_said_again_after_the_read_back_are_taken_as_heard() {
+    let (mut call, _) = overruled_call();
+    call.result(call.last_call_id(), Outcome::Patient(None));
+    call.finish_speaking();
+    call.hear("1 2 3 4 9 6 7 8 9");
+    call.finish_speaking();
+    let out = call.hear("No, it's 1 2 3 4 5 6 7 8 9.");
+    assert!(
+        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
+        "{out:?}"
+    );
 }
 
 /// [`overruled_call`] after its lookup failed: the member ID is asked for.

@@ -146,7 +146,7 @@ fn request_before_verification_is_answered_after_it() {
     call.finish_speaking();
     call.hear("Jane Doe, 3/3/1985");
     let out = call.result(call.last_call_id(), Outcome::Patient(Some(jane())));
-    assert_eq!(said(&out), ["Thanks, Jane, you're verified."]);
+    assert_eq!(said(&out), ["Thanks, Jane, you're verified.", LET_ME_CHECK]);
     assert_eq!(
         requests(&out),
         [Request::VerifyBenefits {

@@ -136,25 +136,44 @@ fn a_false_barge_in_resumes_what_was_cut() {
 }
 
 #[test]
-fn filler_when_the_result_is_late() {
+fn slow_function_acknowledged_at_once() {
     let mut call = Call::verified();
-    let asked_at = call.elapsed_ms();
-    call.hear("Is my Ozempic covered?");
+    let out = call.hear("Is my Ozempic covered?");
+    // VerifyBenefits: budget 3 s, over the 1 s after which a call is
+    // acknowledged as it is made; no filler later.
+    assert_eq!(said(&out), [LET_ME_CHECK]);
     let benefits = call.last_call_id();
-    // VerifyBenefits: budget 3 s, 0.6 of it capped at 800 ms.
+    call.finish_speaking();
+    assert!(
+        call.advance(5000).is_empty(),
+        "no filler after the acknowledgement; no silence timer while waiting"
+    );
+    let out = call.result(benefits, Outcome::BenefitsPending);
+    assert_eq!(said(&out), [BENEFITS_PENDING, ANYTHING_ELSE]);
+    assert_eq!(call.all_said().iter().filter(|s| *s == LET_ME_CHECK).count(), 1);
+}
+
+#[test]
+fn filler_when_the_result_is_late() {
+    let mut call = Call::started();
+    let asked_at = call.elapsed_ms();
+    call.hear("Jane Doe, March 3rd 1985");
+    let lookup = call.last_call_id();
+    // PatientLookup: budget 200 ms, filler due at 0.6 of it.
     assert_eq!(
         call.dialog.poll_timeout(),
-        Some(call.t0 + Duration::from_millis(asked_at + 800))
+        Some(call.t0 + Duration::from_millis(asked_at + 120))
     );
-    assert!(call.advance(799).is_empty());
+    assert!(call.advance(119).is_empty());
     let out = call.advance(1);
     assert_eq!(said(&out), [ONE_MOMENT]);
+    call.finish_speaking();
     assert!(
         call.advance(5000).is_empty(),
         "once per call; no silence timer while waiting"
     );
-    let out = call.result(benefits, Outcome::BenefitsPending);
-    assert_eq!(said(&out), [BENEFITS_PENDING, ANYTHING_ELSE]);
+    let out = call.result(lookup, Outcome::Patient(Some(jane())));
+    assert_eq!(said(&out)[0], "Thanks, Jane, you're verified.");
 }
 
 #[test]
@@ -171,11 +190,16 @@ fn no_filler_when_the_result_is_fast() {
 #[test]
 fn filler_waits_while_the_bot_is_speaking() {
     let mut call = Call::started();
-    call.hear("is my metformin covered");
+    call.hear("does my metformin need prior authorization");
     call.finish_speaking();
     call.hear("Jane Doe, 3/3/85");
     call.result(call.last_call_id(), Outcome::Patient(Some(jane())));
-    // "Thanks, Jane, you're verified." is playing while VerifyBenefits runs.
+    // "Thanks, Jane, you're verified." is playing while CheckPaRequirements
+    // (budget 500 ms, filler at 300 ms) runs.
+    assert!(matches!(
+        requests(&call.log).last(),
+        Some(Request::CheckPaRequirements { .. })
+    ));
     assert!(call.dialog.is_bot_speaking());
     assert!(call.advance(2000).is_empty());
     let out = call.finish_speaking();
@@ -189,7 +213,7 @@ fn final_during_a_call_is_queued_until_the_result() {
     let lookup = call.last_call_id();
     assert!(call.hear("and is my Ozempic covered?").is_empty());
     let out = call.result(lookup, Outcome::Patient(Some(jane())));
-    assert_eq!(said(&out), ["Thanks, Jane, you're verified."]);
+    assert_eq!(said(&out), ["Thanks, Jane, you're verified.", LET_ME_CHECK]);
     assert_eq!(
         requests(&out),
         [Request::VerifyBenefits {

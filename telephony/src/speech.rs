@@ -34,6 +34,8 @@ pub const PROMPTS: &[&str] = &[
     dialog::prompts::GREETING,
     dialog::prompts::ASK_DOB,
     dialog::prompts::HOW_CAN_I_HELP,
+    // Said at once when a slow function is called.
+    dialog::prompts::LET_ME_CHECK,
     // Safety: emergency advice and the hand-over to a person start at once.
     dialog::prompts::EMERGENCY,
     dialog::prompts::TRANSFER,

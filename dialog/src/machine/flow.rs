@@ -42,7 +42,7 @@ impl Dialog {
 
     pub(super) fn on_dtmf(&mut self, digit: char) {
         if let Stage::Identify(id) = &mut self.stage
-            && id.member_id == MemberId::Asked
+            && id.member_id_keys()
             && self.outstanding.is_none()
         {
             return self.on_member_id_key(digit);
@@ -143,19 +143,32 @@ impl Dialog {
     /// A key while the member ID is asked for: nine digits (or fewer and
     /// `#`) enter it.
     fn on_member_id_key(&mut self, key: char) {
+        if let Stage::Identify(id) = &mut self.stage
+            && matches!(id.member_id, MemberId::ReadBack(_))
+        {
+            // Keys replace the digits read back.
+            id.member_id = MemberId::Asked;
+        }
         if let Some(keys) = self.keyed_entry(key, MEMBER_ID_DIGITS) {
-            self.member_id_entered(&keys);
+            self.member_id_entered(&keys, false);
         }
     }
 
-    /// Digits given for the member ID, keyed or said: nine of them look it
-    /// up with the name heard and the date of birth.
-    fn member_id_entered(&mut self, digits: &str) {
+    /// Digits given for the member ID, keyed or `said`: nine of them look
+    /// it up with the name heard and the date of birth. Nine said the first
+    /// time are read back for the caller to confirm first.
+    fn member_id_entered(&mut self, digits: &str, said: bool) {
         let Stage::Identify(id) = &mut self.stage else {
             return;
         };
         if digits.len() != MEMBER_ID_DIGITS {
             return self.say(prompts::MEMBER_ID_INVALID, true);
+        }
+        if said && !id.member_id_read_back {
+            id.member_id_read_back = true;
+            id.member_id = MemberId::ReadBack(digits.to_owned());
+            self.not_understood = 0;
+            return self.say(prompts::member_id_read_back(digits), true);
         }
         id.member_id = MemberId::Given(format!("M{digits}"));
         self.not_understood = 0;
@@ -460,12 +473,27 @@ impl Dialog {
         let Stage::Identify(id) = &mut self.stage else {
             return;
         };
+        // The member ID read back: a yes enters it; digits said again are
+        // taken as heard; anything else asks for the keys.
+        if let MemberId::ReadBack(heard) = &id.member_id {
+            let heard = heard.clone();
+            let digits = crate::nlu::numbers::spoken_digits(&text);
+            if digits.len() == MEMBER_ID_DIGITS {
+                return self.member_id_entered(&digits, true);
+            }
+            if u.intent == Intent::Yes && digits.is_empty() {
+                return self.member_id_entered(&heard, false);
+            }
+            id.member_id = MemberId::Asked;
+            id.member_id_missed = true;
+            return self.say(prompts::MEMBER_ID_KEY_IT, true);
+        }
         // The member ID, asked for: digits said one at a time.
         if id.member_id == MemberId::Asked {
             let digits = crate::nlu::numbers::spoken_digits(&text);
             let other = u.name.is_some() || u.dob.is_some();
             if digits.len() >= MEMBER_ID_DIGITS || (digits.len() >= 3 && !other) {
-                return self.member_id_entered(&digits);
+                return self.member_id_entered(&digits, true);
             }
             // Neither digits nor "I don't have it": the line garbled them.
             if !other && !id.member_id_missed && u.intent != Intent::No && !declines_member_id(&text) {
