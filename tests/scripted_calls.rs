@@ -452,6 +452,16 @@ struct Line {
 }
 
 impl Line {
+    /// The caller says `reply` with no hint (an answer to a yes/no or
+    /// member ID question): what was heard goes to the dialog as a turn.
+    async fn say_plain(&mut self, pool: &SttPool, d: &mut Dialog, r: &mut Report, reply: &str, now: Instant) {
+        let (heard, _) = self.hear(pool, reply, None, None).await;
+        r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
+        d.handle(Event::CallerSpeechStarted, now);
+        d.handle(Event::CallerSpeechEnded, now);
+        d.handle(Event::Final(heard), now);
+    }
+
     /// What the call path makes of `text` said on this line: decoded with
     /// the dialog's hint, and where the hint holds names on file (`names`),
     /// checked against a plain decode of the same audio as
@@ -631,11 +641,7 @@ async fn run_call(
             } else {
                 "No, that's not right."
             };
-            let (heard, _) = line.hear(pool, reply, None, None).await;
-            r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
-            d.handle(Event::CallerSpeechStarted, now);
-            d.handle(Event::CallerSpeechEnded, now);
-            d.handle(Event::Final(heard), now);
+            line.say_plain(pool, &mut d, &mut r, reply, now).await;
             continue;
         }
         if last == prompts::ASK_MEMBER_ID
@@ -650,11 +656,7 @@ async fn run_call(
                 Caller::Genuine { who, .. } if i % 2 == 1 && last == prompts::ASK_MEMBER_ID => {
                     let digits: Vec<String> = who.member_id[1..].chars().map(|c| c.to_string()).collect();
                     let reply = format!("Sure, it's {}.", digits.join(", "));
-                    let (heard, _) = line.hear(pool, &reply, None, None).await;
-                    r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
-                    d.handle(Event::CallerSpeechStarted, now);
-                    d.handle(Event::CallerSpeechEnded, now);
-                    d.handle(Event::Final(heard), now);
+                    line.say_plain(pool, &mut d, &mut r, &reply, now).await;
                 }
                 Caller::Genuine { who, .. } => {
                     let keys = &who.member_id[1..];
@@ -666,11 +668,7 @@ async fn run_call(
                 // An impostor has no card to read from.
                 Caller::Impostor { .. } => {
                     let reply = "Sorry, I don't have my card with me.";
-                    let (heard, _) = line.hear(pool, reply, None, None).await;
-                    r.transcript.push(format!("caller: {reply:?} heard {heard:?}"));
-                    d.handle(Event::CallerSpeechStarted, now);
-                    d.handle(Event::CallerSpeechEnded, now);
-                    d.handle(Event::Final(heard), now);
+                    line.say_plain(pool, &mut d, &mut r, reply, now).await;
                 }
             }
             continue;
