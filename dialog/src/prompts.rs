@@ -48,12 +48,9 @@ const READ_BACK_END: &str = "Is that right? Say yes, or key in the nine digits."
 /// does, and a wrong one would cost a verification attempt. In groups of
 /// three, as words ("I heard one two three, four five six, …").
 pub fn member_id_read_back(digits: &str) -> String {
-    const WORDS: [&str; 10] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-    ];
     let words: Vec<&str> = digits
         .chars()
-        .filter_map(|c| c.to_digit(10).map(|d| WORDS[d as usize]))
+        .filter_map(|c| c.to_digit(10).map(|d| crate::nlu::numbers::SMALL[d as usize]))
         .collect();
     let groups: Vec<String> = words.chunks(3).map(|g| g.join(" ")).collect();
     format!("I heard {}. {READ_BACK_END}", groups.join(", "))

@@ -50,9 +50,7 @@ fn a_failed_lookup_with_an_overruled_name_asks_for_the_member_id() {
 
 #[test]
 fn the_member_id_can_be_read_out_digit_by_digit_and_is_read_back_first() {
-    let (mut call, _) = overruled_call();
-    call.result(call.last_call_id(), Outcome::Patient(None));
-    call.finish_speaking();
+    let mut call = member_id_asked();
     let out = call.hear("Sure, it's 1, 2, 3, 4, 5, 6, 7, 8, 9.");
     // Read back before the lookup: a misheard digit would cost an attempt.
     assert!(requests(&out).is_empty(), "{out:?}");
@@ -63,17 +61,12 @@ fn the_member_id_can_be_read_out_digit_by_digit_and_is_read_back_first() {
     assert!(is_member_id_read_back(&said(&out)[0]));
     call.finish_speaking();
     let out = call.hear("Yes, that's right.");
-    assert!(
-        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
-        "{out:?}"
-    );
+    assert_eq!(member_id_looked_up(&out).as_deref(), Some("M123456789"), "{out:?}");
 }
 
 #[test]
 fn a_member_id_read_back_wrong_is_keyed_in() {
-    let (mut call, _) = overruled_call();
-    call.result(call.last_call_id(), Outcome::Patient(None));
-    call.finish_speaking();
+    let mut call = member_id_asked();
     // The line turned a five into a nine.
     call.hear("1, 2, 3, 4, 9, 6, 7, 8, 9.");
     call.finish_speaking();
@@ -82,39 +75,34 @@ fn a_member_id_read_back_wrong_is_keyed_in() {
     assert!(requests(&out).is_empty());
     call.finish_speaking();
     let out = call.keys("123456789");
-    assert!(
-        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
-        "{out:?}"
-    );
+    assert_eq!(member_id_looked_up(&out).as_deref(), Some("M123456789"), "{out:?}");
     assert_eq!(call.dialog.outcome(), CallOutcome::InProgress);
 }
 
 #[test]
 fn keys_during_the_read_back_replace_the_digits_heard() {
-    let (mut call, _) = overruled_call();
-    call.result(call.last_call_id(), Outcome::Patient(None));
-    call.finish_speaking();
+    let mut call = member_id_asked();
     call.hear("1 2 3 4 9 6 7 8 9");
     // The caller keys the right ones while the read-back plays.
     let out = call.keys("123456789");
-    assert!(
-        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
-        "{out:?}"
-    );
+    assert_eq!(member_id_looked_up(&out).as_deref(), Some("M123456789"), "{out:?}");
 }
 
 #[test]
 fn digits_said_again_after_the_read_back_are_taken_as_heard() {
-    let (mut call, _) = overruled_call();
-    call.result(call.last_call_id(), Outcome::Patient(None));
-    call.finish_speaking();
+    let mut call = member_id_asked();
     call.hear("1 2 3 4 9 6 7 8 9");
     call.finish_speaking();
     let out = call.hear("No, it's 1 2 3 4 5 6 7 8 9.");
-    assert!(
-        matches!(&requests(&out)[..], [Request::PatientLookup { member_id: Some(m), .. }] if m == "M123456789"),
-        "{out:?}"
-    );
+    assert_eq!(member_id_looked_up(&out).as_deref(), Some("M123456789"), "{out:?}");
+}
+
+/// The member ID of the one lookup `out` made, if it made one with an ID.
+fn member_id_looked_up(out: &[dialog::Action]) -> Option<String> {
+    match &requests(out)[..] {
+        [Request::PatientLookup { member_id, .. }] => member_id.clone(),
+        _ => None,
+    }
 }
 
 /// [`overruled_call`] after its lookup failed: the member ID is asked for.

@@ -6,7 +6,8 @@
 
 use super::text::words;
 
-const SMALL: [&str; 20] = [
+/// "zero" .. "nineteen"; the first ten are the digit words.
+pub(crate) const SMALL: [&str; 20] = [
     "zero",
     "one",
     "two",
